@@ -1,0 +1,31 @@
+#pragma once
+// What every subcommand shares: the global flags, their one-time application,
+// and the registration hooks of the subcommands (one file each).
+#include <CLI/CLI.hpp>
+
+#include <c10/core/Device.h>
+#include <cstdint>
+#include <string>
+
+namespace endd::cli {
+
+struct GlobalOptions {
+  uint64_t seed = 0;
+  int threads = 0;  ///< 0 = the measured default (docs/threads.md)
+  std::string device = "cpu";
+  bool quiet = false;
+};
+
+/// Applies threads and returns the parsed device; call at the start of a command.
+c10::Device apply_globals(const GlobalOptions& g);
+
+void add_uncertainty_command(CLI::App& app, GlobalOptions& g);
+void add_score_command(CLI::App& app, GlobalOptions& g);
+void add_experiment_command(CLI::App& app, GlobalOptions& g);
+
+/// The whole CLI: parses argv, runs the chosen subcommand, returns the exit
+/// code. Errors are printed to stderr as "endd: error: ..." with exit code 1
+/// (2 for a malformed command line).
+int run_cli(int argc, char** argv);
+
+}  // namespace endd::cli

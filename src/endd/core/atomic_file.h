@@ -1,0 +1,21 @@
+#pragma once
+// Writes that never leave a half-written file: data goes to a temporary name
+// in the same directory, is flushed and fsync'ed, then renamed over the target.
+#include <string>
+#include <string_view>
+
+namespace endd {
+
+/// Replaces `path` with `contents` atomically. Throws endd::Error naming the
+/// path (and errno text) if the directory is missing, unwritable or full; the
+/// previous file, if any, is left untouched.
+void write_file_atomic(const std::string& path, std::string_view contents);
+
+/// Reads a whole file; throws endd::Error naming the path if it can't.
+std::string read_file(const std::string& path);
+
+/// Creates `dir` (and parents) and checks that files can be created in it, so a
+/// command fails before doing work rather than after.
+void ensure_writable_directory(const std::string& dir);
+
+}  // namespace endd

@@ -1,0 +1,18 @@
+#pragma once
+// Process-wide settings a command applies once at start: thread counts and the
+// compute device. The library itself takes devices as arguments.
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace endd {
+
+/// Sets LibTorch intra-op and inter-op thread counts. `threads` <= 0 picks the
+/// default measured best for small networks (see docs/threads.md): one thread.
+void configure_threads(int threads);
+
+/// Parses "cpu" or "cuda[:N]"; throws endd::Error if CUDA is asked for but this
+/// build or machine has none.
+c10::Device parse_device(const std::string& name);
+
+}  // namespace endd

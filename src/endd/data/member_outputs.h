@@ -1,0 +1,37 @@
+#pragma once
+// Ensemble member outputs brought from anywhere (CSV or torch.save files) and
+// integer class labels, checked before any number is computed from them.
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+
+namespace endd::data {
+
+enum class OutputKind { kProbabilities, kLogits };
+
+struct MemberOutputOptions {
+  int64_t members = 0;  ///< M; 0 = take it from a 3-d tensor file
+  OutputKind kind = OutputKind::kProbabilities;
+  /// Probability rows must sum to 1 within this; otherwise an error, unless
+  /// `renormalize` is set, which divides each member's row by its sum.
+  double sum_tolerance = 1e-3;
+  bool renormalize = false;
+};
+
+/// Loads [N, M, K] float64 member outputs. CSV: one row per input with M*K
+/// columns, member-major (member 1's K classes, then member 2's, ...), an
+/// optional header. `.pt`/`.pth`: a tensor [N, M, K], or [N, M*K] with `members`.
+/// Errors name the file and the line (CSV) or row (tensor) at fault.
+at::Tensor load_member_outputs(const std::string& path, const MemberOutputOptions& options);
+
+/// Checks (and optionally renormalises) [N, M, K] probabilities in place;
+/// `where(i)` names row i in messages ("file.csv:12").
+void validate_probabilities(at::Tensor& probs, const MemberOutputOptions& options,
+                            const std::function<std::string(int64_t)>& where);
+
+/// Reads one integer class per line (an optional header line is skipped), each
+/// in [0, num_classes). Errors name the file and line.
+at::Tensor read_labels(const std::string& path, int64_t num_classes);
+
+}  // namespace endd::data
