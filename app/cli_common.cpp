@@ -31,6 +31,7 @@ int run_cli(int argc, char** argv) {
 
   add_uncertainty_command(app, g);
   add_score_command(app, g);
+  add_experiment_command(app, g);
 
 
   try {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 
 namespace endd {
 namespace {
@@ -50,6 +51,9 @@ void Progress::finish(const std::string& status) {
 }
 
 void Progress::print(int64_t done, const std::string& status, bool final_line) {
+  // Stages may run concurrently (students train side by side): one line at a time.
+  static std::mutex print_mutex;
+  std::lock_guard<std::mutex> lock(print_mutex);
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? done / elapsed : 0.0;
   std::string line = "[" + stage_ + "] ";

@@ -1,0 +1,246 @@
+#include "endd/experiments/spiral.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <optional>
+
+#include "endd/core/error.h"
+#include "endd/core/seeding.h"
+#include "endd/data/spiral.h"
+#include "endd/distill/teacher_cache.h"
+#include "endd/models/mlp_ensemble.h"
+
+namespace endd::experiments {
+
+SpiralConfig SpiralConfig::defaults(bool quick) {
+  SpiralConfig c;
+  c.ensemble.epochs = 200;
+  c.ensemble.batch_size = 128;
+  c.ensemble.learning_rate = 3e-3;
+  c.student.epochs = 400;
+  c.student.batch_size = 128;
+  c.student.learning_rate = 1e-2;
+  c.student.float64_loss = true;
+  if (quick) {
+    c.members = 10;
+    c.per_class = 300;
+    c.aux_count = 900;
+    c.ood_count = 300;
+    c.ensemble.epochs = 60;
+    c.student.epochs = 80;
+    c.map_resolution = 41;
+    c.bootstrap = 50;
+  }
+  return c;
+}
+
+void SpiralConfig::validate() const {
+  ENDD_CHECK(members >= 1, "members: expected >= 1, got ", members);
+  ENDD_CHECK(per_class >= 2, "per_class: expected >= 2, got ", per_class);
+  ENDD_CHECK(std::isfinite(noise) && noise >= 0, "noise: expected >= 0, got ", noise);
+  ENDD_CHECK(aux_count >= 1, "aux_count: expected >= 1, got ", aux_count);
+  ENDD_CHECK(aux_radius > 0, "aux_radius: expected > 0, got ", aux_radius);
+  ENDD_CHECK(ood_count >= 2, "ood_count: expected >= 2, got ", ood_count);
+  ENDD_CHECK(ood_inner >= 0 && ood_outer > ood_inner, "ood_inner/ood_outer: expected 0 <= inner < outer, got ",
+             ood_inner, ", ", ood_outer);
+  ENDD_CHECK(hidden_layers >= 0 && width >= 1, "hidden_layers/width: expected >= 0 and >= 1");
+  models::parse_activation(activation);
+  ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
+  ENDD_CHECK(ensemble.batch_size >= 1 && student.batch_size >= 1, "batch_size: expected >= 1");
+  ENDD_CHECK(ensemble.learning_rate > 0 && student.learning_rate > 0, "learning_rate: expected > 0");
+  ENDD_CHECK(std::isfinite(student.initial_temperature) && student.initial_temperature >= 1,
+             "temperature (T0): expected >= 1, got ", student.initial_temperature);
+  ENDD_CHECK(student.smoothing >= 0 && student.smoothing < 1, "smoothing: expected in [0, 1), got ",
+             student.smoothing);
+  ENDD_CHECK(map_resolution >= 2, "map_resolution: expected >= 2");
+  ENDD_CHECK(bootstrap >= 2, "bootstrap: expected >= 2 resamples");
+}
+
+nlohmann::json SpiralConfig::to_json() const {
+  return {{"seed", seed},
+          {"members", members},
+          {"per_class", per_class},
+          {"noise", noise},
+          {"aux_count", aux_count},
+          {"aux_radius", aux_radius},
+          {"ood_count", ood_count},
+          {"ood_inner", ood_inner},
+          {"ood_outer", ood_outer},
+          {"model", {{"hidden_layers", hidden_layers}, {"width", width}, {"activation", activation}}},
+          {"ensemble",
+           {{"epochs", ensemble.epochs},
+            {"batch_size", ensemble.batch_size},
+            {"learning_rate", ensemble.learning_rate},
+            {"weight_decay", ensemble.weight_decay},
+            {"cosine_schedule", ensemble.cosine_schedule}}},
+          {"distill",
+           {{"epochs", student.epochs},
+            {"batch_size", student.batch_size},
+            {"learning_rate", student.learning_rate},
+            {"weight_decay", student.weight_decay},
+            {"cosine_schedule", student.cosine_schedule},
+            {"temperature", student.initial_temperature},
+            {"hold_fraction", student.hold_fraction},
+            {"decay_fraction", student.decay_fraction},
+            {"smoothing", student.smoothing},
+            {"clip_norm", student.clip_norm},
+            {"float64_loss", student.float64_loss}}},
+          {"map_resolution", map_resolution},
+          {"map_extent", map_extent},
+          {"bootstrap", bootstrap}};
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Logits [N, M, K] of a network on inputs, without gradients.
+at::Tensor logits_of(models::EnsembleNet& net, const at::Tensor& x) {
+  return distill::compute_teacher_logits(net, x).cpu();
+}
+
+}  // namespace
+
+SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
+  c.validate();
+  auto t_start = std::chrono::steady_clock::now();
+  SpiralOutcome out;
+  out.config = c;
+  const double R = data::spiral_radius();
+  data::Dataset train = data::make_spiral(c.per_class, c.noise, derive_seed(c.seed, Stream::kTrainData));
+  data::Dataset test = data::make_spiral(c.per_class, c.noise, derive_seed(c.seed, Stream::kTestData));
+  data::Dataset aux = data::uniform_disc(c.aux_count, c.aux_radius * R, derive_seed(c.seed, Stream::kAuxData), "aux");
+  data::Dataset far = data::uniform_annulus(c.ood_count, c.ood_inner * R, c.ood_outer * R,
+                                            derive_seed(c.seed, Stream::kOodData), "far");
+  auto scaler = data::Standardizer::fit(train.inputs);
+  at::Tensor x_train = scaler.apply(train.inputs), x_test = scaler.apply(test.inputs);
+  at::Tensor x_aux = scaler.apply(aux.inputs), x_far = scaler.apply(far.inputs);
+  out.train_raw = train.inputs;
+  out.train_labels = train.labels;
+  out.aux_raw = aux.inputs;
+  out.far_raw = far.inputs;
+  out.test_labels = test.labels;
+
+  // Map grid over the input plane (raw coordinates), row-major in y then x.
+  at::Tensor axis = at::linspace(-c.map_extent * R, c.map_extent * R, c.map_resolution, at::kFloat);
+  auto grid = at::meshgrid({axis, axis}, "xy");
+  out.map_x = grid[0].flatten();
+  out.map_y = grid[1].flatten();
+  at::Tensor x_map = scaler.apply(at::stack({out.map_x, out.map_y}, 1));
+
+  auto mlp = models::MlpOptions(2, 3)
+                 .hidden_layers(c.hidden_layers)
+                 .width(c.width)
+                 .activation(models::parse_activation(c.activation));
+
+  // 1. The ensemble, all members in one vectorised graph.
+  std::vector<uint64_t> init_seeds, order_seeds;
+  for (int64_t m = 0; m < c.members; ++m) {
+    init_seeds.push_back(derive_seed(c.seed, Stream::kMemberInit, static_cast<uint64_t>(m)));
+    order_seeds.push_back(derive_seed(c.seed, Stream::kMemberOrder, static_cast<uint64_t>(m)));
+  }
+  models::MlpEnsemble ensemble(mlp, init_seeds);
+  ensemble.to(device);
+  auto t0 = std::chrono::steady_clock::now();
+  auto ens_opts = c.ensemble;
+  ens_opts.quiet = c.quiet;
+  out.curves["ensemble"] = train::train_ensemble(ensemble, x_train, train.labels, order_seeds, ens_opts);
+  out.train_seconds["ensemble"] = seconds_since(t0);
+  out.parameters["ensemble"] = ensemble.parameter_count();
+  out.members["ensemble"] = c.members;
+  out.train_seconds["single"] = out.train_seconds["ensemble"] / double(c.members);
+  out.parameters["single"] = ensemble.parameter_count() / c.members;
+  out.members["single"] = 1;
+
+  std::map<std::string, at::Tensor> eval_inputs{{"test", x_test}, {"far", x_far}};
+  for (auto& [set, x] : eval_inputs) {
+    at::Tensor z = logits_of(ensemble, x);  // [N, M, K]
+    out.measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
+    out.measures["single"][set] = uncertainty::ensemble_measures_from_logits(z.slice(1, 0, 1));
+  }
+  out.map_measures["ensemble"] = uncertainty::ensemble_measures_from_logits(logits_of(ensemble, x_map));
+
+  // 2. Teacher cache on every transfer input (training set + AUX), once.
+  at::Tensor x_transfer_aux = at::cat({x_train, x_aux}, 0);
+  at::Tensor teacher = distill::compute_teacher_logits(ensemble, x_transfer_aux);
+  at::Tensor teacher_train = teacher.slice(0, 0, x_train.size(0));
+
+  // 3. Students with the members' architecture. They are independent, so on
+  // the CPU they train concurrently (one intra-op thread each); each has its
+  // own seeds, so the result does not depend on scheduling.
+  struct StudentSpec {
+    std::string name;
+    train::DistillMethod method;
+    bool with_aux;
+    size_t index;
+  };
+  struct StudentResult {
+    train::TrainingCurve curve;
+    double seconds = 0;
+    int64_t parameters = 0;
+    std::map<std::string, uncertainty::Measures> measures;
+    std::optional<uncertainty::Measures> map;
+  };
+  auto train_student = [&](const StudentSpec& spec) {
+    models::MlpEnsemble student(mlp, {derive_seed(c.seed, Stream::kStudentInit, spec.index)});
+    student.to(device);
+    auto o = c.student;
+    o.method = spec.method;
+    o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, spec.index);
+    o.quiet = c.quiet;
+    o.label = "distill " + spec.name;
+    StudentResult r;
+    auto t1 = std::chrono::steady_clock::now();
+    r.curve = train::distill(student, spec.with_aux ? x_transfer_aux : x_train,
+                             spec.with_aux ? teacher : teacher_train, o);
+    r.seconds = seconds_since(t1);
+    r.parameters = student.parameter_count();
+    auto measures_of = [&](const at::Tensor& x) {
+      at::Tensor z = logits_of(student, x);  // [N, 1, K]
+      return spec.method == train::DistillMethod::kEnD ? uncertainty::ensemble_measures_from_logits(z)
+                                                       : uncertainty::dirichlet_measures(z.squeeze(1));
+    };
+    for (auto& [set, x] : eval_inputs) r.measures[set] = measures_of(x);
+    if (spec.method == train::DistillMethod::kEnD2) r.map = measures_of(x_map);
+    return r;
+  };
+  std::vector<StudentSpec> students{{"end2_aux", train::DistillMethod::kEnD2, true, 2},
+                                    {"end", train::DistillMethod::kEnD, false, 0},
+                                    {"end2", train::DistillMethod::kEnD2, false, 1}};
+  if (c.members < 2) students.erase(students.begin());  // EnD^2 needs spread: only EnD
+  if (c.members < 2) students.pop_back();
+  std::vector<StudentResult> results(students.size());
+  const bool parallel = device.is_cpu() && students.size() > 1;
+  if (parallel) {
+    // Longest job (AUX: twice the transfer set) on its own thread, the rest in turn.
+    const int threads = at::get_num_threads();
+    auto aux_job = std::async(std::launch::async, [&] {
+      at::set_num_threads(threads);  // OpenMP thread counts are per thread
+      return train_student(students[0]);
+    });
+    for (size_t i = 1; i < students.size(); ++i) results[i] = train_student(students[i]);
+    results[0] = aux_job.get();
+  } else {
+    for (size_t i = 0; i < students.size(); ++i) results[i] = train_student(students[i]);
+  }
+  for (size_t i = 0; i < students.size(); ++i) {
+    const auto& name = students[i].name;
+    out.curves[name] = std::move(results[i].curve);
+    out.train_seconds[name] = results[i].seconds;
+    out.parameters[name] = results[i].parameters;
+    out.members[name] = 1;
+    out.measures[name] = std::move(results[i].measures);
+    if (results[i].map) out.map_measures[name] = *results[i].map;
+  }
+  out.total_seconds = seconds_since(t_start);
+  return out;
+}
+
+}  // namespace endd::experiments

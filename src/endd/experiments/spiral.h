@@ -1,0 +1,64 @@
+#pragma once
+// The paper's artificial experiment: a 3-class spiral, an ensemble of MLPs,
+// EnD, EnD^2 and EnD^2 + AUX students, evaluated in-domain and far away.
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "endd/train/distiller.h"
+#include "endd/train/ensemble_trainer.h"
+#include "endd/uncertainty/measures.h"
+
+namespace endd::experiments {
+
+struct SpiralConfig {
+  uint64_t seed = 0;
+  int64_t members = 100;
+  int64_t per_class = 1000;  ///< training and test points per class, each
+  double noise = 0.3;        ///< s in MATH.md section 5 (chosen in docs/spiral.md)
+  int64_t aux_count = 3000;  ///< AUX inputs, uniform in a disc
+  double aux_radius = 2.0;   ///< in units of the spiral radius R = (6 pi)^2
+  int64_t ood_count = 1000;  ///< `far` OOD inputs, uniform in an annulus
+  double ood_inner = 1.25, ood_outer = 2.0;  ///< in units of R
+  int64_t hidden_layers = 3;
+  int64_t width = 64;
+  std::string activation = "relu";
+  train::EnsembleTrainOptions ensemble;
+  train::DistillOptions student;
+  int64_t map_resolution = 121;  ///< grid points per axis of the uncertainty maps
+  double map_extent = 2.0;       ///< maps cover [-extent R, extent R]^2
+  int bootstrap = 200;           ///< resamples for error intervals
+  bool quiet = false;
+
+  /// Defaults for the full run; `quick` shrinks everything for a smoke test.
+  static SpiralConfig defaults(bool quick);
+  /// Throws endd::Error naming the first invalid field.
+  void validate() const;
+  nlohmann::json to_json() const;
+};
+
+/// Everything the report needs: per-model measures on each set, curves, maps.
+struct SpiralOutcome {
+  SpiralConfig config;
+  at::Tensor test_labels;
+  std::map<std::string, std::map<std::string, uncertainty::Measures>> measures;  ///< model -> set -> measures
+  std::map<std::string, train::TrainingCurve> curves;  ///< "ensemble", "end", "end2", "end2_aux"
+  std::map<std::string, double> train_seconds;
+  std::map<std::string, int64_t> parameters;
+  std::map<std::string, int64_t> members;
+  /// Raw-coordinate inputs for the data figure: train (with labels), aux, far.
+  at::Tensor train_raw, train_labels, aux_raw, far_raw;
+  at::Tensor map_x, map_y;  ///< [G*G] raw coordinates of the map grid
+  std::map<std::string, uncertainty::Measures> map_measures;  ///< ensemble, end2, end2_aux
+  double total_seconds = 0;
+};
+
+SpiralOutcome run_spiral(const SpiralConfig& config, c10::Device device);
+
+/// Writes results.json, results.md and the figures (PNG + data) into `dir`.
+nlohmann::json write_spiral_report(const SpiralOutcome& outcome, const std::string& dir);
+
+}  // namespace endd::experiments

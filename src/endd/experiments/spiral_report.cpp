@@ -1,0 +1,243 @@
+// results.json, results.md and figures of the spiral experiment.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "endd/core/atomic_file.h"
+#include "endd/core/seeding.h"
+#include "endd/core/version.h"
+#include "endd/experiments/spiral.h"
+#include "endd/metrics/bootstrap.h"
+#include "endd/report/csv_writer.h"
+#include "endd/report/figures.h"
+#include "endd/report/results.h"
+
+namespace endd::experiments {
+namespace {
+
+using nlohmann::json;
+const std::vector<std::string> kModelOrder{"single", "ensemble", "end", "end2", "end2_aux"};
+const std::vector<std::string> kMapModels{"ensemble", "end2", "end2_aux"};
+const std::vector<std::string> kMapMeasures{"total", "data", "knowledge"};
+
+json paper_section() {
+  return {{"source", "Malinin, Mlodozeniec, Gales (2019), Ensemble Distribution Distillation, artificial data"},
+          {"error", {{"single", 13.21}, {"ensemble", 12.37}, {"end2", 12.47}, {"end2_aux", 12.50}}}};
+}
+
+std::string path_in(const std::string& dir, const std::string& name) {
+  return (std::filesystem::path(dir) / name).string();
+}
+
+const at::Tensor& measure(const uncertainty::Measures& m, const std::string& name) {
+  if (name == "total") return m.total;
+  if (name == "data") return m.data;
+  return m.knowledge;
+}
+
+std::string fmt(double v, int digits = 2) {
+  if (std::isnan(v)) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
+  // Data: training points by class, AUX and far OOD inputs.
+  {
+    at::Tensor kind = at::cat({o.train_labels, at::full({o.aux_raw.size(0)}, 3, at::kLong),
+                               at::full({o.far_raw.size(0)}, 4, at::kLong)});
+    at::Tensor xy = at::cat({o.train_raw, o.aux_raw, o.far_raw}, 0);
+    report::write_csv(path_in(dir, "data_points.csv"),
+                      {{"x", xy.select(1, 0)}, {"y", xy.select(1, 1)}, {"kind", kind}});
+    report::render_png(path_in(dir, "data_points"),
+                       "set terminal pngcairo size 800,800\nset output outfile\nset datafile separator ','\n"
+                       "set title 'Spiral training data (classes), AUX inputs and far OOD inputs'\n"
+                       "set size ratio -1\nset key outside bottom center horizontal\n"
+                       "f = " + report::gnuplot_quote(path_in(dir, "data_points.csv")) + "\n"
+                       "plot f skip 1 using 1:($3==3?$2:1/0) with points pt 7 ps 0.3 lc rgb '#bbbbbb' title 'AUX', \\\n"
+                       " f skip 1 using 1:($3==4?$2:1/0) with points pt 7 ps 0.3 lc rgb 'black' title 'far OOD', \\\n"
+                       " for [k=0:2] f skip 1 using 1:($3==k?$2:1/0) with points pt 7 ps 0.3 title sprintf('class %d', k)\n",
+                       quiet);
+  }
+  // Figure 4 of the paper: total / data / knowledge uncertainty over the plane.
+  {
+    std::vector<report::CsvColumn> cols{{"x", o.map_x}, {"y", o.map_y}};
+    std::map<std::string, double> top;
+    for (const auto& model : kMapModels) {
+      if (!o.map_measures.count(model)) continue;
+      for (const auto& meas : kMapMeasures) {
+        const at::Tensor& v = measure(o.map_measures.at(model), meas);
+        cols.push_back({model + "_" + meas, v});
+        top[meas] = std::max(top[meas], v.max().item<double>());
+      }
+    }
+    report::write_csv(path_in(dir, "uncertainty_maps.csv"), cols);
+    std::ostringstream gp;
+    gp << "set terminal pngcairo size 1500,1500 font ',10'\nset output outfile\nset datafile separator ','\n"
+       << "set multiplot layout 3,3 title 'Uncertainty over the input plane (spiral radius R = 355)'\n"
+       << "set size ratio -1\nunset key\nset palette rgbformulae 33,13,10\n"
+       << "f = " << report::gnuplot_quote(path_in(dir, "uncertainty_maps.csv")) << "\n";
+    int column = 3;
+    for (const auto& model : kMapModels) {
+      if (!o.map_measures.count(model)) continue;
+      for (const auto& meas : kMapMeasures) {
+        gp << "set title '" << model << ": " << meas << "'\nset cbrange [0:" << std::max(top[meas], 1e-9)
+           << "]\nplot f skip 1 using 1:2:" << column++ << " with image\n";
+      }
+    }
+    gp << "unset multiplot\n";
+    report::render_png(path_in(dir, "uncertainty_maps"), gp.str(), quiet);
+  }
+  // Knowledge uncertainty in-domain (test) vs far OOD.
+  {
+    double hi = 1e-9;
+    for (const auto& model : kMapModels)
+      if (o.measures.count(model))
+        for (const auto* set : {"test", "far"})
+          hi = std::max(hi, o.measures.at(model).at(set).knowledge.max().item<double>());
+    std::vector<report::CsvColumn> cols;
+    const int bins = 40;
+    std::ostringstream gp;
+    gp << "set terminal pngcairo size 1500,450\nset output outfile\nset datafile separator ','\n"
+       << "set multiplot layout 1,3 title 'Knowledge uncertainty: test (in-domain) vs far OOD'\n"
+       << "set style fill transparent solid 0.5\nset xlabel 'knowledge uncertainty (nats)'\nset ylabel 'density'\n"
+       << "f = " << report::gnuplot_quote(path_in(dir, "knowledge_histograms.csv")) << "\n";
+    int column = 2;
+    for (const auto& model : kMapModels) {
+      if (!o.measures.count(model)) continue;
+      for (const auto* set : {"test", "far"}) {
+        auto h = report::histogram(report::to_vector(o.measures.at(model).at(set).knowledge), 0, hi, bins);
+        if (cols.empty()) cols.push_back({"knowledge", at::tensor(h.centers, at::kDouble)});
+        cols.push_back({model + "_" + set, at::tensor(h.density, at::kDouble)});
+      }
+      gp << "set title '" << model << "'\nplot f skip 1 using 1:" << column << " with boxes title 'test', "
+         << "f skip 1 using 1:" << column + 1 << " with boxes title 'far OOD'\n";
+      column += 2;
+    }
+    gp << "unset multiplot\n";
+    report::write_csv(path_in(dir, "knowledge_histograms.csv"), cols);
+    report::render_png(path_in(dir, "knowledge_histograms"), gp.str(), quiet);
+  }
+  // Training curves: ensemble loss; student losses with the temperature.
+  {
+    const auto& ens = o.curves.at("ensemble");
+    std::vector<double> ep, loss;
+    for (const auto& e : ens) { ep.push_back(double(e.epoch + 1)); loss.push_back(e.loss); }
+    report::write_csv(path_in(dir, "ensemble_curve.csv"),
+                      {{"epoch", at::tensor(ep, at::kDouble)}, {"loss", at::tensor(loss, at::kDouble)}});
+    std::vector<report::CsvColumn> cols;
+    std::vector<std::string> names;
+    for (const auto* name : {"end", "end2", "end2_aux"}) {
+      if (!o.curves.count(name)) continue;
+      std::vector<double> e2, l2, t2;
+      for (const auto& e : o.curves.at(name)) {
+        e2.push_back(double(e.epoch + 1)); l2.push_back(e.loss); t2.push_back(e.temperature);
+      }
+      if (cols.empty()) {
+        cols.push_back({"epoch", at::tensor(e2, at::kDouble)});
+        cols.push_back({"temperature", at::tensor(t2, at::kDouble)});
+      }
+      cols.push_back({std::string(name) + "_loss", at::tensor(l2, at::kDouble)});
+      names.push_back(name);
+    }
+    report::write_csv(path_in(dir, "distill_curves.csv"), cols);
+    std::ostringstream gp;
+    gp << "set terminal pngcairo size 1400,500\nset output outfile\nset datafile separator ','\n"
+       << "set multiplot layout 1,2\nset xlabel 'epoch'\n"
+       << "set title 'Ensemble training: mean member cross-entropy'\nset ylabel 'loss (nats)'\n"
+       << "plot " << report::gnuplot_quote(path_in(dir, "ensemble_curve.csv")) << " skip 1 using 1:2 with lines lw 2 title 'ensemble'\n"
+       << "set title 'Distillation: loss and temperature T'\nset ylabel 'loss'\nset y2label 'T'\nset y2tics\nset ytics nomirror\n"
+       << "g = " << report::gnuplot_quote(path_in(dir, "distill_curves.csv")) << "\nplot ";
+    for (size_t i = 0; i < names.size(); ++i)
+      gp << "g skip 1 using 1:" << i + 3 << " with lines lw 2 title '" << names[i] << "', ";
+    gp << "g skip 1 using 1:2 axes x1y2 with lines dt 2 lc rgb 'black' title 'T'\nunset multiplot\n";
+    report::render_png(path_in(dir, "training_curves"), gp.str(), quiet);
+  }
+}
+
+std::string markdown(const json& r) {
+  std::ostringstream md;
+  md << "# Spiral experiment: endd vs the paper\n\n"
+     << "Test error in % (95% bootstrap interval); paper figures from Malinin et al. (2019). "
+     << "Misclassification detection by total uncertainty; `far` OOD detection by knowledge uncertainty.\n\n"
+     << "| model | error | 95% CI | paper error | NLL | ECE | Brier | misc. AUROC | PRR | far AUROC (knowledge) |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& name : kModelOrder) {
+    if (!r["models"].contains(name)) continue;
+    const auto& m = r["models"][name];
+    auto num = [](const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
+    std::string paper = r["paper"]["error"].contains(name) ? fmt(r["paper"]["error"][name].get<double>()) : "-";
+    md << "| " << name << " | " << fmt(num(m["error"])) << " | " << fmt(num(m["error_ci95"][0])) << " - "
+       << fmt(num(m["error_ci95"][1])) << " | " << paper << " | " << fmt(num(m["nll"]), 3) << " | "
+       << fmt(num(m["ece"])) << " | " << fmt(num(m["brier"]), 3) << " | "
+       << fmt(num(r["misclassification"][name]["total"]["auroc"])) << " | "
+       << fmt(num(r["misclassification"][name]["total"]["prr"])) << " | "
+       << fmt(num(r["ood"]["far"][name]["knowledge"]["auroc"])) << " |\n";
+  }
+  md << "\nFidelity to the ensemble's knowledge uncertainty (per input):\n\n"
+     << "| student | test Spearman | test Pearson | far Spearman | far Pearson | far mean ratio | KL to ensemble (test) |\n"
+     << "|---|---|---|---|---|---|---|\n";
+  for (const auto& [name, f] : r["fidelity"].items()) {
+    auto num = [](const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
+    md << "| " << name << " | " << fmt(num(f["test"]["knowledge_spearman"]), 3) << " | "
+       << fmt(num(f["test"]["knowledge_pearson"]), 3) << " | " << fmt(num(f["far"]["knowledge_spearman"]), 3)
+       << " | " << fmt(num(f["far"]["knowledge_pearson"]), 3) << " | "
+       << fmt(num(f["far"]["knowledge_mean_ratio"]), 3) << " | " << fmt(num(f["test"]["kl_to_ensemble"]), 4)
+       << " |\n";
+  }
+  md << "\nFigures: `data_points.png`, `uncertainty_maps.png` (the paper's Figure 4), "
+     << "`knowledge_histograms.png`, `training_curves.png`; the data behind each is the CSV of the same name.\n";
+  return md.str();
+}
+
+}  // namespace
+
+json write_spiral_report(const SpiralOutcome& o, const std::string& dir) {
+  json r;
+  r["endd_version"] = kVersion;
+  r["experiment"] = "spiral";
+  r["seed"] = o.config.seed;
+  r["config"] = o.config.to_json();
+  r["models"] = json::object();
+  r["misclassification"] = json::object();
+  r["ood"]["far"] = json::object();
+  r["fidelity"] = json::object();
+  for (const auto& name : kModelOrder) {
+    if (!o.measures.count(name)) continue;
+    const auto& test = o.measures.at(name).at("test");
+    json m = report::classification_json(report::classify(test, o.test_labels));
+    at::Tensor wrong = (test.prediction != o.test_labels).to(at::kDouble);
+    auto errors = report::to_vector(wrong);
+    auto ci = metrics::bootstrap_interval(
+        static_cast<int64_t>(errors.size()),
+        [&](const std::vector<int64_t>& idx) {
+          double s = 0;
+          for (auto i : idx) s += errors[static_cast<size_t>(i)];
+          return 100.0 * s / double(idx.size());
+        },
+        o.config.bootstrap, derive_seed(o.config.seed, Stream::kBootstrap));
+    m["error_ci95"] = {ci.low, ci.high};
+    m["members"] = o.members.at(name);
+    m["parameters"] = o.parameters.at(name);
+    m["train_seconds"] = o.train_seconds.at(name);
+    r["models"][name] = m;
+    r["misclassification"][name] = report::misclassification_json(test, o.test_labels);
+    r["ood"]["far"][name] = report::ood_json(test, o.measures.at(name).at("far"));
+    if (name != "single" && name != "ensemble") {
+      for (const auto* set : {"test", "far"})
+        r["fidelity"][name][set] = report::fidelity_json(o.measures.at(name).at(set), o.measures.at("ensemble").at(set));
+    }
+  }
+  r["paper"] = paper_section();
+  r["timing"] = {{"total_seconds", o.total_seconds}};
+  report::write_json(path_in(dir, "results.json"), r);
+  write_file_atomic(path_in(dir, "results.md"), markdown(r));
+  write_figures(o, dir, o.config.quiet);
+  return r;
+}
+
+}  // namespace endd::experiments

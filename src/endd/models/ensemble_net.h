@@ -1,0 +1,19 @@
+#pragma once
+// The interface every trainable network family in endd implements: M members
+// evaluated together. A single model (a student) is an ensemble of one.
+#include <torch/nn/module.h>
+
+namespace endd::models {
+
+class EnsembleNet : public torch::nn::Module {
+ public:
+  /// Member logits [M, B, K] for inputs shared by all members [B, D...] or
+  /// given per member [M, B, D...].
+  virtual at::Tensor forward(const at::Tensor& inputs) = 0;
+  virtual int64_t members() const = 0;
+  virtual int64_t num_classes() const = 0;
+  /// Number of trainable scalars over all members.
+  int64_t parameter_count() const;
+};
+
+}  // namespace endd::models

@@ -1,0 +1,89 @@
+#include "endd/models/mlp_ensemble.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "endd/core/error.h"
+#include "endd/core/seeding.h"
+
+namespace endd::models {
+
+int64_t EnsembleNet::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+Activation parse_activation(const std::string& name) {
+  if (name == "relu") return Activation::kReLU;
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "gelu") return Activation::kGELU;
+  if (name == "leaky_relu") return Activation::kLeakyReLU;
+  throw Error("activation: expected relu, tanh, gelu or leaky_relu, got '" + name + "'");
+}
+
+std::string to_string(Activation a) {
+  switch (a) {
+    case Activation::kReLU: return "relu";
+    case Activation::kTanh: return "tanh";
+    case Activation::kGELU: return "gelu";
+    case Activation::kLeakyReLU: return "leaky_relu";
+  }
+  return "?";
+}
+
+MlpEnsemble::MlpEnsemble(const MlpOptions& options, const std::vector<uint64_t>& member_seeds)
+    : options_(options), members_(static_cast<int64_t>(member_seeds.size())) {
+  ENDD_CHECK(members_ >= 1, "an ensemble needs at least 1 member");
+  ENDD_CHECK(options.inputs_ >= 1 && options.classes_ >= 2, "MLP needs >= 1 input and >= 2 classes, got ",
+             options.inputs_, " and ", options.classes_);
+  ENDD_CHECK(options.hidden_layers_ >= 0 && options.width_ >= 1, "MLP needs hidden_layers >= 0 and width >= 1");
+  std::vector<int64_t> sizes{options.inputs_};
+  for (int64_t l = 0; l < options.hidden_layers_; ++l) sizes.push_back(options.width_);
+  sizes.push_back(options.classes_);
+  const size_t layers = sizes.size() - 1;
+  std::vector<std::vector<at::Tensor>> w(layers), b(layers);
+  for (int64_t m = 0; m < members_; ++m) {
+    at::Generator gen = cpu_generator(member_seeds[static_cast<size_t>(m)]);
+    for (size_t l = 0; l < layers; ++l) {
+      double bound = 1.0 / std::sqrt(double(sizes[l]));
+      w[l].push_back(at::rand({sizes[l], sizes[l + 1]}, gen, at::kFloat) * (2 * bound) - bound);
+      b[l].push_back(at::rand({1, sizes[l + 1]}, gen, at::kFloat) * (2 * bound) - bound);
+    }
+  }
+  for (size_t l = 0; l < layers; ++l) {
+    weights_.push_back(register_parameter("w" + std::to_string(l), at::stack(w[l])));
+    biases_.push_back(register_parameter("b" + std::to_string(l), at::stack(b[l])));
+  }
+}
+
+at::Tensor MlpEnsemble::forward(const at::Tensor& inputs) {
+  at::Tensor h = inputs;
+  if (h.dim() == 2) h = h.unsqueeze(0).expand({members_, h.size(0), h.size(1)});
+  ENDD_CHECK(h.dim() == 3 && h.size(0) == members_ && h.size(2) == options_.inputs_,
+             "MLP ensemble expects inputs [B, ", options_.inputs_, "] or [", members_, ", B, ",
+             options_.inputs_, "], got ", inputs.sizes());
+  for (size_t l = 0; l < weights_.size(); ++l) {
+    h = at::baddbmm(biases_[l], h, weights_[l]);
+    if (l + 1 == weights_.size()) break;
+    switch (options_.activation_) {
+      case Activation::kReLU: h = at::relu(h); break;
+      case Activation::kTanh: h = at::tanh(h); break;
+      case Activation::kGELU: h = at::gelu(h); break;
+      case Activation::kLeakyReLU: h = at::leaky_relu(h, 0.01); break;
+    }
+  }
+  return h;
+}
+
+std::vector<at::Tensor> MlpEnsemble::member_parameters(int64_t m) const {
+  std::vector<at::Tensor> out;
+  for (size_t l = 0; l < weights_.size(); ++l) {
+    out.push_back(weights_[l][m].detach());
+    out.push_back(biases_[l][m].detach());
+  }
+  return out;
+}
+
+}  // namespace endd::models

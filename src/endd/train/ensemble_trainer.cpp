@@ -1,0 +1,82 @@
+#include "endd/train/ensemble_trainer.h"
+
+#include <ATen/ATen.h>
+#include <torch/optim/adam.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "endd/core/error.h"
+#include "endd/core/progress.h"
+#include "endd/core/seeding.h"
+
+namespace endd::train {
+
+double scheduled_learning_rate(double base, int64_t epoch, int64_t epochs, bool cosine) {
+  if (!cosine || epochs <= 1) return base;
+  double t = double(epoch) / double(epochs - 1);
+  return base * (0.05 + 0.95 * 0.5 * (1.0 + std::cos(M_PI * t)));
+}
+
+namespace {
+void set_learning_rate(torch::optim::Adam& opt, double lr) {
+  for (auto& group : opt.param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+}  // namespace
+
+TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs, const at::Tensor& labels,
+                             const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& o) {
+  const int64_t M = net.members();
+  const int64_t N = inputs.size(0);
+  ENDD_CHECK(static_cast<int64_t>(order_seeds.size()) == M, "need one data-order seed per member");
+  ENDD_CHECK(labels.dim() == 1 && labels.size(0) == N, "labels must be [", N, "], got ", labels.sizes());
+  ENDD_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.learning_rate > 0, "training needs epochs >= 1, "
+             "batch_size >= 1 and learning_rate > 0");
+  ENDD_CHECK(N >= 1, "training set is empty");
+  auto device = net.parameters().front().device();
+  at::Tensor x = inputs.to(device), y = labels.to(device);
+  std::vector<at::Generator> order;
+  for (auto s : order_seeds) order.push_back(cpu_generator(s));
+  torch::optim::Adam opt(net.parameters(),
+                         torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+  net.train();
+  const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
+  TrainingCurve curve;
+  Progress progress("train " + std::to_string(M) + " members", o.epochs, "epochs", o.quiet);
+  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+    auto start = std::chrono::steady_clock::now();
+    double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);
+    set_learning_rate(opt, lr);
+    std::vector<at::Tensor> perms;
+    for (auto& g : order) perms.push_back(at::randperm(N, g, at::kLong));
+    at::Tensor perm = at::stack(perms).to(device);  // [M, N]
+    at::Tensor loss_sum = at::zeros({}, x.options().dtype(at::kDouble));
+    for (int64_t s = 0; s < steps; ++s) {
+      at::Tensor idx = perm.slice(1, s * o.batch_size, std::min(N, (s + 1) * o.batch_size));
+      const int64_t b = idx.size(1);
+      std::vector<int64_t> shape{M, b};
+      for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));
+      at::Tensor xb = x.index_select(0, idx.flatten()).view(shape);
+      at::Tensor yb = idx.flatten();
+      yb = y.index_select(0, yb);
+      at::Tensor logits = net.forward(xb);  // [M, b, K]
+      at::Tensor loss = at::cross_entropy_loss(logits.flatten(0, 1), yb, {}, at::Reduction::Sum) / double(b);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      loss_sum += loss.detach() * double(b);
+    }
+    double mean_loss = loss_sum.item<double>() / double(N) / double(M);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    curve.push_back({epoch, mean_loss, 1.0, lr, secs});
+    char status[64];
+    std::snprintf(status, sizeof status, "loss %.4f", mean_loss);
+    progress.update(epoch + 1, status);
+  }
+  progress.finish();
+  return curve;
+}
+
+}  // namespace endd::train

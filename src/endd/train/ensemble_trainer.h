@@ -1,0 +1,28 @@
+#pragma once
+// Trains all members of an EnsembleNet together: one graph, one optimiser
+// step per batch. The loss is the SUM over members of each member's mean
+// cross-entropy, so member m's gradient (and its Adam update, which is
+// elementwise) is exactly what training it alone would give.
+#include <cstdint>
+#include <vector>
+
+#include "endd/models/ensemble_net.h"
+#include "endd/train/epoch_log.h"
+
+namespace endd::train {
+
+struct EnsembleTrainOptions {
+  int64_t epochs = 60;
+  int64_t batch_size = 128;
+  double learning_rate = 3e-3;
+  double weight_decay = 0;
+  bool cosine_schedule = true;
+  bool quiet = false;
+};
+
+/// Trains `net` on inputs [N, D...] / labels [N]. Member m draws its data
+/// order from its own generator seeded `order_seeds[m]`.
+TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs, const at::Tensor& labels,
+                             const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& options);
+
+}  // namespace endd::train
