@@ -14,7 +14,7 @@ struct SpiralArgs {
   std::string out = "out/spiral";
   bool quick = false;
   std::optional<int64_t> members, per_class, aux_count, epochs, distill_epochs, width, depth;
-  std::optional<double> noise, temperature, smoothing, lr, distill_lr, aux_radius;
+  std::optional<double> noise, temperature, smoothing, lr, distill_lr, aux_radius, hold, decay;
   std::optional<int64_t> batch_size, distill_batch_size;
   bool float64_loss = false;
 };
@@ -37,6 +37,8 @@ void run_spiral_command(const SpiralArgs& a, const GlobalOptions& g) {
   if (a.lr) c.ensemble.learning_rate = *a.lr;
   if (a.distill_lr) c.student.learning_rate = *a.distill_lr;
   if (a.aux_radius) c.aux_radius = *a.aux_radius;
+  if (a.hold) c.student.hold_fraction = *a.hold;
+  if (a.decay) c.student.decay_fraction = *a.decay;
   if (a.batch_size) c.ensemble.batch_size = *a.batch_size;
   if (a.distill_batch_size) c.student.batch_size = *a.distill_batch_size;
   c.student.float64_loss = c.student.float64_loss || a.float64_loss;
@@ -72,6 +74,8 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   spiral->add_option("--depth", a->depth, "Hidden layers");
   spiral->add_option("--noise", a->noise, "Spiral noise scale s");
   spiral->add_option("--temperature", a->temperature, "Initial distillation temperature T0 (>= 1)");
+  spiral->add_option("--hold", a->hold, "Fraction of distillation epochs held at T0");
+  spiral->add_option("--decay", a->decay, "Fraction of distillation epochs decaying T0 -> 1");
   spiral->add_option("--smoothing", a->smoothing, "EnD^2 central smoothing eps");
   spiral->add_option("--lr", a->lr, "Ensemble learning rate (Adam)");
   spiral->add_option("--distill-lr", a->distill_lr, "Student learning rate (Adam)");

@@ -62,13 +62,15 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
   }
 }
 
-std::string read_file(const std::string& path) {
+namespace {
+template <typename Buffer>
+Buffer read_into(const std::string& path) {
   std::error_code ec;
   ENDD_CHECK(std::filesystem::exists(path, ec), path, ": no such file");
   ENDD_CHECK(!std::filesystem::is_directory(path, ec), path, ": is a directory, expected a file");
   std::ifstream in(path, std::ios::binary);
   ENDD_CHECK(in.good(), path, ": cannot open for reading: ", errno_text());
-  std::string data;
+  Buffer data;
   in.seekg(0, std::ios::end);
   auto size = in.tellg();
   ENDD_CHECK(size >= 0, path, ": cannot determine file size");
@@ -78,6 +80,10 @@ std::string read_file(const std::string& path) {
   ENDD_CHECK(in.gcount() == size, path, ": short read");
   return data;
 }
+}  // namespace
+
+std::string read_file(const std::string& path) { return read_into<std::string>(path); }
+std::vector<char> read_file_bytes(const std::string& path) { return read_into<std::vector<char>>(path); }
 
 void ensure_writable_directory(const std::string& dir) {
   namespace fs = std::filesystem;

@@ -3,6 +3,7 @@
 // in the same directory, is flushed and fsync'ed, then renamed over the target.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace endd {
 
@@ -13,6 +14,8 @@ void write_file_atomic(const std::string& path, std::string_view contents);
 
 /// Reads a whole file; throws endd::Error naming the path if it can't.
 std::string read_file(const std::string& path);
+/// The same, as bytes (what LibTorch's readers take), without a second copy.
+std::vector<char> read_file_bytes(const std::string& path);
 
 /// Creates `dir` (and parents) and checks that files can be created in it, so a
 /// command fails before doing work rather than after.

@@ -33,7 +33,8 @@ at::Tensor load_csv(const std::string& path, const MemberOutputOptions& o, std::
 at::Tensor load_tensor(const std::string& path, const MemberOutputOptions& o) {
   at::Tensor t = load_tensor_file(path);
   ENDD_CHECK(t.is_floating_point(), path, ": expected a floating-point tensor, got ", t.scalar_type());
-  t = t.to(at::kDouble).contiguous();
+  // Kept in its own precision: the measures convert chunk by chunk to float64.
+  t = t.contiguous();
   if (t.dim() == 3) {
     ENDD_CHECK(o.members == 0 || o.members == t.size(1), path, ": tensor of shape ", t.sizes(), " has ",
                t.size(1), " members but --members is ", o.members);

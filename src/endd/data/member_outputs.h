@@ -19,7 +19,8 @@ struct MemberOutputOptions {
   bool renormalize = false;
 };
 
-/// Loads [N, M, K] float64 member outputs. CSV: one row per input with M*K
+/// Loads [N, M, K] member outputs (float64 from CSV; a tensor file keeps its
+/// floating-point dtype). CSV: one row per input with M*K
 /// columns, member-major (member 1's K classes, then member 2's, ...), an
 /// optional header. `.pt`/`.pth`: a tensor [N, M, K], or [N, M*K] with `members`.
 /// Errors name the file and the line (CSV) or row (tensor) at fault.

@@ -2,6 +2,8 @@
 
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <cstring>
+
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 
@@ -15,14 +17,14 @@ bool is_tensor_file(const std::string& path) {
 }
 
 at::Tensor load_tensor_file(const std::string& path) {
-  std::string bytes = read_file(path);
+  std::vector<char> bytes = read_file_bytes(path);
   ENDD_CHECK(!bytes.empty(), path, ": file is empty, expected a tensor saved with torch.save");
   // torch.save writes a zip archive ("PK\x03\x04"); the legacy format is not supported.
-  ENDD_CHECK(bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04") == 0, path,
+  ENDD_CHECK(bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0, path,
              ": not a PyTorch file (expected the zip format written by torch.save)");
   c10::IValue value;
   try {
-    value = torch::jit::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    value = torch::jit::pickle_load(bytes);
   } catch (const std::exception& e) {
     std::string what = e.what();
     throw Error(path + ": cannot read PyTorch file: " + what.substr(0, what.find('\n')));
