@@ -227,19 +227,20 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   if (c.members < 2) students.erase(students.begin());  // EnD^2 needs spread: only EnD
   if (c.members < 2) students.pop_back();
   std::vector<StudentResult> results(students.size());
-  const bool parallel = device.is_cpu() && students.size() > 1;
-  if (parallel) {
-    // Longest job (AUX: twice the transfer set) on its own thread, the rest in turn.
-    const int threads = at::get_num_threads();
-    auto aux_job = std::async(std::launch::async, [&] {
-      at::set_num_threads(threads);  // OpenMP thread counts are per thread
-      return train_student(students[0]);
-    });
-    for (size_t i = 1; i < students.size(); ++i) results[i] = train_student(students[i]);
-    results[0] = aux_job.get();
-  } else {
-    for (size_t i = 0; i < students.size(); ++i) results[i] = train_student(students[i]);
-  }
+  // Lanes of work: on the CPU one per core (2 here: the AUX student, twice the
+  // transfer set, alone; the others in turn); on a GPU one per student, so that
+  // host threads overlap the launch overhead of tiny kernels.
+  const size_t lanes = std::min(students.size(), device.is_cpu() ? size_t{2} : students.size());
+  const int threads = at::get_num_threads();
+  auto run_lane = [&](size_t lane) {
+    at::set_num_threads(threads);  // OpenMP thread counts are per thread
+    for (size_t i = 0; i < students.size(); ++i)
+      if (std::min(i, lanes - 1) == lane) results[i] = train_student(students[i]);
+  };
+  std::vector<std::future<void>> jobs;
+  for (size_t lane = 1; lane < lanes; ++lane) jobs.push_back(std::async(std::launch::async, run_lane, lane));
+  run_lane(0);
+  for (auto& j : jobs) j.get();
   for (size_t i = 0; i < students.size(); ++i) {
     const auto& name = students[i].name;
     out.curves[name] = std::move(results[i].curve);
