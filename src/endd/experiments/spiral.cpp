@@ -33,13 +33,14 @@ SpiralConfig SpiralConfig::defaults(bool quick) {
   c.student.decay_fraction = 0.3;
   c.student.smoothing = 1e-6;
   if (quick) {
+    // A smoke test that still learns the spiral: ~10 s on 2 cores.
     c.members = 10;
-    c.per_class = 300;
-    c.aux_count = 900;
-    c.ood_count = 300;
-    c.ensemble.epochs = 60;
-    c.student.epochs = 80;
-    c.map_resolution = 41;
+    c.per_class = 500;
+    c.aux_count = 1500;
+    c.ood_count = 500;
+    c.ensemble.epochs = 100;
+    c.student.epochs = 150;
+    c.map_resolution = 61;
     c.bootstrap = 50;
   }
   return c;
