@@ -10,8 +10,8 @@
 
 namespace endd::cli {
 
-c10::Device apply_globals(const GlobalOptions& g) {
-  configure_threads(g.threads);
+c10::Device apply_globals(const GlobalOptions& g, Workload workload) {
+  configure_threads(g.threads, workload);
   return parse_device(g.device);
 }
 
@@ -23,7 +23,7 @@ int run_cli(int argc, char** argv) {
   GlobalOptions g;
   app.add_option("--seed", g.seed, "Random seed (runs are deterministic on CPU given seed and threads)")
       ->capture_default_str();
-  app.add_option("--threads", g.threads, "Intra-op threads; 0 = default (1, measured best on 2 cores)")
+  app.add_option("--threads", g.threads, "Threads; 0 = measured default (1 for training, all cores for uncertainty/score)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", g.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_flag("-q,--quiet", g.quiet, "No progress output");

@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <c10/core/Device.h>
+
+#include "endd/core/runtime.h"
 #include <cstdint>
 #include <string>
 
@@ -16,8 +18,9 @@ struct GlobalOptions {
   bool quiet = false;
 };
 
-/// Applies threads and returns the parsed device; call at the start of a command.
-c10::Device apply_globals(const GlobalOptions& g);
+/// Applies threads (default by workload) and returns the parsed device; call
+/// at the start of a command.
+c10::Device apply_globals(const GlobalOptions& g, Workload workload = Workload::kTraining);
 
 void add_uncertainty_command(CLI::App& app, GlobalOptions& g);
 void add_score_command(CLI::App& app, GlobalOptions& g);

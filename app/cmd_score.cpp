@@ -23,7 +23,7 @@ struct ScoreArgs {
 };
 
 void run_score(const ScoreArgs& a, const GlobalOptions& g) {
-  apply_globals(g);
+  apply_globals(g, Workload::kLargeTensors);
   ENDD_CHECK(a.probs.empty() != a.logits.empty(), "give exactly one of --probs and --logits");
   ENDD_CHECK(a.ood_names.empty() || a.ood_names.size() == a.ood_files.size(), "got ",
              a.ood_files.size(), " --ood-probs files but ", a.ood_names.size(),

@@ -19,7 +19,7 @@ struct UncertaintyArgs {
 };
 
 void run_uncertainty(const UncertaintyArgs& a, const GlobalOptions& g) {
-  apply_globals(g);
+  apply_globals(g, Workload::kLargeTensors);
   int given = !a.probs.empty() + !a.logits.empty() + !a.dirichlet_logits.empty();
   ENDD_CHECK(given == 1, "give exactly one of --probs, --logits, --dirichlet-logits");
   uncertainty::Measures m;

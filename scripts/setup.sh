@@ -8,7 +8,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread python3-torch
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev zlib1g-dev
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev
   gnuplot-nox dataset-fashion-mnist
 )
 # npm comes with some Node.js builds (nodesource) and conflicts with Debian's

@@ -6,6 +6,9 @@
 #include "endd/core/error.h"
 
 #include <dlfcn.h>
+
+#include <algorithm>
+#include <thread>
 #include <malloc.h>
 
 namespace endd {
@@ -32,9 +35,10 @@ void set_blas_threads(int n) {
   if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
 }
 
-void configure_threads(int threads) {
+void configure_threads(int threads, Workload workload) {
   configure_allocator();
-  int n = threads > 0 ? threads : 1;
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = threads > 0 ? threads : (workload == Workload::kTraining ? 1 : cores);
   at::set_num_threads(n);
   set_blas_threads(n);
   // Inter-op threads can only be set once per process, before any parallel work.

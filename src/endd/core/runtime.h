@@ -7,9 +7,14 @@
 
 namespace endd {
 
-/// Sets LibTorch intra-op and inter-op thread counts. `threads` <= 0 picks the
-/// default measured best for small networks (see docs/threads.md): one thread.
-void configure_threads(int threads);
+/// What a command mostly does, which decides its default thread count
+/// (docs/threads.md): small-network training runs fastest on one thread;
+/// elementwise work on large tensors scales with the cores.
+enum class Workload { kTraining, kLargeTensors };
+
+/// Sets LibTorch intra-op and OpenBLAS thread counts. `threads` <= 0 picks the
+/// measured default for the workload: 1 for training, all cores otherwise.
+void configure_threads(int threads, Workload workload = Workload::kTraining);
 
 /// Sets OpenBLAS's own thread pool size, if OpenBLAS is the BLAS in use.
 void set_blas_threads(int n);

@@ -54,7 +54,7 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
     report::write_csv(path_in(dir, "data_points.csv"),
                       {{"x", xy.select(1, 0)}, {"y", xy.select(1, 1)}, {"kind", kind}});
     report::render_png(path_in(dir, "data_points"),
-                       "set terminal pngcairo size 800,800\nset output outfile\nset datafile separator ','\n"
+                       "set terminal pngcairo noenhanced size 800,800\nset output outfile\nset datafile separator ','\n"
                        "set title 'Spiral training data (classes), AUX inputs and far OOD inputs'\n"
                        "set size ratio -1\nset key outside bottom center horizontal\n"
                        "f = " + report::gnuplot_quote(path_in(dir, "data_points.csv")) + "\n"
@@ -77,7 +77,7 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
     }
     report::write_csv(path_in(dir, "uncertainty_maps.csv"), cols);
     std::ostringstream gp;
-    gp << "set terminal pngcairo size 1500,1500 font ',10'\nset output outfile\nset datafile separator ','\n"
+    gp << "set terminal pngcairo noenhanced size 1500,1500 font ',10'\nset output outfile\nset datafile separator ','\n"
        << "set multiplot layout 3,3 title 'Uncertainty over the input plane (spiral radius R = 355)'\n"
        << "set size ratio -1\nunset key\nset palette rgbformulae 33,13,10\n"
        << "f = " << report::gnuplot_quote(path_in(dir, "uncertainty_maps.csv")) << "\n";
@@ -102,9 +102,10 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
     std::vector<report::CsvColumn> cols;
     const int bins = 40;
     std::ostringstream gp;
-    gp << "set terminal pngcairo size 1500,450\nset output outfile\nset datafile separator ','\n"
+    gp << "set terminal pngcairo noenhanced size 1500,450\nset output outfile\nset datafile separator ','\n"
        << "set multiplot layout 1,3 title 'Knowledge uncertainty: test (in-domain) vs far OOD'\n"
-       << "set style fill transparent solid 0.5\nset xlabel 'knowledge uncertainty (nats)'\nset ylabel 'density'\n"
+       << "set style fill transparent solid 0.5\nset xlabel 'knowledge uncertainty (nats)'\n"
+       << "set ylabel 'density (log scale)'\nset logscale y\n"
        << "f = " << report::gnuplot_quote(path_in(dir, "knowledge_histograms.csv")) << "\n";
     int column = 2;
     for (const auto& model : kMapModels) {
@@ -146,7 +147,7 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
     }
     report::write_csv(path_in(dir, "distill_curves.csv"), cols);
     std::ostringstream gp;
-    gp << "set terminal pngcairo size 1400,500\nset output outfile\nset datafile separator ','\n"
+    gp << "set terminal pngcairo noenhanced size 1400,500\nset output outfile\nset datafile separator ','\n"
        << "set multiplot layout 1,2\nset xlabel 'epoch'\n"
        << "set title 'Ensemble training: mean member cross-entropy'\nset ylabel 'loss (nats)'\n"
        << "plot " << report::gnuplot_quote(path_in(dir, "ensemble_curve.csv")) << " skip 1 using 1:2 with lines lw 2 title 'ensemble'\n"

@@ -26,8 +26,8 @@ bool render_png(const std::string& base, const std::string& script, bool quiet) 
   pid_t pid = ::fork();
   if (pid == 0) {
     // gnuplot's own chatter (font warnings) is not ours to show.
-    std::freopen("/dev/null", "w", stdout);
-    if (quiet) std::freopen("/dev/null", "w", stderr);
+    if (!std::freopen("/dev/null", "w", stdout)) ::_exit(126);
+    if (quiet && !std::freopen("/dev/null", "w", stderr)) ::_exit(126);
     ::execlp("gnuplot", "gnuplot", gp.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

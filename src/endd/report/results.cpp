@@ -112,12 +112,19 @@ json fidelity_json(const uncertainty::Measures& student, const uncertainty::Meas
                          ps.clamp_min(uncertainty::kLogFloor).log()))
                       .sum(-1)
                       .mean();
-  return json{{"knowledge_spearman", spearman(s, e)},
+  json out{{"knowledge_spearman", spearman(s, e)},
               {"knowledge_pearson", pearson(s, e)},
               {"knowledge_mean_ratio", mean_e > 0 ? mean_s / mean_e : std::nan("")},
               {"knowledge_mean", mean_s},
               {"ensemble_knowledge_mean", mean_e},
               {"kl_to_ensemble", kl.item<double>()}};
+  if (student.precision) {
+    // How far precision climbed (MATH.md: no finite optimum where members agree).
+    at::Tensor a0 = *student.precision;
+    out["alpha0_median"] = a0.median().item<double>();
+    out["alpha0_max"] = a0.max().item<double>();
+  }
+  return out;
 }
 
 void write_json(const std::string& path, const json& document) {
