@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "endd/core/error.h"
@@ -13,6 +14,28 @@ namespace endd::cli {
 c10::Device apply_globals(const GlobalOptions& g, Workload workload) {
   configure_threads(g.threads, workload);
   return parse_device(g.device);
+}
+
+namespace {
+std::string absolute_source(const std::string& spec) {
+  if (spec.empty() || spec == "generated") return spec;
+  std::string prefix = spec.rfind("csv:", 0) == 0 ? "csv:" : "";
+  std::string path = spec.substr(prefix.size());
+  return prefix + std::filesystem::absolute(path).lexically_normal().string();
+}
+}  // namespace
+
+config::Config build_config(config::Config cfg, const std::string& config_file, const std::vector<std::string>& flags,
+                            const std::vector<std::string>& sets) {
+  if (!config_file.empty()) cfg.merge_toml_file(config_file);
+  for (const auto& f : flags) cfg.set(f);
+  for (const auto& s : sets) cfg.set(s);
+  for (const auto* key : {"data.train", "distill.aux"}) {
+    for (const auto& field : cfg.schema()) {
+      if (field.key == key) cfg.set_value(key, absolute_source(cfg.get_string(key)));
+    }
+  }
+  return cfg;
 }
 
 int run_cli(int argc, char** argv) {
@@ -31,6 +54,11 @@ int run_cli(int argc, char** argv) {
 
   add_uncertainty_command(app, g);
   add_score_command(app, g);
+  add_train_command(app, g);
+  add_distill_command(app, g);
+  add_evaluate_command(app, g);
+  add_predict_command(app, g);
+  add_export_command(app, g);
   add_experiment_command(app, g);
 
 

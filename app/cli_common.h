@@ -5,9 +5,11 @@
 
 #include <c10/core/Device.h>
 
+#include "endd/config/config.h"
 #include "endd/core/runtime.h"
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace endd::cli {
 
@@ -22,7 +24,17 @@ struct GlobalOptions {
 /// at the start of a command.
 c10::Device apply_globals(const GlobalOptions& g, Workload workload = Workload::kTraining);
 
+/// Defaults < config file < command-line flags (`flags`, key=value) < --set.
+/// Relative data-source paths become absolute, so a run resumes from anywhere.
+config::Config build_config(config::Config base, const std::string& config_file,
+                            const std::vector<std::string>& flags, const std::vector<std::string>& sets);
+
 void add_uncertainty_command(CLI::App& app, GlobalOptions& g);
+void add_train_command(CLI::App& app, GlobalOptions& g);
+void add_distill_command(CLI::App& app, GlobalOptions& g);
+void add_evaluate_command(CLI::App& app, GlobalOptions& g);
+void add_predict_command(CLI::App& app, GlobalOptions& g);
+void add_export_command(CLI::App& app, GlobalOptions& g);
 void add_score_command(CLI::App& app, GlobalOptions& g);
 void add_experiment_command(CLI::App& app, GlobalOptions& g);
 

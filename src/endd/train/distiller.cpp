@@ -22,7 +22,7 @@ DistillMethod parse_distill_method(const std::string& name) {
 }
 
 TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, const at::Tensor& teacher_logits,
-                      const DistillOptions& o) {
+                      const DistillOptions& o, const TrainingHooks& hooks) {
   const int64_t N = inputs.size(0);
   ENDD_CHECK(student.members() == 1, "a student must be a single network, got ", student.members(), " members");
   ENDD_CHECK(teacher_logits.dim() == 3 && teacher_logits.size(0) == N, "teacher logits must be [", N,
@@ -38,14 +38,14 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
   distill::TemperatureSchedule schedule(o.initial_temperature, o.epochs, o.hold_fraction, o.decay_fraction);
   auto device = student.parameters().front().device();
   at::Tensor x = inputs.to(device), teacher = teacher_logits.to(device);
-  at::Generator order = cpu_generator(o.order_seed);
   torch::optim::Adam opt(student.parameters(),
                          torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
   student.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
+  const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
   Progress progress(o.label, o.epochs, "epochs", o.quiet);
-  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     const double T = schedule.at(epoch);
     double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);
@@ -56,6 +56,7 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
                              ? distill::teacher_mean_probs(teacher, T)
                              : distill::teacher_mean_log_probs(teacher, T, o.smoothing);
     if (!o.float64_loss) targets = targets.to(at::kFloat);
+    at::Generator order = cpu_generator(derive_seed(o.order_seed, static_cast<uint64_t>(epoch)));
     at::Tensor perm = at::randperm(N, order, at::kLong).to(device);
     at::Tensor loss_sum = at::zeros({}, x.options().dtype(at::kDouble));
     for (int64_t s = 0; s < steps; ++s) {
@@ -78,6 +79,7 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f T %.2f", mean_loss, T);
     progress.update(epoch + 1, status);
+    if (hooks.after_epoch) hooks.after_epoch(curve, opt);
   }
   progress.finish();
   return curve;

@@ -33,7 +33,8 @@ struct DistillOptions {
 /// Trains one-member `student` on `inputs` [N, D...] against `teacher_logits`
 /// [N, M, K]. EnD^2 needs M >= 2 (one member has no spread to fit: the
 /// Dirichlet likelihood has no finite optimum) and throws endd::Error otherwise.
+/// The data order of epoch e comes from derive_seed(options.order_seed, e).
 TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, const at::Tensor& teacher_logits,
-                      const DistillOptions& options);
+                      const DistillOptions& options, const TrainingHooks& hooks = {});
 
 }  // namespace endd::train

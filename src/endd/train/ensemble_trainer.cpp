@@ -27,7 +27,8 @@ void set_learning_rate(torch::optim::Adam& opt, double lr) {
 }  // namespace
 
 TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs, const at::Tensor& labels,
-                             const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& o) {
+                             const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& o,
+                             const TrainingHooks& hooks) {
   const int64_t M = net.members();
   const int64_t N = inputs.size(0);
   ENDD_CHECK(static_cast<int64_t>(order_seeds.size()) == M, "need one data-order seed per member");
@@ -37,20 +38,22 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   ENDD_CHECK(N >= 1, "training set is empty");
   auto device = net.parameters().front().device();
   at::Tensor x = inputs.to(device), y = labels.to(device);
-  std::vector<at::Generator> order;
-  for (auto s : order_seeds) order.push_back(cpu_generator(s));
   torch::optim::Adam opt(net.parameters(),
                          torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
   net.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
+  const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
   Progress progress("train " + std::to_string(M) + " members", o.epochs, "epochs", o.quiet);
-  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);
     set_learning_rate(opt, lr);
     std::vector<at::Tensor> perms;
-    for (auto& g : order) perms.push_back(at::randperm(N, g, at::kLong));
+    for (auto seed : order_seeds) {
+      at::Generator g = cpu_generator(derive_seed(seed, static_cast<uint64_t>(epoch)));
+      perms.push_back(at::randperm(N, g, at::kLong));
+    }
     at::Tensor perm = at::stack(perms).to(device);  // [M, N]
     at::Tensor loss_sum = at::zeros({}, x.options().dtype(at::kDouble));
     for (int64_t s = 0; s < steps; ++s) {
@@ -74,6 +77,7 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f", mean_loss);
     progress.update(epoch + 1, status);
+    if (hooks.after_epoch) hooks.after_epoch(curve, opt);
   }
   progress.finish();
   return curve;

@@ -20,9 +20,11 @@ struct EnsembleTrainOptions {
   bool quiet = false;
 };
 
-/// Trains `net` on inputs [N, D...] / labels [N]. Member m draws its data
-/// order from its own generator seeded `order_seeds[m]`.
+/// Trains `net` on inputs [N, D...] / labels [N]. Member m's data order in
+/// epoch e comes from a generator seeded derive_seed(order_seeds[m], e), so a
+/// run resumed at any epoch continues exactly as an uninterrupted one.
 TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs, const at::Tensor& labels,
-                             const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& options);
+                             const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& options,
+                             const TrainingHooks& hooks = {});
 
 }  // namespace endd::train

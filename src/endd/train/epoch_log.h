@@ -1,7 +1,12 @@
 #pragma once
 // One row of a training curve, shared by ensemble training and distillation.
 #include <cstdint>
+#include <functional>
 #include <vector>
+
+namespace torch::optim {
+class Optimizer;
+}
 
 namespace endd::train {
 
@@ -13,6 +18,14 @@ struct EpochLog {
   double seconds = 0;      ///< wall time of the epoch
 };
 using TrainingCurve = std::vector<EpochLog>;
+
+/// Checkpointing and resuming, optional. `resume` is called once with the
+/// fresh optimiser; it restores model, optimiser and curve and returns the
+/// number of epochs already done. `after_epoch` runs at the end of every epoch.
+struct TrainingHooks {
+  std::function<int64_t(torch::optim::Optimizer&, TrainingCurve&)> resume;
+  std::function<void(const TrainingCurve&, torch::optim::Optimizer&)> after_epoch;
+};
 
 /// Adam learning rate at `epoch` of `epochs`: constant, or cosine decay to 5%
 /// of `base` when `cosine` is set.

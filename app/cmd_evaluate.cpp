@@ -1,0 +1,77 @@
+// endd evaluate: a finished run on labelled data (+ OOD sets): results.json and figures.
+#include <ATen/ATen.h>
+
+#include "cli_common.h"
+#include "endd/core/atomic_file.h"
+#include "endd/core/error.h"
+#include "endd/core/version.h"
+#include "endd/data/source.h"
+#include "endd/report/evaluation_figures.h"
+#include "endd/report/results.h"
+#include "endd/runs/workflow.h"
+
+namespace endd::cli {
+namespace {
+
+struct EvaluateArgs {
+  std::string model, data, out;
+  std::vector<std::string> ood;
+};
+
+// "SRC[:NAME]": the name after the last ':' unless that is part of the source.
+std::pair<std::string, std::string> split_ood(const std::string& spec) {
+  auto colon = spec.rfind(':');
+  if (colon != std::string::npos && colon > 4 && spec.find('/', colon) == std::string::npos &&
+      spec.find(".csv", colon) == std::string::npos)
+    return {spec.substr(0, colon), spec.substr(colon + 1)};
+  std::string file = spec.substr(spec.rfind('/') == std::string::npos ? 0 : spec.rfind('/') + 1);
+  return {spec, file.substr(0, file.find('.'))};
+}
+
+void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g, Workload::kLargeTensors);
+  runs::LoadedModel model = runs::load_model(a.model, device);
+  data::Dataset test = data::load_source(a.data, {model.info.inputs, true, model.info.classes});
+  std::vector<std::pair<std::string, data::Dataset>> ood_sets;
+  for (const auto& spec : a.ood) {
+    auto [src, name] = split_ood(spec);
+    ood_sets.emplace_back(name, data::load_source(src, {model.info.inputs, false, 0}));
+  }
+  ensure_writable_directory(a.out);
+  auto in = runs::infer(model, test.inputs);
+  const std::string name = model.info.model_name();
+  report::json doc;
+  doc["endd_version"] = kVersion;
+  doc["experiment"] = "evaluate";
+  doc["seed"] = g.seed;
+  doc["config"] = {{"model", a.model}, {"data", a.data}, {"ood", a.ood}};
+  report::json m = report::classification_json(report::classify(in.measures, test.labels));
+  m["members"] = model.info.members;
+  m["parameters"] = model.net->parameter_count();
+  doc["models"][name] = m;
+  doc["misclassification"][name] = report::misclassification_json(in.measures, test.labels);
+  doc["ood"] = report::json::object();
+  report::write_reliability_figure(a.out, in.measures, test.labels, g.quiet);
+  report::write_rejection_figure(a.out, in.measures, test.labels, g.quiet);
+  for (auto& [set, data] : ood_sets) {
+    ENDD_CHECK(!doc["ood"].contains(set), "OOD set name '", set, "' is given twice");
+    auto out = runs::infer(model, data.inputs);
+    doc["ood"][set][name] = report::ood_json(in.measures, out.measures);
+    report::write_ood_figures(a.out, set, in.measures, out.measures, g.quiet);
+  }
+  report::write_json((std::filesystem::path(a.out) / "results.json").string(), doc);
+}
+
+}  // namespace
+
+void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<EvaluateArgs>();
+  CLI::App* cmd = app.add_subcommand("evaluate", "Evaluate a run: results.json and figures");
+  cmd->add_option("--model", a->model, "Finished run directory")->required();
+  cmd->add_option("--data", a->data, "Labelled test data source")->required();
+  cmd->add_option("--ood", a->ood, "Out-of-domain data source, optionally SRC:NAME (repeatable)");
+  cmd->add_option("-o,--out", a->out, "Output directory")->required();
+  cmd->callback([a, &g] { run_evaluate(*a, g); });
+}
+
+}  // namespace endd::cli

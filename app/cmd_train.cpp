@@ -1,0 +1,51 @@
+// endd train: an ensemble (or a single model) into a run directory.
+#include "cli_common.h"
+#include "endd/core/error.h"
+#include "endd/runs/run_config.h"
+#include "endd/runs/workflow.h"
+
+namespace endd::cli {
+namespace {
+
+struct TrainArgs {
+  std::string data, arch, out, config, resume;
+  int64_t members = 0, epochs = 0;
+  std::vector<std::string> sets;
+};
+
+void run_train(const TrainArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g);
+  if (!a.resume.empty()) {
+    ENDD_CHECK(a.out.empty() && a.data.empty() && a.config.empty() && a.sets.empty(),
+               "--resume continues a run as it was configured; give no other run options");
+    ENDD_CHECK(runs::load_run_info(a.resume).kind == runs::RunKind::kEnsemble, a.resume,
+               ": is a distillation run; resume it with endd distill --resume");
+    runs::resume_run(a.resume, device, g.quiet);
+    return;
+  }
+  ENDD_CHECK(!a.out.empty(), "--out RUN is required (or --resume RUN)");
+  std::vector<std::string> flags{"seed=" + std::to_string(g.seed)};
+  if (!a.data.empty()) flags.push_back("data.train=\"" + a.data + "\"");
+  if (!a.arch.empty()) flags.push_back("model.arch=\"" + a.arch + "\"");
+  if (a.members > 0) flags.push_back("train.members=" + std::to_string(a.members));
+  if (a.epochs > 0) flags.push_back("train.epochs=" + std::to_string(a.epochs));
+  runs::train_run(build_config(runs::train_config(), a.config, flags, a.sets), a.out, device, g.quiet);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "Train an ensemble (--members 1: a single model) into a run directory");
+  cmd->add_option("--data", a->data, "Training data source (csv:FILE: features, then an integer label)");
+  cmd->add_option("--arch", a->arch, "Architecture (mlp)");
+  cmd->add_option("-m,--members", a->members, "Ensemble size")->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", a->epochs, "Training epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("-o,--out", a->out, "Run directory to create");
+  cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");
+  cmd->add_option("--set", a->sets, "key=value override, e.g. --set train.learning_rate=1e-3 (repeatable)");
+  cmd->add_option("--resume", a->resume, "Continue an interrupted run");
+  cmd->callback([a, &g] { run_train(*a, g); });
+}
+
+}  // namespace endd::cli

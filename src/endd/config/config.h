@@ -1,0 +1,58 @@
+#pragma once
+// Run configuration: a schema of typed keys with defaults, filled from a TOML
+// file and `--set key=value` overrides. Strings stop here: the library gets
+// typed structs built from a checked Config (see runs/run_config.h).
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace endd::config {
+
+using Value = std::variant<bool, int64_t, double, std::string>;
+
+struct Field {
+  std::string key;  ///< dotted: "train.epochs"
+  Value default_value;
+  std::string help;
+};
+
+class Config {
+ public:
+  explicit Config(std::vector<Field> schema);
+
+  /// Merges a TOML file. Errors name the file, line and key: an unknown key
+  /// (with the nearest valid key suggested), a value of the wrong type.
+  void merge_toml_file(const std::string& path);
+  /// Merges TOML text (`origin` names it in errors).
+  void merge_toml(const std::string& text, const std::string& origin);
+  /// Applies "key=value" (value parsed by the key's type).
+  void set(const std::string& assignment);
+  /// Sets a typed value (the type must match the key's).
+  void set_value(const std::string& key, const Value& value) { assign(key, value, "set " + key); }
+
+  bool get_bool(const std::string& key) const;
+  int64_t get_int(const std::string& key) const;
+  double get_double(const std::string& key) const;
+  const std::string& get_string(const std::string& key) const;
+
+  /// The resolved configuration as TOML (sections by key prefix) and JSON.
+  std::string to_toml() const;
+  nlohmann::json to_json() const;
+  const std::vector<Field>& schema() const { return schema_; }
+
+ private:
+  const Field& field(const std::string& key, const std::string& origin) const;
+  void assign(const std::string& key, const Value& value, const std::string& origin);
+
+  std::vector<Field> schema_;
+  std::map<std::string, Value> values_;
+};
+
+/// The valid key closest to `key` by edit distance ("" if none is close).
+std::string nearest_key(const std::string& key, const std::vector<Field>& schema);
+
+}  // namespace endd::config

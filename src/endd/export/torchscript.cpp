@@ -1,0 +1,100 @@
+#include "endd/export/torchscript.h"
+
+#include <torch/csrc/jit/api/module.h>
+
+#include <sstream>
+
+#include "endd/core/atomic_file.h"
+#include "endd/core/error.h"
+#include "endd/uncertainty/measures.h"
+
+namespace endd::exporting {
+namespace {
+
+std::string activation_call(const std::string& name) {
+  if (name == "relu") return "torch.relu(h)";
+  if (name == "tanh") return "torch.tanh(h)";
+  if (name == "gelu") return "0.5 * h * (1.0 + torch.erf(h * 0.7071067811865476))";
+  if (name == "leaky_relu") return "torch.where(h > 0.0, h, h * 0.01)";
+  throw Error("export: unknown activation '" + name + "'");
+}
+
+// The measures in TorchScript, mirroring uncertainty/*.cpp (MATH.md 1 and 2).
+const char* kEnsembleMeasures = R"(
+    log_p = torch.log_softmax(z.double(), -1).transpose(0, 1)
+    p = torch.exp(log_p)
+    m = p.size(1)
+    pbar = p.mean(1)
+    log_pbar = torch.logsumexp(log_p, 1) - torch.log(torch.ones_like(log_p[:, 0, :1]) * float(m))
+    total = -(pbar * log_pbar).sum(-1)
+    data = -(p * log_p).sum(-1).mean(1)
+    knowledge = (p * (log_p - log_pbar.unsqueeze(1))).sum(-1).mean(1).clamp_min(0.0)
+    if m > 1:
+        cross = -(pbar * log_p.mean(1)).sum(-1)
+        epkl = ((cross - data) * (float(m) / float(m - 1))).clamp_min(0.0)
+    else:
+        epkl = torch.zeros_like(total)
+    conf, pred = pbar.max(-1)
+    return {"probs": pbar, "prediction": pred, "confidence": conf, "total": total, "data": data,
+            "knowledge": knowledge, "epkl": epkl, "member_probs": p}
+)";
+
+const char* kDirichletMeasures = R"(
+    zz = z.squeeze(0).double().clamp(-300.0, 300.0)
+    k = zz.size(1)
+    log_a0 = torch.logsumexp(zz, -1, keepdim=True)
+    log_p = zz - log_a0
+    p = torch.exp(log_p)
+    alpha = torch.exp(zz)
+    a0 = torch.exp(log_a0)
+    total = -(p * log_p).sum(-1)
+    data = -(p * (torch.digamma(alpha + 1.0) - torch.digamma(a0 + 1.0))).sum(-1)
+    knowledge = ((p * self.g(alpha, zz)).sum(-1) - self.g(a0, log_a0).squeeze(-1)).clamp_min(0.0)
+    epkl = (float(k - 1) * torch.exp(-log_a0)).squeeze(-1)
+    diff_entropy = (torch.lgamma(alpha).sum(-1) - torch.lgamma(a0).squeeze(-1)
+                    + ((a0 - float(k)) * torch.digamma(a0)).squeeze(-1)
+                    - ((alpha - 1.0) * torch.digamma(alpha)).sum(-1))
+    conf, pred = p.max(-1)
+    return {"probs": p, "prediction": pred, "confidence": conf, "total": total, "data": data,
+            "knowledge": knowledge, "epkl": epkl, "alpha0": a0.squeeze(-1), "diff_entropy": diff_entropy}
+
+def g(self, x: Tensor, log_x: Tensor) -> Tensor:
+    big = x.clamp_min(20.0)
+    inv = 1.0 / big
+    inv2 = inv * inv
+    series = inv * 0.5 - inv2 / 12.0 + inv2 * inv2 / 120.0 - inv2 * inv2 * inv2 / 252.0
+    direct = torch.digamma(x + 1.0) - log_x
+    return torch.where(x >= 20.0, series, direct)
+)";
+
+}  // namespace
+
+void export_torchscript(const runs::LoadedModel& model, const std::string& path) {
+  torch::jit::Module module("endd_model");
+  std::ostringstream src;
+  src << "def forward(self, x: Tensor) -> Dict[str, Tensor]:\n"
+      << "    h = (x.float() - self.mean) / self.std\n"
+      << "    h = h.unsqueeze(0).expand(" << model.info.members << ", h.size(0), h.size(1))\n";
+  int64_t layer = 0;
+  std::vector<std::pair<std::string, at::Tensor>> params;
+  for (const auto& p : model.net->named_parameters()) params.emplace_back(p.key(), p.value().detach().cpu().contiguous());
+  for (const auto& [name, t] : params) module.register_parameter(name, t, /*is_buffer=*/false);
+  module.register_buffer("mean", model.scaler.mean.cpu().to(at::kFloat));
+  module.register_buffer("std", model.scaler.std.cpu().to(at::kFloat));
+  const int64_t layers = static_cast<int64_t>(params.size() / 2);
+  for (layer = 0; layer < layers; ++layer) {
+    src << "    h = torch.baddbmm(self.b" << layer << ", h, self.w" << layer << ")\n";
+    if (layer + 1 < layers) src << "    h = " << activation_call(model.info.model.activation) << "\n";
+  }
+  src << "    z = h\n" << (model.info.dirichlet() ? kDirichletMeasures : kEnsembleMeasures);
+  try {
+    module.define(src.str());
+  } catch (const std::exception& e) {
+    throw Error(std::string("export: TorchScript compilation failed: ") + e.what());
+  }
+  std::ostringstream bytes;
+  module.save(bytes);
+  write_file_atomic(path, bytes.str());
+}
+
+}  // namespace endd::exporting

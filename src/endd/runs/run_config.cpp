@@ -1,0 +1,130 @@
+#include "endd/runs/run_config.h"
+
+#include <cmath>
+
+#include "endd/core/error.h"
+#include "endd/models/mlp_ensemble.h"
+
+namespace endd::runs {
+namespace {
+
+using config::Field;
+
+std::vector<Field> model_fields() {
+  return {{"model.arch", std::string("mlp"), "network family (mlp)"},
+          {"model.hidden_layers", int64_t{3}, "hidden layers"},
+          {"model.width", int64_t{64}, "units per hidden layer"},
+          {"model.activation", std::string("relu"), "relu, tanh, gelu or leaky_relu"}};
+}
+
+void check_positive(const config::Config& c, const std::string& key) {
+  ENDD_CHECK(c.get_int(key) >= 1, key, ": expected >= 1, got ", c.get_int(key));
+}
+void check_rate(const config::Config& c, const std::string& key) {
+  double v = c.get_double(key);
+  ENDD_CHECK(std::isfinite(v) && v > 0, key, ": expected > 0, got ", v);
+}
+
+}  // namespace
+
+config::Config train_config() {
+  std::vector<Field> f{{"seed", int64_t{0}, "random seed"},
+                       {"data.train", std::string(""), "training data source (csv:FILE)"}};
+  for (auto& m : model_fields()) f.push_back(m);
+  std::vector<Field> t{{"train.members", int64_t{5}, "ensemble size (1 = a single model)"},
+                       {"train.epochs", int64_t{100}, "epochs"},
+                       {"train.batch_size", int64_t{128}, "batch size"},
+                       {"train.learning_rate", 3e-3, "Adam learning rate"},
+                       {"train.weight_decay", 0.0, "Adam weight decay"},
+                       {"train.cosine_schedule", true, "cosine learning-rate decay to 5%"}};
+  f.insert(f.end(), t.begin(), t.end());
+  return config::Config(f);
+}
+
+config::Config distill_config() {
+  return config::Config({{"seed", int64_t{0}, "random seed"},
+                         {"distill.method", std::string("end2"), "end or end2"},
+                         {"distill.epochs", int64_t{200}, "epochs"},
+                         {"distill.batch_size", int64_t{128}, "batch size"},
+                         {"distill.learning_rate", 1e-2, "Adam learning rate"},
+                         {"distill.weight_decay", 0.0, "Adam weight decay"},
+                         {"distill.cosine_schedule", true, "cosine learning-rate decay to 5%"},
+                         {"distill.temperature", 10.0, "initial temperature T0 (>= 1)"},
+                         {"distill.hold_fraction", 0.2, "fraction of epochs at T0"},
+                         {"distill.decay_fraction", 0.3, "fraction of epochs decaying T0 -> 1"},
+                         {"distill.smoothing", 1e-6, "EnD^2 central smoothing eps"},
+                         {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
+                         {"distill.float64_loss", true, "compute the loss in float64"},
+                         {"distill.aux", std::string(""), "AUX inputs: '', 'generated' or a data source"},
+                         {"distill.aux_count", int64_t{0}, "generated AUX inputs (0 = training-set size)"},
+                         {"distill.aux_scale", 2.0, "generated AUX spread, in standard deviations"}});
+}
+
+TrainSettings train_settings(const config::Config& c) {
+  TrainSettings s;
+  ENDD_CHECK(c.get_int("seed") >= 0, "seed: expected >= 0, got ", c.get_int("seed"));
+  s.seed = static_cast<uint64_t>(c.get_int("seed"));
+  s.data = c.get_string("data.train");
+  ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
+  s.model.arch = c.get_string("model.arch");
+  ENDD_CHECK(s.model.arch == "mlp", "model.arch: expected mlp, got '", s.model.arch, "'");
+  s.model.hidden_layers = c.get_int("model.hidden_layers");
+  ENDD_CHECK(s.model.hidden_layers >= 0, "model.hidden_layers: expected >= 0, got ", s.model.hidden_layers);
+  check_positive(c, "model.width");
+  s.model.width = c.get_int("model.width");
+  s.model.activation = c.get_string("model.activation");
+  try {
+    models::parse_activation(s.model.activation);
+  } catch (const Error& e) {
+    throw Error(std::string("model.") + e.what());
+  }
+  for (const auto* k : {"train.members", "train.epochs", "train.batch_size"}) check_positive(c, k);
+  check_rate(c, "train.learning_rate");
+  ENDD_CHECK(c.get_double("train.weight_decay") >= 0, "train.weight_decay: expected >= 0");
+  s.members = c.get_int("train.members");
+  s.train.epochs = c.get_int("train.epochs");
+  s.train.batch_size = c.get_int("train.batch_size");
+  s.train.learning_rate = c.get_double("train.learning_rate");
+  s.train.weight_decay = c.get_double("train.weight_decay");
+  s.train.cosine_schedule = c.get_bool("train.cosine_schedule");
+  return s;
+}
+
+DistillSettings distill_settings(const config::Config& c) {
+  DistillSettings s;
+  ENDD_CHECK(c.get_int("seed") >= 0, "seed: expected >= 0, got ", c.get_int("seed"));
+  s.seed = static_cast<uint64_t>(c.get_int("seed"));
+  try {
+    s.distill.method = train::parse_distill_method(c.get_string("distill.method"));
+  } catch (const Error& e) {
+    throw Error(std::string("distill.method: ") + e.what());
+  }
+  for (const auto* k : {"distill.epochs", "distill.batch_size"}) check_positive(c, k);
+  check_rate(c, "distill.learning_rate");
+  auto& d = s.distill;
+  d.epochs = c.get_int("distill.epochs");
+  d.batch_size = c.get_int("distill.batch_size");
+  d.learning_rate = c.get_double("distill.learning_rate");
+  d.weight_decay = c.get_double("distill.weight_decay");
+  d.cosine_schedule = c.get_bool("distill.cosine_schedule");
+  d.initial_temperature = c.get_double("distill.temperature");
+  ENDD_CHECK(std::isfinite(d.initial_temperature) && d.initial_temperature >= 1,
+             "distill.temperature: expected >= 1, got ", d.initial_temperature);
+  d.hold_fraction = c.get_double("distill.hold_fraction");
+  d.decay_fraction = c.get_double("distill.decay_fraction");
+  ENDD_CHECK(d.hold_fraction >= 0 && d.decay_fraction >= 0 && d.hold_fraction + d.decay_fraction <= 1,
+             "distill.hold_fraction/decay_fraction: expected >= 0 each with a sum <= 1");
+  d.smoothing = c.get_double("distill.smoothing");
+  ENDD_CHECK(d.smoothing >= 0 && d.smoothing < 1, "distill.smoothing: expected in [0, 1), got ", d.smoothing);
+  d.clip_norm = c.get_double("distill.clip_norm");
+  ENDD_CHECK(d.clip_norm >= 0, "distill.clip_norm: expected >= 0");
+  d.float64_loss = c.get_bool("distill.float64_loss");
+  s.aux = c.get_string("distill.aux");
+  s.aux_count = c.get_int("distill.aux_count");
+  ENDD_CHECK(s.aux_count >= 0, "distill.aux_count: expected >= 0");
+  s.aux_scale = c.get_double("distill.aux_scale");
+  ENDD_CHECK(s.aux_scale > 0, "distill.aux_scale: expected > 0");
+  return s;
+}
+
+}  // namespace endd::runs

@@ -1,0 +1,39 @@
+#pragma once
+// The configuration schemas of `endd train` and `endd distill`, and the typed
+// settings built from them (checked once here, with the key in each message).
+#include <string>
+
+#include "endd/config/config.h"
+#include "endd/train/distiller.h"
+#include "endd/train/ensemble_trainer.h"
+
+namespace endd::runs {
+
+config::Config train_config();    ///< schema + defaults of `endd train`
+config::Config distill_config();  ///< schema + defaults of `endd distill`
+
+struct ArchSettings {
+  std::string arch = "mlp";
+  int64_t hidden_layers = 3, width = 64;
+  std::string activation = "relu";
+};
+
+struct TrainSettings {
+  uint64_t seed = 0;
+  std::string data;
+  ArchSettings model;
+  int64_t members = 5;
+  train::EnsembleTrainOptions train;
+};
+TrainSettings train_settings(const config::Config& c);
+
+struct DistillSettings {
+  uint64_t seed = 0;
+  train::DistillOptions distill;
+  std::string aux;        ///< "", "generated" or a data source
+  int64_t aux_count = 0;  ///< generated AUX inputs; 0 = as many as training inputs
+  double aux_scale = 2.0; ///< generated AUX: N(0, scale^2) in standardised input space
+};
+DistillSettings distill_settings(const config::Config& c);
+
+}  // namespace endd::runs

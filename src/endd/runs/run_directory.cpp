@@ -1,0 +1,181 @@
+#include "endd/runs/run_directory.h"
+
+#include <ATen/ATen.h>
+#include <torch/optim/optimizer.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "endd/core/atomic_file.h"
+#include "endd/core/error.h"
+
+namespace endd::runs {
+namespace {
+
+constexpr const char* kFormat = "endd-run-1";
+
+std::string serialize(torch::serialize::OutputArchive& archive) {
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void load_archive(torch::serialize::InputArchive& archive, const std::string& path,
+                  c10::optional<c10::Device> device = c10::nullopt) {
+  std::string bytes = read_file(path);
+  try {
+    archive.load_from(bytes.data(), bytes.size(), device);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw Error(path + ": cannot read (damaged or not written by endd): " + what.substr(0, what.find('\n')));
+  }
+}
+
+at::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& key, const std::string& path) {
+  at::Tensor t;
+  ENDD_CHECK(archive.try_read(key, t), path, ": missing '", key, "' (not written by this endd?)");
+  return t;
+}
+
+void restore_parameters(torch::serialize::InputArchive& archive, models::MlpEnsemble& net, const std::string& path) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net.named_parameters()) {
+    at::Tensor t = read_tensor(archive, "model/" + p.key(), path);
+    ENDD_CHECK(t.sizes() == p.value().sizes(), path, ": '", p.key(), "' has shape ", t.sizes(), ", the run's "
+               "architecture needs ", p.value().sizes());
+    p.value().copy_(t);
+  }
+}
+
+}  // namespace
+
+std::string RunInfo::model_name() const {
+  if (kind == RunKind::kEnsemble) return members == 1 ? "single" : "ensemble";
+  return method == "end2" && aux ? "end2_aux" : method;
+}
+
+std::string run_file(const std::string& dir, const std::string& name) {
+  return (std::filesystem::path(dir) / name).string();
+}
+
+void save_run_info(const std::string& dir, const RunInfo& i) {
+  nlohmann::json j{{"format", kFormat},
+                   {"kind", i.kind == RunKind::kEnsemble ? "ensemble" : "student"},
+                   {"method", i.method},
+                   {"aux", i.aux},
+                   {"inputs", i.inputs},
+                   {"classes", i.classes},
+                   {"members", i.members},
+                   {"model", {{"arch", i.model.arch}, {"hidden_layers", i.model.hidden_layers},
+                              {"width", i.model.width}, {"activation", i.model.activation}}},
+                   {"teacher", i.teacher},
+                   {"finished", i.finished},
+                   {"epochs_done", i.epochs_done}};
+  write_file_atomic(run_file(dir, "run.json"), j.dump(2) + "\n");
+}
+
+RunInfo load_run_info(const std::string& dir) {
+  std::error_code ec;
+  ENDD_CHECK(std::filesystem::is_directory(dir, ec), dir, ": no such run directory");
+  std::string path = run_file(dir, "run.json");
+  ENDD_CHECK(std::filesystem::exists(path, ec), dir, ": not an endd run directory (no run.json)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": damaged run.json: " + e.what());
+  }
+  ENDD_CHECK(j.is_object() && j.value("format", "") == kFormat, path, ": not an endd run (format '",
+             j.is_object() ? j.value("format", "") : "", "', expected '", kFormat, "')");
+  RunInfo i;
+  try {
+    i.kind = j.at("kind").get<std::string>() == "ensemble" ? RunKind::kEnsemble : RunKind::kStudent;
+    i.method = j.at("method").get<std::string>();
+    i.aux = j.at("aux").get<bool>();
+    i.inputs = j.at("inputs").get<int64_t>();
+    i.classes = j.at("classes").get<int64_t>();
+    i.members = j.at("members").get<int64_t>();
+    const auto& m = j.at("model");
+    i.model = {m.at("arch").get<std::string>(), m.at("hidden_layers").get<int64_t>(), m.at("width").get<int64_t>(),
+               m.at("activation").get<std::string>()};
+    i.teacher = j.at("teacher").get<std::string>();
+    i.finished = j.at("finished").get<bool>();
+    i.epochs_done = j.at("epochs_done").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": damaged run.json: " + e.what());
+  }
+  return i;
+}
+
+std::shared_ptr<models::MlpEnsemble> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds) {
+  auto opts = models::MlpOptions(info.inputs, info.classes)
+                  .hidden_layers(info.model.hidden_layers)
+                  .width(info.model.width)
+                  .activation(models::parse_activation(info.model.activation));
+  return std::make_shared<models::MlpEnsemble>(opts, seeds);
+}
+
+void save_weights(const std::string& path, models::MlpEnsemble& net, const data::Standardizer& scaler) {
+  torch::serialize::OutputArchive archive;
+  for (const auto& p : net.named_parameters()) archive.write("model/" + p.key(), p.value().detach().cpu());
+  archive.write("scaler/mean", scaler.mean.cpu());
+  archive.write("scaler/std", scaler.std.cpu());
+  write_file_atomic(path, serialize(archive));
+}
+
+LoadedModel load_model(const std::string& dir, c10::Device device) {
+  LoadedModel m;
+  m.info = load_run_info(dir);
+  ENDD_CHECK(m.info.finished, dir, ": the run has not finished (resume it first)");
+  std::string path = run_file(dir, "weights.pt");
+  torch::serialize::InputArchive archive;
+  load_archive(archive, path);
+  m.net = make_network(m.info, std::vector<uint64_t>(static_cast<size_t>(m.info.members), 0));
+  restore_parameters(archive, *m.net, path);
+  m.scaler.mean = read_tensor(archive, "scaler/mean", path);
+  m.scaler.std = read_tensor(archive, "scaler/std", path);
+  m.net->to(device);
+  m.net->eval();
+  return m;
+}
+
+void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+                     const train::TrainingCurve& curve) {
+  torch::serialize::OutputArchive archive, optimizer;
+  for (const auto& p : net.named_parameters()) archive.write("model/" + p.key(), p.value().detach().cpu());
+  opt.save(optimizer);
+  archive.write("optimizer", optimizer);
+  std::vector<double> rows;
+  for (const auto& e : curve) rows.insert(rows.end(), {double(e.epoch), e.loss, e.temperature, e.learning_rate, e.seconds});
+  archive.write("curve", at::tensor(rows, at::kDouble).view({static_cast<int64_t>(curve.size()), 5}));
+  write_file_atomic(path, serialize(archive));
+}
+
+int64_t load_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+                        train::TrainingCurve& curve) {
+  torch::serialize::InputArchive archive, optimizer;
+  load_archive(archive, path, net.parameters().front().device());  // optimiser state beside its parameters
+  restore_parameters(archive, net, path);
+  ENDD_CHECK(archive.try_read("optimizer", optimizer), path, ": missing optimiser state");
+  opt.load(optimizer);
+  at::Tensor rows = read_tensor(archive, "curve", path).contiguous();
+  curve.clear();
+  for (int64_t r = 0; r < rows.size(0); ++r) {
+    const double* v = rows[r].data_ptr<double>();
+    curve.push_back({static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4]});
+  }
+  return static_cast<int64_t>(curve.size());
+}
+
+void write_training_log(const std::string& path, const train::TrainingCurve& curve) {
+  std::ostringstream out;
+  out << "epoch,loss,temperature,learning_rate,seconds\n";
+  out.precision(9);
+  for (const auto& e : curve)
+    out << e.epoch + 1 << "," << e.loss << "," << e.temperature << "," << e.learning_rate << "," << e.seconds << "\n";
+  write_file_atomic(path, out.str());
+}
+
+}  // namespace endd::runs

@@ -1,0 +1,73 @@
+#pragma once
+// A run directory (docs/run-directory.md): everything one `endd train` or
+// `endd distill` produced, written atomically, enough to resume, evaluate,
+// predict and export.
+//
+//   run.json         kind, method, shapes, architecture, status (this file says what the run is)
+//   config.toml      the resolved configuration
+//   weights.pt       final weights + input standardiser (LibTorch archive)
+//   checkpoint.pt    weights + optimiser state after the last finished epoch
+//   train_log.csv    epoch, loss, temperature, learning_rate, seconds
+//   teacher_cache.pt teacher logits on the transfer set (students only)
+//   metrics.json     training-set figures at the end
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "endd/data/dataset.h"
+#include "endd/models/mlp_ensemble.h"
+#include "endd/runs/run_config.h"
+#include "endd/train/epoch_log.h"
+
+namespace endd::runs {
+
+enum class RunKind { kEnsemble, kStudent };
+
+struct RunInfo {
+  RunKind kind = RunKind::kEnsemble;
+  std::string method = "ensemble";  ///< "ensemble", "end" or "end2"
+  bool aux = false;                 ///< students: distilled with AUX inputs
+  int64_t inputs = 0, classes = 0, members = 0;
+  ArchSettings model;
+  std::string teacher;  ///< students: the teacher run directory
+  bool finished = false;
+  int64_t epochs_done = 0;
+
+  /// The results.json model name: single, ensemble, end, end2 or end2_aux.
+  std::string model_name() const;
+  bool dirichlet() const { return kind == RunKind::kStudent && method == "end2"; }
+};
+
+std::string run_file(const std::string& dir, const std::string& name);
+
+void save_run_info(const std::string& dir, const RunInfo& info);
+/// Throws endd::Error naming the directory if it is missing, is not an endd
+/// run directory, or its run.json is damaged.
+RunInfo load_run_info(const std::string& dir);
+
+/// A network of the run's architecture; member m initialised from seeds[m].
+std::shared_ptr<models::MlpEnsemble> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds);
+
+void save_weights(const std::string& path, models::MlpEnsemble& net, const data::Standardizer& scaler);
+
+struct LoadedModel {
+  RunInfo info;
+  std::shared_ptr<models::MlpEnsemble> net;
+  data::Standardizer scaler;
+};
+/// Loads a finished run's final weights onto `device`.
+LoadedModel load_model(const std::string& dir, c10::Device device);
+
+/// Checkpoint after `curve.size()` epochs: weights, optimiser state, curve.
+void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+                     const train::TrainingCurve& curve);
+/// Restores weights, optimiser state and curve; returns the epochs done.
+int64_t load_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+                        train::TrainingCurve& curve);
+
+/// train_log.csv of a curve (atomic).
+void write_training_log(const std::string& path, const train::TrainingCurve& curve);
+
+}  // namespace endd::runs

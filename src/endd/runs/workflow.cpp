@@ -1,0 +1,210 @@
+#include "endd/runs/workflow.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <filesystem>
+
+#include "endd/core/atomic_file.h"
+#include "endd/core/error.h"
+#include "endd/core/seeding.h"
+#include "endd/data/source.h"
+#include "endd/data/tensor_file.h"
+#include "endd/distill/teacher_cache.h"
+#include "endd/report/results.h"
+#include "endd/train/distiller.h"
+#include "endd/train/ensemble_trainer.h"
+
+namespace endd::runs {
+namespace {
+
+namespace fs = std::filesystem;
+
+void check_fresh_output(const std::string& out) {
+  std::error_code ec;
+  ENDD_CHECK(!fs::exists(run_file(out, "run.json"), ec), out,
+             ": already holds a run; choose another --out or continue it with --resume ", out);
+  ensure_writable_directory(out);
+}
+
+// Hooks that checkpoint every epoch and restore from a checkpoint on resume.
+train::TrainingHooks checkpoint_hooks(const std::string& dir, models::MlpEnsemble& net, RunInfo& info, bool resume) {
+  train::TrainingHooks hooks;
+  if (resume) {
+    hooks.resume = [&net, dir](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
+      std::error_code ec;
+      if (!fs::exists(run_file(dir, "checkpoint.pt"), ec)) return int64_t{0};  // killed before epoch 1
+      return load_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve);
+    };
+  }
+  hooks.after_epoch = [&net, &info, dir](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
+    save_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve);
+    write_training_log(run_file(dir, "train_log.csv"), curve);
+    info.epochs_done = static_cast<int64_t>(curve.size());
+    save_run_info(dir, info);
+  };
+  return hooks;
+}
+
+std::vector<uint64_t> seeds(uint64_t seed, Stream stream, int64_t count) {
+  std::vector<uint64_t> out;
+  for (int64_t m = 0; m < count; ++m) out.push_back(derive_seed(seed, stream, static_cast<uint64_t>(m)));
+  return out;
+}
+
+// Training-set figures written to metrics.json at the end of a run.
+void write_final_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set) {
+  auto inf = infer(model, train_set.inputs);
+  nlohmann::json j;
+  j["model"] = model.info.model_name();
+  j["train"] = report::classification_json(report::classify(inf.measures, train_set.labels));
+  report::write_json(run_file(dir, "metrics.json"), j);
+}
+
+void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
+                  bool resume) {
+  TrainSettings s = train_settings(cfg);
+  data::Dataset train_set = data::load_source(s.data);
+  const int64_t classes = train_set.labels.max().item<int64_t>() + 1;
+  ENDD_CHECK(classes >= 2, s.data, ": all labels are ", classes - 1, "; training needs at least 2 classes");
+  ENDD_CHECK(train_set.size() >= 1, s.data, ": no training inputs");
+  RunInfo info;
+  if (resume) {
+    info = load_run_info(out);
+    ENDD_CHECK(info.inputs == train_set.inputs.size(1) && info.classes == classes, s.data,
+               ": the data changed since the run started (", train_set.inputs.size(1), " features, ", classes,
+               " classes; the run has ", info.inputs, " and ", info.classes, ")");
+  } else {
+    info.inputs = train_set.inputs.size(1);
+    info.classes = classes;
+    info.members = s.members;
+    info.model = s.model;
+    write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
+    save_run_info(out, info);
+  }
+  auto scaler = data::Standardizer::fit(train_set.inputs);
+  auto net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members));
+  net->to(device);
+  auto opts = s.train;
+  opts.quiet = quiet;
+  train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
+                        seeds(s.seed, Stream::kMemberOrder, s.members), opts,
+                        checkpoint_hooks(out, *net, info, resume));
+  save_weights(run_file(out, "weights.pt"), *net, scaler);
+  info.finished = true;
+  save_run_info(out, info);
+  write_final_metrics(out, load_model(out, device), train_set);
+}
+
+void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
+                      c10::Device device, bool quiet, bool resume) {
+  DistillSettings s = distill_settings(cfg);
+  LoadedModel teacher = load_model(teacher_dir, device);
+  ENDD_CHECK(teacher.info.kind == RunKind::kEnsemble, teacher_dir,
+             ": is a distilled student; distil from an ensemble run (endd train)");
+  ENDD_CHECK(s.distill.method != train::DistillMethod::kEnD2 || teacher.info.members >= 2, teacher_dir,
+             ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
+  config::Config teacher_cfg = train_config();
+  teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
+  data::Dataset train_set = data::load_source(teacher_cfg.get_string("data.train"),
+                                              {teacher.info.inputs, true, teacher.info.classes});
+  at::Tensor x = teacher.scaler.apply(train_set.inputs);
+  const bool with_aux = !s.aux.empty();
+  if (s.aux == "generated") {
+    int64_t n = s.aux_count > 0 ? s.aux_count : train_set.size();
+    at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
+    x = at::cat({x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+  } else if (with_aux) {
+    data::Dataset aux = data::load_source(s.aux, {teacher.info.inputs, false, 0});
+    x = at::cat({x, teacher.scaler.apply(aux.inputs)}, 0);
+  }
+  RunInfo info;
+  if (resume) {
+    info = load_run_info(out);
+    ENDD_CHECK(info.classes == teacher.info.classes && info.inputs == teacher.info.inputs, out,
+               ": the student has ", info.classes, " classes and ", info.inputs, " inputs but its teacher ",
+               teacher_dir, " has ", teacher.info.classes, " and ", teacher.info.inputs);
+  } else {
+    info = teacher.info;
+    info.kind = RunKind::kStudent;
+    info.method = s.distill.method == train::DistillMethod::kEnD ? "end" : "end2";
+    info.aux = with_aux;
+    info.members = 1;
+    info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
+    info.finished = false;
+    info.epochs_done = 0;
+    write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
+    save_run_info(out, info);
+  }
+  // Teacher cache: computed once, reused when the run is resumed.
+  const std::string cache_path = run_file(out, "teacher_cache.pt");
+  at::Tensor cache;
+  std::error_code ec;
+  if (resume && fs::exists(cache_path, ec)) {
+    cache = data::load_tensor_file(cache_path);
+    ENDD_CHECK(cache.dim() == 3 && cache.size(0) == x.size(0) && cache.size(2) == info.classes, cache_path,
+               ": teacher cache of shape ", cache.sizes(), " does not fit ", x.size(0), " transfer inputs x ",
+               info.classes, " classes");
+  } else {
+    cache = distill::compute_teacher_logits(*teacher.net, x).cpu();
+    data::save_tensor_file(cache_path, cache);
+  }
+  auto student = make_network(info, {derive_seed(s.seed, Stream::kStudentInit)});
+  student->to(device);
+  auto o = s.distill;
+  o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
+  o.quiet = quiet;
+  o.label = "distill " + info.model_name();
+  train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
+  save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
+  info.finished = true;
+  save_run_info(out, info);
+  write_final_metrics(out, load_model(out, device), train_set);
+}
+
+}  // namespace
+
+void train_run(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet) {
+  train_settings(cfg);  // every check before the directory is touched
+  check_fresh_output(out);
+  run_training(cfg, out, device, quiet, false);
+}
+
+void distill_run(const config::Config& cfg, const std::string& teacher, const std::string& out,
+                 c10::Device device, bool quiet) {
+  distill_settings(cfg);
+  load_run_info(teacher);
+  check_fresh_output(out);
+  run_distillation(cfg, teacher, out, device, quiet, false);
+}
+
+void resume_run(const std::string& run, c10::Device device, bool quiet) {
+  RunInfo info = load_run_info(run);
+  ENDD_CHECK(!info.finished, run, ": the run has already finished; nothing to resume");
+  if (info.kind == RunKind::kEnsemble) {
+    config::Config cfg = train_config();
+    cfg.merge_toml_file(run_file(run, "config.toml"));
+    run_training(cfg, run, device, quiet, true);
+  } else {
+    config::Config cfg = distill_config();
+    cfg.merge_toml_file(run_file(run, "config.toml"));
+    run_distillation(cfg, info.teacher, run, device, quiet, true);
+  }
+}
+
+Inference infer(LoadedModel& model, const at::Tensor& inputs) {
+  ENDD_CHECK(inputs.dim() == 2 && inputs.size(1) == model.info.inputs, "inputs of shape ", inputs.sizes(),
+             " do not fit the model's ", model.info.inputs, " features");
+  torch::NoGradGuard no_grad;
+  at::Tensor logits = distill::compute_teacher_logits(*model.net, model.scaler.apply(inputs)).cpu();  // [N, M, K]
+  Inference out;
+  if (model.info.dirichlet()) {
+    out.measures = uncertainty::dirichlet_measures(logits.squeeze(1));
+  } else {
+    out.measures = uncertainty::ensemble_measures_from_logits(logits);
+  }
+  out.member_probs = at::softmax(logits.to(at::kDouble), -1);
+  return out;
+}
+
+}  // namespace endd::runs

@@ -1,0 +1,36 @@
+#pragma once
+// The command-line workflow over run directories: train an ensemble, distil
+// it, and run a finished model on data. Each function checks its inputs
+// before any work and writes its outputs atomically.
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <string>
+
+#include "endd/config/config.h"
+#include "endd/runs/run_directory.h"
+#include "endd/uncertainty/measures.h"
+
+namespace endd::runs {
+
+/// `endd train`: trains an ensemble (members = 1: a single model) into `out`,
+/// which must not hold a run already. Checkpoints after every epoch.
+void train_run(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet);
+
+/// `endd distill`: distils the finished ensemble run `teacher` into `out`.
+void distill_run(const config::Config& cfg, const std::string& teacher, const std::string& out,
+                 c10::Device device, bool quiet);
+
+/// `--resume RUN`: continues an interrupted train or distill run from its
+/// last checkpoint; the result equals an uninterrupted run's. Refuses a
+/// finished run and a directory that is not an endd run.
+void resume_run(const std::string& run, c10::Device device, bool quiet);
+
+/// A finished model's outputs on raw (unstandardised) inputs [N, D].
+struct Inference {
+  uncertainty::Measures measures;
+  at::Tensor member_probs;  ///< [N, M, K] float64 for ensembles; [N, 1, K] for students
+};
+Inference infer(LoadedModel& model, const at::Tensor& inputs);
+
+}  // namespace endd::runs
