@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "endd/config/config.h"
+#include "endd/core/error.h"
+#include "endd/runs/run_config.h"
+
+using endd::config::Config;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const endd::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(ConfigTest, MergesTomlAndOverrides) {
+  Config c = endd::runs::train_config();
+  c.merge_toml("seed = 3\n[train]\nepochs = 7\nlearning_rate = 1\n[model]\nactivation = \"tanh\"\n", "a.toml");
+  c.set("train.members=9");
+  c.set("train.cosine_schedule=false");
+  EXPECT_EQ(c.get_int("seed"), 3);
+  EXPECT_EQ(c.get_int("train.epochs"), 7);
+  EXPECT_DOUBLE_EQ(c.get_double("train.learning_rate"), 1.0);  // an integer is a fine number
+  EXPECT_EQ(c.get_string("model.activation"), "tanh");
+  EXPECT_EQ(c.get_int("train.members"), 9);
+  EXPECT_FALSE(c.get_bool("train.cosine_schedule"));
+}
+
+TEST(ConfigTest, UnknownKeysNameLineAndSuggest) {
+  Config c = endd::runs::train_config();
+  EXPECT_EQ(error_of([&] { c.merge_toml("[train]\n\nepoch = 3\n", "run.toml"); }),
+            "run.toml:3: unknown key 'train.epoch'; did you mean 'train.epochs'?");
+  EXPECT_EQ(error_of([&] { c.set("train.lerning_rate=0.1"); }),
+            "--set train.lerning_rate=0.1: unknown key 'train.lerning_rate'; did you mean 'train.learning_rate'?");
+}
+
+TEST(ConfigTest, WrongTypesAreRejected) {
+  Config c = endd::runs::train_config();
+  EXPECT_EQ(error_of([&] { c.merge_toml("[train]\nepochs = \"ten\"\n", "x.toml"); }),
+            "x.toml:2: train.epochs: expected an integer");
+  EXPECT_EQ(error_of([&] { c.merge_toml("[train]\nepochs = 2.5\n", "x.toml"); }),
+            "x.toml:2: train.epochs: expected an integer");
+  EXPECT_EQ(error_of([&] { c.set("train.epochs=abc"); }), "--set train.epochs=abc: train.epochs: expected an integer, got 'abc'");
+  EXPECT_NE(error_of([&] { c.merge_toml("[train\n", "bad.toml"); }).find("bad.toml:1: invalid TOML"), std::string::npos);
+}
+
+TEST(ConfigTest, ResolvedTomlRoundTrips) {
+  Config a = endd::runs::distill_config();
+  a.set("distill.temperature=2.5");
+  a.set("distill.aux=generated");
+  Config b = endd::runs::distill_config();
+  b.merge_toml(a.to_toml(), "resolved.toml");
+  EXPECT_EQ(a.to_json(), b.to_json());
+}
+
+TEST(RunSettingsTest, ValuesAreCheckedWithTheirKey) {
+  Config c = endd::runs::train_config();
+  c.set("data.train=csv:x.csv");
+  c.set("train.members=0");
+  EXPECT_EQ(error_of([&] { endd::runs::train_settings(c); }), "train.members: expected >= 1, got 0");
+  Config d = endd::runs::distill_config();
+  d.set("distill.temperature=0.5");
+  EXPECT_EQ(error_of([&] { endd::runs::distill_settings(d); }), "distill.temperature: expected >= 1, got 0.5");
+}
