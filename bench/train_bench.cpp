@@ -1,0 +1,86 @@
+// Ensemble training throughput (member-steps per second): vectorised (all
+// members in one graph) vs one member at a time, same architecture, batch and
+// optimiser. Plus the machine's single-precision GEMM roof.
+#include <ATen/ATen.h>
+#include <benchmark/benchmark.h>
+#include <torch/optim/adam.h>
+
+#include <memory>
+
+#include "endd/core/runtime.h"
+#include "endd/models/conv_ensemble.h"
+#include "endd/models/mlp_ensemble.h"
+
+namespace {
+
+using endd::models::EnsembleNet;
+
+std::vector<uint64_t> seeds(int64_t n, uint64_t base) {
+  std::vector<uint64_t> s;
+  for (int64_t i = 0; i < n; ++i) s.push_back(base + static_cast<uint64_t>(i));
+  return s;
+}
+
+// One Adam step of `net` on per-member batches x [M, B, ...] / y [M, B].
+void step(EnsembleNet& net, torch::optim::Adam& opt, const at::Tensor& x, const at::Tensor& y) {
+  at::Tensor logits = net.forward(x);
+  at::Tensor loss = at::cross_entropy_loss(logits.flatten(0, 1), y.flatten(), {}, at::Reduction::Sum) / double(y.size(1));
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+}
+
+template <typename Make>
+void run(benchmark::State& state, Make make, at::IntArrayRef sample, int64_t classes, bool vectorised) {
+  endd::configure_threads(1);
+  const int64_t M = state.range(0), B = 128;
+  std::vector<int64_t> shape{M, B};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  at::Tensor x = at::randn(shape);
+  at::Tensor y = at::randint(0, classes, {M, B}, at::kLong);
+  std::vector<std::shared_ptr<EnsembleNet>> nets;
+  std::vector<std::unique_ptr<torch::optim::Adam>> opts;
+  for (int64_t m = 0; m < (vectorised ? 1 : M); ++m) {
+    nets.push_back(make(vectorised ? seeds(M, 1) : seeds(1, 1 + static_cast<uint64_t>(m))));
+    opts.push_back(std::make_unique<torch::optim::Adam>(nets.back()->parameters(), torch::optim::AdamOptions(1e-3)));
+  }
+  for (auto _ : state) {
+    if (vectorised) {
+      step(*nets[0], *opts[0], x, y);
+    } else {
+      for (int64_t m = 0; m < M; ++m) step(*nets[m], *opts[m], x.slice(0, m, m + 1), y.slice(0, m, m + 1));
+    }
+  }
+  state.counters["member_steps_per_s"] = benchmark::Counter(double(state.iterations() * M), benchmark::Counter::kIsRate);
+}
+
+auto mlp = [](std::vector<uint64_t> s) {
+  return std::make_shared<endd::models::MlpEnsemble>(endd::models::MlpOptions(2, 3).hidden_layers(3).width(64), s);
+};
+auto cnn = [](std::vector<uint64_t> s) {
+  return std::make_shared<endd::models::ConvEnsemble>(endd::models::ConvOptions::preset("cnn", 1, 28, 28, 10), s);
+};
+
+void BM_SpiralMlpVectorised(benchmark::State& s) { run(s, mlp, {2}, 3, true); }
+void BM_SpiralMlpOneByOne(benchmark::State& s) { run(s, mlp, {2}, 3, false); }
+void BM_FashionCnnVectorised(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, true); }
+void BM_FashionCnnOneByOne(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, false); }
+BENCHMARK(BM_SpiralMlpVectorised)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SpiralMlpOneByOne)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FashionCnnVectorised)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FashionCnnOneByOne)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The single-precision GEMM roof: a large square matrix product.
+void BM_GemmRoof(benchmark::State& state) {
+  endd::configure_threads(static_cast<int>(state.range(0)));
+  const int64_t n = 2048;
+  at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+  for (auto _ : state) benchmark::DoNotOptimize(at::mm(a, b).data_ptr());
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * n * n * n * double(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmRoof)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,135 @@
+#include "endd/models/conv_ensemble.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "endd/core/error.h"
+#include "endd/core/seeding.h"
+
+namespace endd::models {
+
+ConvOptions ConvOptions::preset(const std::string& name, int64_t channels, int64_t height, int64_t width,
+                                int64_t classes) {
+  ConvOptions o(channels, height, width, classes);
+  if (name == "cnn") return o;
+  if (name == "vgg") return o.stages({32, 64, 128}).convs_per_stage(2).batch_norm(true).dropout(0.3);
+  if (name == "resnet") return o.stages({32, 64, 128}).residual(true).batch_norm(true);
+  throw Error("arch: expected mlp, cnn, vgg or resnet, got '" + name + "'");
+}
+
+namespace {
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) per member from its own generator, stacked.
+at::Tensor uniform_stack(const std::vector<at::Generator>& gens, at::IntArrayRef shape, int64_t fan_in) {
+  double bound = 1.0 / std::sqrt(double(fan_in));
+  std::vector<at::Tensor> parts;
+  for (auto g : gens) parts.push_back(at::rand(shape, g, at::kFloat) * (2 * bound) - bound);
+  return at::stack(parts);
+}
+}  // namespace
+
+ConvEnsemble::Conv ConvEnsemble::make_conv(const std::string& name, int64_t in, int64_t out, int64_t kernel,
+                                           int64_t stride, const std::vector<at::Generator>& gens) {
+  Conv c;
+  c.stride = stride;
+  c.padding = kernel / 2;
+  const int64_t M = members_;
+  c.weight = register_parameter(name + "_weight",
+                                uniform_stack(gens, {out, in, kernel, kernel}, in * kernel * kernel)
+                                    .reshape({M * out, in, kernel, kernel}));
+  c.bias = register_parameter(name + "_bias", uniform_stack(gens, {out}, in * kernel * kernel).reshape({M * out}));
+  if (options_.batch_norm_) {
+    c.bn_weight = register_parameter(name + "_bn_weight", at::ones({M * out}));
+    c.bn_bias = register_parameter(name + "_bn_bias", at::zeros({M * out}));
+    c.running_mean = register_buffer(name + "_running_mean", at::zeros({M * out}));
+    c.running_var = register_buffer(name + "_running_var", at::ones({M * out}));
+  }
+  return c;
+}
+
+at::Tensor ConvEnsemble::dense_weight(const std::string& name, int64_t in, int64_t out,
+                                      const std::vector<at::Generator>& gens, bool bias) {
+  if (bias) return register_parameter(name, uniform_stack(gens, {1, out}, in));
+  return register_parameter(name, uniform_stack(gens, {in, out}, in));
+}
+
+ConvEnsemble::ConvEnsemble(const ConvOptions& o, const std::vector<uint64_t>& member_seeds)
+    : options_(o), members_(static_cast<int64_t>(member_seeds.size())) {
+  ENDD_CHECK(members_ >= 1, "an ensemble needs at least 1 member");
+  ENDD_CHECK(o.channels_ >= 1 && o.height_ >= 1 && o.width_ >= 1 && o.classes_ >= 2,
+             "convolutional network needs images of >= 1 channel and >= 2 classes");
+  ENDD_CHECK(!o.stages_.empty() && o.convs_per_stage_ >= 1, "convolutional network needs >= 1 stage");
+  ENDD_CHECK(o.dropout_ >= 0 && o.dropout_ < 1, "dropout must lie in [0, 1), got ", o.dropout_);
+  std::vector<at::Generator> gens;
+  for (auto s : member_seeds) gens.push_back(cpu_generator(s));
+  int64_t in = o.channels_, h = o.height_, w = o.width_;
+  for (size_t s = 0; s < o.stages_.size(); ++s) {
+    const int64_t out = o.stages_[s];
+    const std::string p = "stage" + std::to_string(s);
+    std::vector<Conv> convs;
+    if (o.residual_) {
+      convs.push_back(make_conv(p + "_conv0", in, out, 3, 2, gens));
+      convs.push_back(make_conv(p + "_conv1", out, out, 3, 1, gens));
+      convs.push_back(make_conv(p + "_shortcut", in, out, 1, 2, gens));
+    } else {
+      for (int64_t k = 0; k < o.convs_per_stage_; ++k)
+        convs.push_back(make_conv(p + "_conv" + std::to_string(k), k == 0 ? in : out, out, 3, 1, gens));
+    }
+    stages_.push_back(std::move(convs));
+    in = out;
+    // Stride-2 convolution (residual) keeps ceil(h/2); 2x2 max-pooling floor(h/2).
+    h = o.residual_ ? (h + 1) / 2 : h / 2;
+    w = o.residual_ ? (w + 1) / 2 : w / 2;
+    ENDD_CHECK(h >= 1 && w >= 1, "images of ", o.height_, "x", o.width_, " are too small for ", o.stages_.size(),
+               " stages");
+  }
+  flat_features_ = in * h * w;
+  int64_t features = flat_features_;
+  if (o.hidden_ > 0) {
+    dense_w_.push_back(dense_weight("fc0_weight", features, o.hidden_, gens, false));
+    dense_b_.push_back(dense_weight("fc0_bias", features, o.hidden_, gens, true));
+    features = o.hidden_;
+  }
+  dense_w_.push_back(dense_weight("fc1_weight", features, o.classes_, gens, false));
+  dense_b_.push_back(dense_weight("fc1_bias", features, o.classes_, gens, true));
+}
+
+at::Tensor ConvEnsemble::apply(const Conv& c, const at::Tensor& x, bool relu) {
+  at::Tensor y = at::conv2d(x, c.weight, c.bias, {c.stride, c.stride}, {c.padding, c.padding}, {1, 1}, members_);
+  if (options_.batch_norm_)
+    y = at::batch_norm(y, c.bn_weight, c.bn_bias, c.running_mean, c.running_var, is_training(), 0.1, 1e-5, true);
+  return relu ? at::relu(y) : y;
+}
+
+at::Tensor ConvEnsemble::forward(const at::Tensor& inputs) {
+  const auto& o = options_;
+  const int64_t M = members_;
+  at::Tensor x = inputs;
+  if (x.dim() == 4) x = x.unsqueeze(0).expand({M, x.size(0), x.size(1), x.size(2), x.size(3)});
+  ENDD_CHECK(x.dim() == 5 && x.size(0) == M && x.size(2) == o.channels_ && x.size(3) == o.height_ &&
+                 x.size(4) == o.width_,
+             "convolutional ensemble expects images [B, ", o.channels_, ", ", o.height_, ", ", o.width_, "] or [",
+             M, ", B, ...], got ", inputs.sizes());
+  const int64_t B = x.size(1);
+  // [M, B, C, H, W] -> [B, M*C, H, W]: member m's channels are group m.
+  at::Tensor h = x.transpose(0, 1).reshape({B, M * o.channels_, o.height_, o.width_});
+  for (const auto& stage : stages_) {
+    if (o.residual_) {
+      at::Tensor main = apply(stage[1], apply(stage[0], h, true), false);
+      h = at::relu(main + apply(stage[2], h, false));
+    } else {
+      for (const auto& c : stage) h = apply(c, h, true);
+      h = at::max_pool2d(h, {2, 2});
+    }
+  }
+  // [B, M*C, h, w] -> [M, B, C*h*w]
+  h = h.reshape({B, M, flat_features_}).transpose(0, 1);
+  for (size_t l = 0; l < dense_w_.size(); ++l) {
+    if (l + 1 == dense_w_.size() && o.dropout_ > 0) h = at::dropout(h, o.dropout_, is_training());
+    h = at::baddbmm(dense_b_[l], h, dense_w_[l]);
+    if (l + 1 < dense_w_.size()) h = at::relu(h);
+  }
+  return h;
+}
+
+}  // namespace endd::models
