@@ -163,18 +163,15 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   auto ens_opts = c.ensemble;
   ens_opts.quiet = c.quiet;
   out.curves["ensemble"] = train::train_ensemble(ensemble, x_train, train.labels, order_seeds, ens_opts);
-  out.train_seconds["ensemble"] = seconds_since(t0);
-  out.parameters["ensemble"] = ensemble.parameter_count();
-  out.members["ensemble"] = c.members;
-  out.train_seconds["single"] = out.train_seconds["ensemble"] / double(c.members);
-  out.parameters["single"] = ensemble.parameter_count() / c.members;
-  out.members["single"] = 1;
+  const double ensemble_seconds = seconds_since(t0);
+  out.models.add("single", 1, ensemble.parameter_count() / c.members, ensemble_seconds / double(c.members));
+  out.models.add("ensemble", c.members, ensemble.parameter_count(), ensemble_seconds);
 
   std::map<std::string, at::Tensor> eval_inputs{{"test", x_test}, {"far", x_far}};
   for (auto& [set, x] : eval_inputs) {
     at::Tensor z = logits_of(ensemble, x);  // [N, M, K]
-    out.measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
-    out.measures["single"][set] = uncertainty::ensemble_measures_from_logits(z.slice(1, 0, 1));
+    out.models.measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
+    out.models.measures["single"][set] = uncertainty::ensemble_measures_from_logits(z.slice(1, 0, 1));
   }
   out.map_measures["ensemble"] = uncertainty::ensemble_measures_from_logits(logits_of(ensemble, x_map));
 
@@ -242,13 +239,13 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   for (size_t lane = 1; lane < lanes; ++lane) jobs.push_back(std::async(std::launch::async, run_lane, lane));
   run_lane(0);
   for (auto& j : jobs) j.get();
-  for (size_t i = 0; i < students.size(); ++i) {
-    const auto& name = students[i].name;
+  for (const auto* name : {"end", "end2", "end2_aux"}) {  // report order
+    size_t i = 0;
+    while (i < students.size() && students[i].name != name) ++i;
+    if (i == students.size()) continue;
     out.curves[name] = std::move(results[i].curve);
-    out.train_seconds[name] = results[i].seconds;
-    out.parameters[name] = results[i].parameters;
-    out.members[name] = 1;
-    out.measures[name] = std::move(results[i].measures);
+    out.models.add(name, 1, results[i].parameters, results[i].seconds);
+    out.models.measures[name] = std::move(results[i].measures);
     if (results[i].map) out.map_measures[name] = *results[i].map;
   }
   out.total_seconds = seconds_since(t_start);

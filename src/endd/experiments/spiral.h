@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "endd/experiments/model_table.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
 #include "endd/uncertainty/measures.h"
@@ -44,11 +45,8 @@ struct SpiralConfig {
 struct SpiralOutcome {
   SpiralConfig config;
   at::Tensor test_labels;
-  std::map<std::string, std::map<std::string, uncertainty::Measures>> measures;  ///< model -> set -> measures
+  ModelTable models;  ///< measures on "test" and "far" per model
   std::map<std::string, train::TrainingCurve> curves;  ///< "ensemble", "end", "end2", "end2_aux"
-  std::map<std::string, double> train_seconds;
-  std::map<std::string, int64_t> parameters;
-  std::map<std::string, int64_t> members;
   /// Raw-coordinate inputs for the data figure: train (with labels), aux, far.
   at::Tensor train_raw, train_labels, aux_raw, far_raw;
   at::Tensor map_x, map_y;  ///< [G*G] raw coordinates of the map grid

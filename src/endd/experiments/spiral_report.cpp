@@ -7,10 +7,8 @@
 #include <sstream>
 
 #include "endd/core/atomic_file.h"
-#include "endd/core/seeding.h"
 #include "endd/core/version.h"
 #include "endd/experiments/spiral.h"
-#include "endd/metrics/bootstrap.h"
 #include "endd/report/csv_writer.h"
 #include "endd/report/figures.h"
 #include "endd/report/results.h"
@@ -19,7 +17,6 @@ namespace endd::experiments {
 namespace {
 
 using nlohmann::json;
-const std::vector<std::string> kModelOrder{"single", "ensemble", "end", "end2", "end2_aux"};
 const std::vector<std::string> kMapModels{"ensemble", "end2", "end2_aux"};
 const std::vector<std::string> kMapMeasures{"total", "data", "knowledge"};
 
@@ -38,12 +35,6 @@ const at::Tensor& measure(const uncertainty::Measures& m, const std::string& nam
   return m.knowledge;
 }
 
-std::string fmt(double v, int digits = 2) {
-  if (std::isnan(v)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
   // Data: training points by class, AUX and far OOD inputs.
@@ -96,9 +87,9 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
   {
     double hi = 1e-9;
     for (const auto& model : kMapModels)
-      if (o.measures.count(model))
+      if (o.models.measures.count(model))
         for (const auto* set : {"test", "far"})
-          hi = std::max(hi, o.measures.at(model).at(set).knowledge.max().item<double>());
+          hi = std::max(hi, o.models.measures.at(model).at(set).knowledge.max().item<double>());
     std::vector<report::CsvColumn> cols;
     const int bins = 40;
     std::ostringstream gp;
@@ -109,9 +100,9 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
        << "f = " << report::gnuplot_quote(path_in(dir, "knowledge_histograms.csv")) << "\n";
     int column = 2;
     for (const auto& model : kMapModels) {
-      if (!o.measures.count(model)) continue;
+      if (!o.models.measures.count(model)) continue;
       for (const auto* set : {"test", "far"}) {
-        auto h = report::histogram(report::to_vector(o.measures.at(model).at(set).knowledge), 0, hi, bins);
+        auto h = report::histogram(report::to_vector(o.models.measures.at(model).at(set).knowledge), 0, hi, bins);
         if (cols.empty()) cols.push_back({"knowledge", at::tensor(h.centers, at::kDouble)});
         cols.push_back({model + "_" + set, at::tensor(h.density, at::kDouble)});
       }
@@ -160,41 +151,6 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
   }
 }
 
-std::string markdown(const json& r) {
-  std::ostringstream md;
-  md << "# Spiral experiment: endd vs the paper\n\n"
-     << "Test error in % (95% bootstrap interval); paper figures from Malinin et al. (2019). "
-     << "Misclassification detection by total uncertainty; `far` OOD detection by knowledge uncertainty.\n\n"
-     << "| model | error | 95% CI | paper error | NLL | ECE | Brier | misc. AUROC | PRR | far AUROC (knowledge) |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|\n";
-  for (const auto& name : kModelOrder) {
-    if (!r["models"].contains(name)) continue;
-    const auto& m = r["models"][name];
-    auto num = [](const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
-    std::string paper = r["paper"]["error"].contains(name) ? fmt(r["paper"]["error"][name].get<double>()) : "-";
-    md << "| " << name << " | " << fmt(num(m["error"])) << " | " << fmt(num(m["error_ci95"][0])) << " - "
-       << fmt(num(m["error_ci95"][1])) << " | " << paper << " | " << fmt(num(m["nll"]), 3) << " | "
-       << fmt(num(m["ece"])) << " | " << fmt(num(m["brier"]), 3) << " | "
-       << fmt(num(r["misclassification"][name]["total"]["auroc"])) << " | "
-       << fmt(num(r["misclassification"][name]["total"]["prr"])) << " | "
-       << fmt(num(r["ood"]["far"][name]["knowledge"]["auroc"])) << " |\n";
-  }
-  md << "\nFidelity to the ensemble's knowledge uncertainty (per input):\n\n"
-     << "| student | test Spearman | test Pearson | far Spearman | far Pearson | far mean ratio | KL to ensemble (test) |\n"
-     << "|---|---|---|---|---|---|---|\n";
-  for (const auto& [name, f] : r["fidelity"].items()) {
-    auto num = [](const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); };
-    md << "| " << name << " | " << fmt(num(f["test"]["knowledge_spearman"]), 3) << " | "
-       << fmt(num(f["test"]["knowledge_pearson"]), 3) << " | " << fmt(num(f["far"]["knowledge_spearman"]), 3)
-       << " | " << fmt(num(f["far"]["knowledge_pearson"]), 3) << " | "
-       << fmt(num(f["far"]["knowledge_mean_ratio"]), 3) << " | " << fmt(num(f["test"]["kl_to_ensemble"]), 4)
-       << " |\n";
-  }
-  md << "\nFigures: `data_points.png`, `uncertainty_maps.png` (the paper's Figure 4), "
-     << "`knowledge_histograms.png`, `training_curves.png`; the data behind each is the CSV of the same name.\n";
-  return md.str();
-}
-
 }  // namespace
 
 json write_spiral_report(const SpiralOutcome& o, const std::string& dir) {
@@ -203,40 +159,15 @@ json write_spiral_report(const SpiralOutcome& o, const std::string& dir) {
   r["experiment"] = "spiral";
   r["seed"] = o.config.seed;
   r["config"] = o.config.to_json();
-  r["models"] = json::object();
-  r["misclassification"] = json::object();
-  r["ood"]["far"] = json::object();
-  r["fidelity"] = json::object();
-  for (const auto& name : kModelOrder) {
-    if (!o.measures.count(name)) continue;
-    const auto& test = o.measures.at(name).at("test");
-    json m = report::classification_json(report::classify(test, o.test_labels));
-    at::Tensor wrong = (test.prediction != o.test_labels).to(at::kDouble);
-    auto errors = report::to_vector(wrong);
-    auto ci = metrics::bootstrap_interval(
-        static_cast<int64_t>(errors.size()),
-        [&](const std::vector<int64_t>& idx) {
-          double s = 0;
-          for (auto i : idx) s += errors[static_cast<size_t>(i)];
-          return 100.0 * s / double(idx.size());
-        },
-        o.config.bootstrap, derive_seed(o.config.seed, Stream::kBootstrap));
-    m["error_ci95"] = {ci.low, ci.high};
-    m["members"] = o.members.at(name);
-    m["parameters"] = o.parameters.at(name);
-    m["train_seconds"] = o.train_seconds.at(name);
-    r["models"][name] = m;
-    r["misclassification"][name] = report::misclassification_json(test, o.test_labels);
-    r["ood"]["far"][name] = report::ood_json(test, o.measures.at(name).at("far"));
-    if (name != "single" && name != "ensemble") {
-      for (const auto* set : {"test", "far"})
-        r["fidelity"][name][set] = report::fidelity_json(o.measures.at(name).at(set), o.measures.at("ensemble").at(set));
-    }
-  }
+  add_evaluation_sections(r, o.models, o.test_labels, {"far"}, o.config.bootstrap, o.config.seed);
   r["paper"] = paper_section();
   r["timing"] = {{"total_seconds", o.total_seconds}};
   report::write_json(path_in(dir, "results.json"), r);
-  write_file_atomic(path_in(dir, "results.md"), markdown(r));
+  write_file_atomic(path_in(dir, "results.md"),
+                    results_markdown(r, "Spiral experiment: endd vs the paper", o.models, {"far"}) +
+                        "\nFigures: `data_points.png`, `uncertainty_maps.png` (the paper's Figure 4), "
+                        "`knowledge_histograms.png`, `training_curves.png`; the data behind each is the CSV of the "
+                        "same name.\n");
   write_figures(o, dir, o.config.quiet);
   return r;
 }

@@ -1,0 +1,116 @@
+#include "endd/experiments/model_table.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "endd/core/seeding.h"
+#include "endd/metrics/bootstrap.h"
+#include "endd/report/results.h"
+
+namespace endd::experiments {
+namespace {
+
+using nlohmann::json;
+
+std::string fmt(const json& v, int digits = 2) {
+  if (!v.is_number() || std::isnan(v.get<double>())) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v.get<double>());
+  return buf;
+}
+
+json error_interval(const uncertainty::Measures& m, const at::Tensor& labels, int bootstrap, uint64_t seed) {
+  auto errors = report::to_vector((m.prediction != labels).to(at::kDouble));
+  auto ci = metrics::bootstrap_interval(
+      static_cast<int64_t>(errors.size()),
+      [&](const std::vector<int64_t>& idx) {
+        double s = 0;
+        for (auto i : idx) s += errors[static_cast<size_t>(i)];
+        return 100.0 * s / double(idx.size());
+      },
+      bootstrap, derive_seed(seed, Stream::kBootstrap));
+  return {ci.low, ci.high};
+}
+
+}  // namespace
+
+void ModelTable::add(const std::string& model, int64_t m, int64_t p, double seconds) {
+  order.push_back(model);
+  members[model] = m;
+  parameters[model] = p;
+  train_seconds[model] = seconds;
+}
+
+void add_evaluation_sections(json& r, const ModelTable& t, const at::Tensor& test_labels,
+                             const std::vector<std::string>& ood_sets, int bootstrap, uint64_t seed) {
+  r["models"] = json::object();
+  r["misclassification"] = json::object();
+  r["ood"] = json::object();
+  for (const auto& set : ood_sets) r["ood"][set] = json::object();
+  r["fidelity"] = json::object();
+  for (const auto& name : t.order) {
+    if (!t.measures.count(name)) continue;
+    const auto& sets = t.measures.at(name);
+    const auto& test = sets.at("test");
+    json m = report::classification_json(report::classify(test, test_labels));
+    m["error_ci95"] = error_interval(test, test_labels, bootstrap, seed);
+    m["members"] = t.members.at(name);
+    m["parameters"] = t.parameters.at(name);
+    m["train_seconds"] = t.train_seconds.at(name);
+    r["models"][name] = m;
+    r["misclassification"][name] = report::misclassification_json(test, test_labels);
+    for (const auto& set : ood_sets) r["ood"][set][name] = report::ood_json(test, sets.at(set));
+    if (name != "single" && name != "ensemble" && t.measures.count("ensemble")) {
+      const auto& ens = t.measures.at("ensemble");
+      r["fidelity"][name]["test"] = report::fidelity_json(test, ens.at("test"));
+      for (const auto& set : ood_sets) r["fidelity"][name][set] = report::fidelity_json(sets.at(set), ens.at(set));
+    }
+  }
+}
+
+std::string results_markdown(const json& r, const std::string& title, const ModelTable& t,
+                             const std::vector<std::string>& ood_sets) {
+  std::ostringstream md;
+  md << "# " << title << "\n\nTest error in % (95% bootstrap interval)"
+     << (r.contains("paper") ? "; paper figures from Malinin et al. (2019)" : "")
+     << ". Misclassification detection by total uncertainty; OOD detection AUROC by knowledge uncertainty.\n\n"
+     << "| model | error | 95% CI | paper error | NLL | ECE | Brier | misc. AUROC | PRR |";
+  for (const auto& set : ood_sets) md << " " << set << " AUROC |";
+  md << "\n|---|---|---|---|---|---|---|---|---|";
+  for (size_t i = 0; i < ood_sets.size(); ++i) md << "---|";
+  md << "\n";
+  for (const auto& name : t.order) {
+    if (!r["models"].contains(name)) continue;
+    const auto& m = r["models"][name];
+    json paper = r.contains("paper") && r["paper"].contains("error") && r["paper"]["error"].contains(name)
+                     ? r["paper"]["error"][name]
+                     : json();
+    md << "| " << name << " | " << fmt(m["error"]) << " | " << fmt(m["error_ci95"][0]) << " - "
+       << fmt(m["error_ci95"][1]) << " | " << (paper.is_number() ? fmt(paper) : "-") << " | " << fmt(m["nll"], 3)
+       << " | " << fmt(m["ece"]) << " | " << fmt(m["brier"], 3) << " | "
+       << fmt(r["misclassification"][name]["total"]["auroc"]) << " | "
+       << fmt(r["misclassification"][name]["total"]["prr"]) << " |";
+    for (const auto& set : ood_sets) md << " " << fmt(r["ood"][set][name]["knowledge"]["auroc"]) << " |";
+    md << "\n";
+  }
+  md << "\nFidelity to the ensemble's knowledge uncertainty per input (Spearman / Pearson; mean ratio = student's "
+        "mean over the ensemble's):\n\n| student | test Spearman | test Pearson | KL to ensemble (test) |";
+  for (const auto& set : ood_sets) md << " " << set << " Spearman | " << set << " Pearson | " << set << " mean ratio |";
+  md << "\n|---|---|---|---|";
+  for (size_t i = 0; i < ood_sets.size(); ++i) md << "---|---|---|";
+  md << "\n";
+  for (const auto& [name, f] : r["fidelity"].items()) {
+    md << "| " << name << " | " << fmt(f["test"]["knowledge_spearman"], 3) << " | "
+       << fmt(f["test"]["knowledge_pearson"], 3) << " | " << fmt(f["test"]["kl_to_ensemble"], 4) << " |";
+    for (const auto& set : ood_sets)
+      md << " " << fmt(f[set]["knowledge_spearman"], 3) << " | " << fmt(f[set]["knowledge_pearson"], 3) << " | "
+         << fmt(f[set]["knowledge_mean_ratio"], 3) << " |";
+    md << "\n";
+  }
+  return md.str();
+}
+
+}  // namespace endd::experiments

@@ -1,0 +1,38 @@
+#pragma once
+// What every experiment evaluates and reports: per model, its measures on
+// each evaluation set, and the results.json sections and markdown table
+// built from them (shared/reference/results-schema.md).
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "endd/uncertainty/measures.h"
+
+namespace endd::experiments {
+
+struct ModelTable {
+  std::vector<std::string> order;  ///< models in report order (single, ensemble, end, ...)
+  std::map<std::string, std::map<std::string, uncertainty::Measures>> measures;  ///< model -> set -> measures
+  std::map<std::string, int64_t> members, parameters;
+  std::map<std::string, double> train_seconds;
+
+  void add(const std::string& model, int64_t members, int64_t parameters, double seconds);
+};
+
+/// Fills r["models"], r["misclassification"], r["ood"][set] for each of
+/// `ood_sets` and r["fidelity"] (every model but single/ensemble against
+/// "ensemble", on "test" and each OOD set). In-domain set: "test".
+void add_evaluation_sections(nlohmann::json& r, const ModelTable& t, const at::Tensor& test_labels,
+                             const std::vector<std::string>& ood_sets, int bootstrap, uint64_t seed);
+
+/// The results.md tables: per model error (CI), the paper's error where
+/// r["paper"]["error"] has one, NLL, ECE, Brier, misclassification AUROC/PRR
+/// by total uncertainty, OOD AUROC by knowledge uncertainty per set; then the
+/// fidelity table.
+std::string results_markdown(const nlohmann::json& r, const std::string& title, const ModelTable& t,
+                             const std::vector<std::string>& ood_sets);
+
+}  // namespace endd::experiments
