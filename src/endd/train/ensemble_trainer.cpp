@@ -62,6 +62,8 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       std::vector<int64_t> shape{M, b};
       for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));
       at::Tensor xb = x.index_select(0, idx.flatten()).view(shape);
+      if (o.augment)
+        xb = o.augment(xb, derive_seed(order_seeds[0], static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s)));
       at::Tensor yb = idx.flatten();
       yb = y.index_select(0, yb);
       at::Tensor logits = net.forward(xb);  // [M, b, K]

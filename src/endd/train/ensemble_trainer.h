@@ -3,7 +3,10 @@
 // step per batch. The loss is the SUM over members of each member's mean
 // cross-entropy, so member m's gradient (and its Adam update, which is
 // elementwise) is exactly what training it alone would give.
+#include <ATen/core/Tensor.h>
+
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "endd/models/ensemble_net.h"
@@ -18,6 +21,9 @@ struct EnsembleTrainOptions {
   double weight_decay = 0;
   bool cosine_schedule = true;
   bool quiet = false;
+  /// Optional augmentation of each batch [M, b, ...], given a seed derived
+  /// from (first member's order seed, epoch, step), so runs stay deterministic.
+  std::function<at::Tensor(const at::Tensor&, uint64_t)> augment;
 };
 
 /// Trains `net` on inputs [N, D...] / labels [N]. Member m's data order in

