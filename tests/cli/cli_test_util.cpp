@@ -1,10 +1,18 @@
 #include "cli_test_util.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "cli_common.h"
@@ -26,6 +34,72 @@ std::string fresh_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+namespace {
+pid_t spawn(const std::vector<std::string>& args, const std::function<void()>& in_child = {}) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (in_child) in_child();
+    std::vector<char*> argv{const_cast<char*>(ENDD_BINARY), const_cast<char*>("-q")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(ENDD_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+}  // namespace
+
+bool run_and_kill(const std::vector<std::string>& args, const std::string& run, int kill_after) {
+  pid_t pid = spawn(args);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // finished before the kill point
+    try {
+      auto j = nlohmann::json::parse(read_text(run + "/run.json"));
+      if (j["epochs_done"].get<int>() >= kill_after) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        return true;
+      }
+    } catch (...) {
+      // not written yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return false;
+}
+
+bool run_and_kill_after(const std::vector<std::string>& args, int delay_ms) {
+  pid_t pid = spawn(args);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  int status;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return true;
+}
+
+int run_with_file_limit(const std::vector<std::string>& args, long limit_bytes, std::string& err) {
+  std::string err_path = std::filesystem::temp_directory_path() / ("endd_fsize_" + std::to_string(::getpid()));
+  pid_t pid = spawn(args, [&] {
+    std::freopen(err_path.c_str(), "w", stderr);  // opened before the limit applies to it
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim {static_cast<rlim_t>(limit_bytes), static_cast<rlim_t>(limit_bytes)};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+  });
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  err = read_text(err_path);
+  std::filesystem::remove(err_path);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }

@@ -16,6 +16,19 @@ CliResult run_endd(std::vector<std::string> args, bool quiet = true);
 /// A fresh empty directory under the system temp directory, removed at exit.
 std::string fresh_dir(const std::string& name);
 
+/// Runs the endd binary (ENDD_BINARY) as a child with -q; kills it with
+/// SIGKILL once RUN/run.json says `kill_after` epochs are done. Returns true
+/// if it was killed mid-run (false if it ended first).
+bool run_and_kill(const std::vector<std::string>& args, const std::string& run, int kill_after);
+
+/// Runs the endd binary as a child, kills it with SIGKILL after `delay_ms`
+/// (if still running). Returns true if it was killed.
+bool run_and_kill_after(const std::vector<std::string>& args, int delay_ms);
+
+/// Runs the endd binary as a child with a file-size limit (bytes) and
+/// SIGXFSZ ignored, as on a full disk; returns its exit code, stderr in `err`.
+int run_with_file_limit(const std::vector<std::string>& args, long limit_bytes, std::string& err);
+
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
 bool exists(const std::string& path);

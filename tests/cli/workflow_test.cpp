@@ -112,39 +112,6 @@ TEST_F(WorkflowTest, TrainDistillEvaluatePredictExportAgree) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
-namespace {
-// Runs the endd binary as a child; kills it with SIGKILL once run.json says
-// `kill_after` epochs are done. Returns true if it was killed mid-run.
-bool run_and_kill(const std::vector<std::string>& args, const std::string& run, int kill_after) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(ENDD_BINARY), const_cast<char*>("-q")};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(ENDD_BINARY, argv.data());
-    ::_exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // finished before the kill point
-    try {
-      auto j = nlohmann::json::parse(read_text(run + "/run.json"));
-      if (j["epochs_done"].get<int>() >= kill_after) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        return true;
-      }
-    } catch (...) {
-      // not written yet
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  return false;
-}
-}  // namespace
 
 TEST_F(WorkflowTest, KilledRunsResumeToTheUninterruptedWeights) {
   write_blobs(dir + "/big.csv", 4000, 4);

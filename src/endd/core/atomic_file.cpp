@@ -85,6 +85,15 @@ Buffer read_into(const std::string& path) {
 std::string read_file(const std::string& path) { return read_into<std::string>(path); }
 std::vector<char> read_file_bytes(const std::string& path) { return read_into<std::vector<char>>(path); }
 
+void remove_stale_temporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() > 1 && name[0] == '.' && name.find(".tmp.") != std::string::npos) fs::remove(entry.path(), ec);
+  }
+}
+
 void ensure_writable_directory(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

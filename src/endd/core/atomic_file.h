@@ -17,6 +17,10 @@ std::string read_file(const std::string& path);
 /// The same, as bytes (what LibTorch's readers take), without a second copy.
 std::vector<char> read_file_bytes(const std::string& path);
 
+/// Removes temporary files that write_file_atomic left in `dir` when its
+/// process was killed mid-write (".NAME.tmp.PID.N"); the real files are intact.
+void remove_stale_temporaries(const std::string& dir);
+
 /// Creates `dir` (and parents) and checks that files can be created in it, so a
 /// command fails before doing work rather than after.
 void ensure_writable_directory(const std::string& dir);

@@ -67,6 +67,11 @@ void Progress::print(int64_t done, const std::string& status, bool final_line) {
                   rate, unit_.c_str());
   }
   line += buf;
+  if (rate > 0 && rate < 1) {
+    // Slow stages (an epoch of a CNN ensemble): seconds per unit reads better.
+    std::snprintf(buf, sizeof buf, " (%.1f s/%s)", 1.0 / rate, unit_.c_str());
+    line += buf;
+  }
   if (final_line) {
     line += " done in " + format_seconds(elapsed);
   } else if (total_ > 0 && rate > 0) {

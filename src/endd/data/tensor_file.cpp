@@ -16,8 +16,9 @@ bool is_tensor_file(const std::string& path) {
   return ends_with(".pt") || ends_with(".pth");
 }
 
-at::Tensor load_tensor_file(const std::string& path) {
-  std::vector<char> bytes = read_file_bytes(path);
+at::Tensor load_tensor_file(const std::string& path) { return parse_tensor_bytes(read_file_bytes(path), path); }
+
+at::Tensor parse_tensor_bytes(const std::vector<char>& bytes, const std::string& path) {
   ENDD_CHECK(!bytes.empty(), path, ": file is empty, expected a tensor saved with torch.save");
   // torch.save writes a zip archive ("PK\x03\x04"); the legacy format is not supported.
   ENDD_CHECK(bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0, path,

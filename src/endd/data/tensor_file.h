@@ -12,6 +12,9 @@ namespace endd::data {
 /// a PyTorch file, or holds something other than one tensor.
 at::Tensor load_tensor_file(const std::string& path);
 
+/// The same from bytes already in memory (`path` names them in errors).
+at::Tensor parse_tensor_bytes(const std::vector<char>& bytes, const std::string& path);
+
 /// Saves `t` (moved to CPU) so that Python's `torch.load(path)` reads it back;
 /// the write is atomic.
 void save_tensor_file(const std::string& path, const at::Tensor& t);

@@ -52,8 +52,10 @@ std::vector<uint64_t> seeds(uint64_t seed, Stream stream, int64_t count) {
   return out;
 }
 
-// Training-set figures written to metrics.json at the end of a run.
+// Training-set figures written to metrics.json at the end of a run, before
+// the run is marked finished (so a finished run always has them).
 void write_final_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set) {
+  model.net->eval();
   auto inf = infer(model, train_set.inputs);
   nlohmann::json j;
   j["model"] = model.info.model_name();
@@ -93,9 +95,9 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
                         seeds(s.seed, Stream::kMemberOrder, s.members), opts,
                         checkpoint_hooks(out, *net, info, resume));
   save_weights(run_file(out, "weights.pt"), *net, scaler);
+  write_final_metrics(out, {info, net, scaler}, train_set);
   info.finished = true;
   save_run_info(out, info);
-  write_final_metrics(out, load_model(out, device), train_set);
 }
 
 void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
@@ -159,9 +161,9 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.label = "distill " + info.model_name();
   train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
   save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
+  write_final_metrics(out, {info, student, teacher.scaler}, train_set);
   info.finished = true;
   save_run_info(out, info);
-  write_final_metrics(out, load_model(out, device), train_set);
 }
 
 }  // namespace
@@ -183,6 +185,7 @@ void distill_run(const config::Config& cfg, const std::string& teacher, const st
 void resume_run(const std::string& run, c10::Device device, bool quiet) {
   RunInfo info = load_run_info(run);
   ENDD_CHECK(!info.finished, run, ": the run has already finished; nothing to resume");
+  remove_stale_temporaries(run);
   if (info.kind == RunKind::kEnsemble) {
     config::Config cfg = train_config();
     cfg.merge_toml_file(run_file(run, "config.toml"));
