@@ -50,7 +50,8 @@ std::pair<int64_t, int64_t> class_counts(const std::vector<uint8_t>& positive) {
 
 double auroc(const std::vector<double>& scores, const std::vector<uint8_t>& positive) {
   check_sizes(scores, positive);
-  auto [P, N] = class_counts(positive);
+  const auto counts = class_counts(positive);
+  const int64_t P = counts.first, N = counts.second;
   if (P == 0 || N == 0) return std::nan("");
   // Mann-Whitney U from descending sweep: each positive beats the negatives
   // below its group and ties with the negatives inside it.
@@ -68,7 +69,8 @@ double auroc(const std::vector<double>& scores, const std::vector<uint8_t>& posi
 
 double average_precision(const std::vector<double>& scores, const std::vector<uint8_t>& positive) {
   check_sizes(scores, positive);
-  auto [P, N] = class_counts(positive);
+  const auto counts = class_counts(positive);
+  const int64_t P = counts.first, N = counts.second;
   if (P == 0) return std::nan("");
   double ap = 0, prev_recall = 0;
   sweep(scores, positive, [&](int64_t tp, int64_t fp) {
@@ -83,7 +85,8 @@ double average_precision(const std::vector<double>& scores, const std::vector<ui
 
 double fpr_at_tpr(const std::vector<double>& scores, const std::vector<uint8_t>& positive, double tpr) {
   check_sizes(scores, positive);
-  auto [P, N] = class_counts(positive);
+  const auto counts = class_counts(positive);
+  const int64_t P = counts.first, N = counts.second;
   if (P == 0 || N == 0) return std::nan("");
   double result = 1.0;
   sweep(scores, positive, [&](int64_t tp, int64_t fp) {
@@ -99,7 +102,8 @@ double fpr_at_tpr(const std::vector<double>& scores, const std::vector<uint8_t>&
 
 RocCurve roc_curve(const std::vector<double>& scores, const std::vector<uint8_t>& positive) {
   check_sizes(scores, positive);
-  auto [P, N] = class_counts(positive);
+  const auto counts = class_counts(positive);
+  const int64_t P = counts.first, N = counts.second;
   RocCurve roc;
   roc.fpr.push_back(0);
   roc.tpr.push_back(0);

@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "cli_test_util.h"
+
+using namespace endd::testing;
+
+TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
+  auto dir = fresh_dir("fashion_quick");
+  auto r = run_endd({"experiment", "fashion-mnist", "--quick", "--out", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(read_text(dir + "/results.json"));
+  EXPECT_EQ(j["experiment"], "fashion-mnist");
+  for (const auto* model : {"single", "ensemble", "end", "end2", "end2_aux"}) {
+    const auto& m = j["models"][model];
+    ASSERT_TRUE(m["error"].is_number()) << model;
+    EXPECT_LT(m["error"].get<double>(), 60.0) << model;  // 10 classes: chance is 90%
+    EXPECT_TRUE(std::isfinite(m["nll"].get<double>())) << model;
+    for (const auto* set : {"mnist", "uniform_noise", "gaussian_noise", "inverted"}) {
+      const auto& d = j["ood"][set][model]["total"];
+      ASSERT_TRUE(d["auroc"].is_number()) << model << " " << set;
+      EXPECT_GE(d["auroc"].get<double>(), 0.0);
+      EXPECT_LE(d["auroc"].get<double>(), 100.0);
+    }
+  }
+  for (const auto* student : {"end2", "end2_aux"})
+    EXPECT_TRUE(j["fidelity"][student]["mnist"]["knowledge_pearson"].is_number()) << student;
+  for (const auto* f : {"results.md", "figures/ensemble/reliability.csv", "figures/end2_aux/rejection.csv",
+                        "figures/end2_aux/ood_mnist_hist.csv", "figures/ensemble/ood_inverted_roc_knowledge.csv"})
+    EXPECT_TRUE(exists(dir + "/" + f)) << f;
+}
+
+TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
+  auto dir = fresh_dir("fashion_bad");
+  auto r = run_endd({"experiment", "fashion-mnist", "--members", "1", "--out", dir + "/o"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("members: expected >= 2"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(dir + "/o"));
+  r = run_endd({"experiment", "fashion-mnist", "--temperature", "0.2", "--out", dir + "/o"});
+  EXPECT_NE(r.err.find("temperature (T0): expected >= 1, got 0.2"), std::string::npos) << r.err;
+}
