@@ -159,6 +159,10 @@ TEST_F(WorkflowTest, BadInputGivesClearErrors) {
   write_text(dir + "/bad.toml", "[train]\nepoch = 3\n");
   write_text(dir + "/type.toml", "[train]\nmembers = \"five\"\n");
   write_text(dir + "/two_cols.csv", "1,2\n3,4\n");
+  write_text(dir + "/empty.csv", "");
+  write_text(dir + "/nan.csv", "1,2,3,0\n1,nan,3,1\n");
+  write_text(dir + "/label9.csv", "1,2,3,9\n");
+  write_text(dir + "/train.csv.pt", "1,2,3,0\n");
   struct Case {
     std::string name;
     std::vector<std::string> args;
@@ -181,6 +185,14 @@ TEST_F(WorkflowTest, BadInputGivesClearErrors) {
       {"resume foreign", {"train", "--resume", dir}, "not an endd run directory"},
       {"resume other kind", {"train", "--resume", dir + "/stu"}, "is a distillation run; resume it with endd distill"},
       {"existing run", {"train", "--data", dir + "/train.csv", "--out", dir + "/ens"}, "already holds a run"},
+      {"too small for the batch", {"train", "--data", dir + "/train.csv", "--set", "train.batch_size=1000", "--out", dir + "/x4"},
+       "train.csv: 600 training inputs are fewer than train.batch_size = 1000"},
+      {"empty data", {"train", "--data", dir + "/empty.csv", "--out", dir + "/x5"}, "empty.csv: no data rows"},
+      {"nan feature", {"train", "--data", dir + "/nan.csv", "--out", dir + "/x6"}, "nan.csv:2: column 2: value 'nan' is not finite"},
+      {"label range", {"evaluate", "--model", dir + "/ens", "--data", dir + "/label9.csv", "--out", dir + "/ev2"},
+       "label9.csv:1: label 9 is out of range for a model of 3 classes"},
+      {"wrong kind of file", {"uncertainty", "--probs", dir + "/train.csv.pt", "--out", dir + "/u.csv"},
+       "train.csv.pt: not a PyTorch file"},
   };
   for (const auto& c : cases) {
     auto r = run_endd(c.args);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "endd/core/atomic_file.h"
@@ -105,7 +106,48 @@ void Config::assign(const std::string& key, const Value& value, const std::strin
   values_[key] = value;
 }
 
+namespace {
+// Non-ASCII text outside strings and comments is never valid in an endd
+// config, and toml++ 3.3 reaches __builtin_unreachable (undefined behaviour)
+// classifying some such characters (found by fuzzing): reject it first.
+void check_ascii_outside_strings(const std::string& text, const std::string& origin) {
+  int64_t line = 1;
+  size_t i = 0;
+  auto starts = [&](const char* s) { return text.compare(i, std::strlen(s), s) == 0; };
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+      continue;
+    }
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    if (starts("\"\"\"") || starts("'''")) {
+      const std::string close = text.substr(i, 3);
+      size_t end = text.find(close, i + 3);
+      end = end == std::string::npos ? text.size() : end + 3;
+      for (size_t k = i; k < end; ++k) line += text[k] == '\n';
+      i = end;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      size_t k = i + 1;
+      while (k < text.size() && text[k] != c && text[k] != '\n') k += (c == '"' && text[k] == '\\') ? 2 : 1;
+      i = std::min(text.size(), k + 1);
+      continue;
+    }
+    ENDD_CHECK(static_cast<unsigned char>(c) < 0x80, origin, ":", line,
+               ": non-ASCII character outside a string or comment");
+    ++i;
+  }
+}
+}  // namespace
+
 void Config::merge_toml(const std::string& text, const std::string& origin) {
+  check_ascii_outside_strings(text, origin);
   toml::table table;
   try {
     table = toml::parse(text, origin);

@@ -71,7 +71,9 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   data::Dataset train_set = data::load_source(s.data, request);
   const int64_t classes = train_set.labels.max().item<int64_t>() + 1;
   ENDD_CHECK(classes >= 2, s.data, ": all labels are ", classes - 1, "; training needs at least 2 classes");
-  ENDD_CHECK(train_set.size() >= 1, s.data, ": no training inputs");
+  ENDD_CHECK(train_set.size() >= s.train.batch_size, s.data, ": ", train_set.size(),
+             " training inputs are fewer than train.batch_size = ", s.train.batch_size,
+             "; lower train.batch_size (--set train.batch_size=N)");
   RunInfo info;
   if (resume) {
     info = load_run_info(out);
@@ -112,6 +114,9 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
   data::Dataset train_set = data::load_source(teacher_cfg.get_string("data.train"),
                                               {teacher.info.inputs, true, teacher.info.classes, true});
+  ENDD_CHECK(train_set.size() >= s.distill.batch_size, teacher_cfg.get_string("data.train"), ": ",
+             train_set.size(), " training inputs are fewer than distill.batch_size = ", s.distill.batch_size,
+             "; lower distill.batch_size (--set distill.batch_size=N)");
   at::Tensor x = teacher.scaler.apply(train_set.inputs);
   const bool with_aux = !s.aux.empty();
   if (s.aux == "generated") {

@@ -49,8 +49,7 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
     auto start = std::chrono::steady_clock::now();
     const double T = schedule.at(epoch);
     double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);
-    for (auto& group : opt.param_groups())
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    set_learning_rate(opt, lr);
     // Teacher targets depend only on T: computed once per epoch for all inputs.
     at::Tensor targets = o.method == DistillMethod::kEnD
                              ? distill::teacher_mean_probs(teacher, T)

@@ -19,12 +19,9 @@ double scheduled_learning_rate(double base, int64_t epoch, int64_t epochs, bool 
   return base * (0.05 + 0.95 * 0.5 * (1.0 + std::cos(M_PI * t)));
 }
 
-namespace {
-void set_learning_rate(torch::optim::Adam& opt, double lr) {
-  for (auto& group : opt.param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+void set_learning_rate(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
-}  // namespace
 
 TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs, const at::Tensor& labels,
                              const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& o,

@@ -31,4 +31,7 @@ struct TrainingHooks {
 /// of `base` when `cosine` is set.
 double scheduled_learning_rate(double base, int64_t epoch, int64_t epochs, bool cosine);
 
+/// Sets the learning rate of every parameter group of an Adam optimiser.
+void set_learning_rate(torch::optim::Optimizer& opt, double lr);
+
 }  // namespace endd::train
