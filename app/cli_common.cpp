@@ -42,10 +42,10 @@ std::string absolute_source(const std::string& spec) {
 }
 }  // namespace
 
-config::Config build_config(config::Config cfg, const std::string& config_file, const std::vector<std::string>& flags,
+config::Config build_config(config::Config cfg, const std::string& config_file, const Flags& flags,
                             const std::vector<std::string>& sets) {
   if (!config_file.empty()) cfg.merge_toml_file(config_file);
-  for (const auto& f : flags) cfg.set(f);
+  for (const auto& [key, value] : flags) cfg.set_value(key, value);
   for (const auto& s : sets) cfg.set(s);
   for (const auto* key : {"data.train", "distill.aux"}) {
     for (const auto& field : cfg.schema()) {

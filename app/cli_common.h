@@ -9,6 +9,7 @@
 #include "endd/core/runtime.h"
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace endd::cli {
@@ -26,8 +27,9 @@ c10::Device apply_globals(const GlobalOptions& g, Workload workload = Workload::
 
 /// Defaults < config file < command-line flags (`flags`, key=value) < --set.
 /// Relative data-source paths become absolute, so a run resumes from anywhere.
-config::Config build_config(config::Config base, const std::string& config_file,
-                            const std::vector<std::string>& flags, const std::vector<std::string>& sets);
+using Flags = std::vector<std::pair<std::string, config::Value>>;
+config::Config build_config(config::Config base, const std::string& config_file, const Flags& flags,
+                            const std::vector<std::string>& sets);
 
 void add_uncertainty_command(CLI::App& app, GlobalOptions& g);
 void add_train_command(CLI::App& app, GlobalOptions& g);

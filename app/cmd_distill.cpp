@@ -24,10 +24,10 @@ void run_distill(const DistillArgs& a, const GlobalOptions& g) {
     return;
   }
   ENDD_CHECK(!a.teacher.empty() && !a.out.empty(), "--teacher RUN and --out RUN2 are required (or --resume RUN2)");
-  std::vector<std::string> flags{"seed=" + std::to_string(g.seed)};
-  if (!a.method.empty()) flags.push_back("distill.method=\"" + a.method + "\"");
-  if (!a.aux.empty()) flags.push_back("distill.aux=\"" + a.aux + "\"");
-  if (a.epochs > 0) flags.push_back("distill.epochs=" + std::to_string(a.epochs));
+  Flags flags{{"seed", static_cast<int64_t>(g.seed)}};
+  if (!a.method.empty()) flags.push_back({"distill.method", a.method});
+  if (!a.aux.empty()) flags.push_back({"distill.aux", a.aux});
+  if (a.epochs > 0) flags.push_back({"distill.epochs", a.epochs});
   runs::distill_run(build_config(runs::distill_config(), a.config, flags, a.sets), a.teacher, a.out, device, g.quiet);
 }
 

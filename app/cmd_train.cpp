@@ -24,11 +24,11 @@ void run_train(const TrainArgs& a, const GlobalOptions& g) {
     return;
   }
   ENDD_CHECK(!a.out.empty(), "--out RUN is required (or --resume RUN)");
-  std::vector<std::string> flags{"seed=" + std::to_string(g.seed)};
-  if (!a.data.empty()) flags.push_back("data.train=\"" + a.data + "\"");
-  if (!a.arch.empty()) flags.push_back("model.arch=\"" + a.arch + "\"");
-  if (a.members > 0) flags.push_back("train.members=" + std::to_string(a.members));
-  if (a.epochs > 0) flags.push_back("train.epochs=" + std::to_string(a.epochs));
+  Flags flags{{"seed", static_cast<int64_t>(g.seed)}};
+  if (!a.data.empty()) flags.push_back({"data.train", a.data});
+  if (!a.arch.empty()) flags.push_back({"model.arch", a.arch});
+  if (a.members > 0) flags.push_back({"train.members", a.members});
+  if (a.epochs > 0) flags.push_back({"train.epochs", a.epochs});
   runs::train_run(build_config(runs::train_config(), a.config, flags, a.sets), a.out, device, g.quiet);
 }
 

@@ -91,14 +91,25 @@ void check_zip_structure(const std::vector<char>& b, const std::string& path) {
   }
   if (eocd == std::string::npos) fail("no end of central directory");
   uint64_t entries = le(b, eocd + 10, 2), cd_size = le(b, eocd + 12, 4), cd_offset = le(b, eocd + 16, 4);
-  if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {  // zip64
-    if (eocd < 20 || le(b, eocd - 20, 4) != 0x07064b50) fail("zip64 locator missing");
+  // The zip64 end record is used by LibTorch's reader whenever its locator is
+  // present, so check it then, and require it to agree with the classic record.
+  if (eocd >= 20 && le(b, eocd - 20, 4) == 0x07064b50) {
     uint64_t z64 = le(b, eocd - 20 + 8, 8);
     if (z64 > n || n - z64 < 56 || le(b, static_cast<size_t>(z64), 4) != 0x06064b50) fail("zip64 end record missing");
-    entries = le(b, static_cast<size_t>(z64) + 32, 8);
-    cd_size = le(b, static_cast<size_t>(z64) + 40, 8);
-    cd_offset = le(b, static_cast<size_t>(z64) + 48, 8);
+    uint64_t e64 = le(b, static_cast<size_t>(z64) + 32, 8), s64 = le(b, static_cast<size_t>(z64) + 40, 8),
+             o64 = le(b, static_cast<size_t>(z64) + 48, 8);
+    if (le(b, static_cast<size_t>(z64) + 24, 8) != e64) fail("zip64 entry counts disagree");
+    if ((entries != 0xFFFF && entries != e64) || (cd_size != 0xFFFFFFFF && cd_size != s64) ||
+        (cd_offset != 0xFFFFFFFF && cd_offset != o64))
+      fail("zip64 and classic end records disagree");
+    entries = e64;
+    cd_size = s64;
+    cd_offset = o64;
+  } else if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
+    fail("zip64 locator missing");
   }
+  if (le(b, eocd + 8, 2) != le(b, eocd + 10, 2) || le(b, eocd + 4, 2) != 0 || le(b, eocd + 6, 2) != 0)
+    fail("multi-disk archives are not supported");
   if (cd_offset > n || cd_size > n - cd_offset) fail("central directory outside the file");
   if (entries == 0 || entries > n / 46) fail("implausible entry count");
   size_t at = static_cast<size_t>(cd_offset);
