@@ -1,5 +1,5 @@
 outfile = 'bench/out/spiral/training_curves.png.tmp'
-set terminal pngcairo size 1400,500
+set terminal pngcairo noenhanced size 1400,500
 set output outfile
 set datafile separator ','
 set multiplot layout 1,2

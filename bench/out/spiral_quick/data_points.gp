@@ -1,5 +1,5 @@
 outfile = 'bench/out/spiral_quick/data_points.png.tmp'
-set terminal pngcairo size 800,800
+set terminal pngcairo noenhanced size 800,800
 set output outfile
 set datafile separator ','
 set title 'Spiral training data (classes), AUX inputs and far OOD inputs'
