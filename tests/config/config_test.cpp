@@ -1,21 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "../error_of.h"
+
 #include "endd/config/config.h"
 #include "endd/core/error.h"
 #include "endd/runs/run_config.h"
 
 using endd::config::Config;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const endd::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
+using endd::testing::error_of;
 
 TEST(ConfigTest, MergesTomlAndOverrides) {
   Config c = endd::runs::train_config();

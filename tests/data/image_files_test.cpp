@@ -2,6 +2,8 @@
 // corrupt variants of each, and the real data sets where installed.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include "../error_of.h"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -13,6 +15,7 @@
 #include "endd/data/source.h"
 
 using namespace endd::data;
+using endd::testing::error_of;
 
 namespace {
 
@@ -37,15 +40,6 @@ std::vector<uint8_t> idx(std::vector<uint32_t> dims, size_t data_bytes, uint8_t 
   for (uint32_t d : dims) b.insert(b.end(), {uint8_t(d >> 24), uint8_t(d >> 16), uint8_t(d >> 8), uint8_t(d)});
   b.resize(b.size() + data_bytes, fill);
   return b;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const endd::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

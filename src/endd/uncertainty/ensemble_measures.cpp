@@ -99,18 +99,4 @@ Measures ensemble_measures_from_logits(const at::Tensor& logits) {
   });
 }
 
-Measures select(const Measures& m, const at::Tensor& index) {
-  Measures out;
-  out.mean_probs = m.mean_probs.index_select(0, index);
-  out.prediction = m.prediction.index_select(0, index);
-  out.confidence = m.confidence.index_select(0, index);
-  out.total = m.total.index_select(0, index);
-  out.data = m.data.index_select(0, index);
-  out.knowledge = m.knowledge.index_select(0, index);
-  out.epkl = m.epkl.index_select(0, index);
-  if (m.diff_entropy) out.diff_entropy = m.diff_entropy->index_select(0, index);
-  if (m.precision) out.precision = m.precision->index_select(0, index);
-  return out;
-}
-
 }  // namespace endd::uncertainty

@@ -44,7 +44,4 @@ Measures ensemble_measures_from_logits(const at::Tensor& logits);
 /// EPKL = (K - 1) / alpha_0.
 Measures dirichlet_measures(const at::Tensor& logits);
 
-/// Gathers rows `index` of every measure (used by bootstrap and subsets).
-Measures select(const Measures& m, const at::Tensor& index);
-
 }  // namespace endd::uncertainty
