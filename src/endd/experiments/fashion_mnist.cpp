@@ -12,6 +12,7 @@
 #include "endd/data/image_transforms.h"
 #include "endd/data/source.h"
 #include "endd/distill/teacher_cache.h"
+#include "endd/experiments/lanes.h"
 #include "endd/experiments/model_table.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/report/evaluation_figures.h"
@@ -134,10 +135,14 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   table.add("ensemble", c.members, ensemble.parameter_count(), ens_seconds);
   std::map<std::string, at::Tensor> sets{{"test", test.inputs}};
   for (const auto& [name, x] : ood) sets[name] = x;
-  for (const auto& [set, x] : sets) {
-    at::Tensor z = distill::compute_teacher_logits(ensemble, x, 1024).cpu();
+  std::map<std::string, at::Tensor> member_logits;
+  for (const auto& [set, x] : sets) member_logits[set] = distill::compute_teacher_logits(ensemble, x, 1024).cpu();
+  const MemberErrors members = member_errors(member_logits.at("test"), test.labels);
+  table.member_errors = members.to_json();
+  for (const auto& [set, z] : member_logits) {
     table.measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
-    table.measures["single"][set] = uncertainty::ensemble_measures_from_logits(z.slice(1, 0, 1));
+    table.measures["single"][set] =
+        uncertainty::ensemble_measures_from_logits(z.slice(1, members.typical, members.typical + 1));
   }
 
   // Transfer set: training images as they are (no augmentation: the targets
@@ -149,30 +154,45 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
     std::string name;
     train::DistillMethod method;
     bool aux;
+    uint64_t seed_index;
   };
-  const std::vector<Spec> specs{{"end", train::DistillMethod::kEnD, false},
-                                {"end2", train::DistillMethod::kEnD2, false},
-                                {"end2_aux", train::DistillMethod::kEnD2, true}};
-  for (size_t s = 0; s < specs.size(); ++s) {
+  struct Trained {
+    double seconds = 0;
+    int64_t parameters = 0;
+    std::map<std::string, uncertainty::Measures> measures;
+  };
+  // Largest first: the AUX student gets a lane of its own (lanes.h).
+  const std::vector<Spec> specs{{"end2_aux", train::DistillMethod::kEnD2, true, 2},
+                                {"end", train::DistillMethod::kEnD, false, 0},
+                                {"end2", train::DistillMethod::kEnD2, false, 1}};
+  std::vector<Trained> trained(specs.size());
+  run_in_lanes(specs.size(), lanes_for(specs.size(), device), [&](size_t s) {
     const auto& spec = specs[s];
-    models::ConvEnsemble student(arch, {derive_seed(c.seed, Stream::kStudentInit, s)});
+    models::ConvEnsemble student(arch, {derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)});
     student.to(device);
     auto o = c.student;
     o.method = spec.method;
-    o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, s);
+    o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, spec.seed_index);
     o.quiet = c.quiet;
     o.label = "distill " + spec.name;
     const int64_t n = spec.aux ? transfer.size(0) : train.size();
     auto t1 = std::chrono::steady_clock::now();
     train::distill(student, transfer.slice(0, 0, n), teacher.slice(0, 0, n), o);
-    table.add(spec.name, 1, student.parameter_count(), seconds_since(t1));
+    trained[s].seconds = seconds_since(t1);
+    trained[s].parameters = student.parameter_count();
     for (const auto& [set, x] : sets) {
       at::Tensor z = distill::compute_teacher_logits(student, x, 1024).cpu();
-      table.measures[spec.name][set] = spec.method == train::DistillMethod::kEnD
-                                           ? uncertainty::ensemble_measures_from_logits(z)
-                                           : uncertainty::dirichlet_measures(z.squeeze(1));
+      trained[s].measures[set] = spec.method == train::DistillMethod::kEnD
+                                     ? uncertainty::ensemble_measures_from_logits(z)
+                                     : uncertainty::dirichlet_measures(z.squeeze(1));
     }
-  }
+  });
+  for (const auto* name : {"end", "end2", "end2_aux"})  // report order
+    for (size_t s = 0; s < specs.size(); ++s)
+      if (specs[s].name == name) {
+        table.add(name, 1, trained[s].parameters, trained[s].seconds);
+        table.measures[name] = std::move(trained[s].measures);
+      }
 
   nlohmann::json r;
   r["endd_version"] = kVersion;

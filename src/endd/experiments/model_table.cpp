@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -37,6 +38,33 @@ json error_interval(const uncertainty::Measures& m, const at::Tensor& labels, in
 
 }  // namespace
 
+MemberErrors member_errors(const at::Tensor& logits, const at::Tensor& labels) {
+  MemberErrors e;
+  at::Tensor wrong = (logits.argmax(2) != labels.unsqueeze(1)).to(at::kDouble).mean(0).mul(100);  // [M]
+  e.error = report::to_vector(wrong);
+  std::vector<int64_t> order(e.error.size());
+  for (size_t m = 0; m < order.size(); ++m) order[m] = static_cast<int64_t>(m);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return e.error[static_cast<size_t>(a)] < e.error[static_cast<size_t>(b)]; });
+  const double median = e.error[static_cast<size_t>(order[(order.size() - 1) / 2])];
+  while (e.error[static_cast<size_t>(e.typical)] != median) ++e.typical;
+  return e;
+}
+
+json MemberErrors::to_json() const {
+  const double n = static_cast<double>(error.size());
+  double mean = 0, var = 0;
+  for (double v : error) mean += v / n;
+  for (double v : error) var += (v - mean) * (v - mean) / std::max(1.0, n - 1);
+  return {{"typical_member", typical},
+          {"typical_error", error[static_cast<size_t>(typical)]},
+          {"mean", mean},
+          {"std", std::sqrt(var)},
+          {"min", *std::min_element(error.begin(), error.end())},
+          {"median", error[static_cast<size_t>(typical)]},
+          {"max", *std::max_element(error.begin(), error.end())}};
+}
+
 void ModelTable::add(const std::string& model, int64_t m, int64_t p, double seconds) {
   order.push_back(model);
   members[model] = m;
@@ -46,6 +74,7 @@ void ModelTable::add(const std::string& model, int64_t m, int64_t p, double seco
 
 void add_evaluation_sections(json& r, const ModelTable& t, const at::Tensor& test_labels,
                              const std::vector<std::string>& ood_sets, int bootstrap, uint64_t seed) {
+  if (!t.member_errors.is_null()) r["member_errors"] = t.member_errors;
   r["models"] = json::object();
   r["misclassification"] = json::object();
   r["ood"] = json::object();
@@ -95,6 +124,12 @@ std::string results_markdown(const json& r, const std::string& title, const Mode
        << fmt(r["misclassification"][name]["total"]["prr"]) << " |";
     for (const auto& set : ood_sets) md << " " << fmt(r["ood"][set][name]["knowledge"]["auroc"]) << " |";
     md << "\n";
+  }
+  if (r.contains("member_errors")) {
+    const auto& e = r["member_errors"];
+    md << "\n`single` is member " << e["typical_member"] << ", the typical member (median test error). All "
+       << r["models"]["ensemble"]["members"] << " members: mean " << fmt(e["mean"]) << " (sd " << fmt(e["std"])
+       << "), range " << fmt(e["min"]) << " - " << fmt(e["max"]) << ".\n";
   }
   md << "\nFidelity to the ensemble's knowledge uncertainty per input (Spearman / Pearson; mean ratio = student's "
         "mean over the ensemble's):\n\n| student | test Spearman | test Pearson | KL to ensemble (test) |";

@@ -13,16 +13,30 @@
 
 namespace endd::experiments {
 
+/// Each member's test error (%) and which member is typical: the one with the
+/// median error (the lower median; the lowest index among equals). Tables use
+/// it as `single`, so the ensemble is compared with an ordinary network rather
+/// than with whichever member happens to come first.
+struct MemberErrors {
+  std::vector<double> error;
+  int64_t typical = 0;
+  /// {"typical_member", "typical_error", "mean", "std", "min", "median", "max"}
+  nlohmann::json to_json() const;
+};
+/// `logits` [N, M, K] of the members on the test set.
+MemberErrors member_errors(const at::Tensor& logits, const at::Tensor& labels);
+
 struct ModelTable {
   std::vector<std::string> order;  ///< models in report order (single, ensemble, end, ...)
   std::map<std::string, std::map<std::string, uncertainty::Measures>> measures;  ///< model -> set -> measures
   std::map<std::string, int64_t> members, parameters;
   std::map<std::string, double> train_seconds;
+  nlohmann::json member_errors;  ///< MemberErrors::to_json(), reported as r["member_errors"]
 
   void add(const std::string& model, int64_t members, int64_t parameters, double seconds);
 };
 
-/// Fills r["models"], r["misclassification"], r["ood"][set] for each of
+/// Fills r["member_errors"] (when set), r["models"], r["misclassification"], r["ood"][set] for each of
 /// `ood_sets` and r["fidelity"] (every model but single/ensemble against
 /// "ensemble", on "test" and each OOD set). In-domain set: "test".
 void add_evaluation_sections(nlohmann::json& r, const ModelTable& t, const at::Tensor& test_labels,

@@ -1,18 +1,17 @@
 #include "endd/experiments/spiral.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <chrono>
 #include <cmath>
-#include <future>
 #include <optional>
 
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
 #include "endd/data/spiral.h"
 #include "endd/distill/teacher_cache.h"
+#include "endd/experiments/lanes.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace endd::experiments {
@@ -168,10 +167,13 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   out.models.add("ensemble", c.members, ensemble.parameter_count(), ensemble_seconds);
 
   std::map<std::string, at::Tensor> eval_inputs{{"test", x_test}, {"far", x_far}};
+  const MemberErrors members = member_errors(logits_of(ensemble, x_test), test.labels);
+  out.models.member_errors = members.to_json();
   for (auto& [set, x] : eval_inputs) {
     at::Tensor z = logits_of(ensemble, x);  // [N, M, K]
     out.models.measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
-    out.models.measures["single"][set] = uncertainty::ensemble_measures_from_logits(z.slice(1, 0, 1));
+    out.models.measures["single"][set] =
+        uncertainty::ensemble_measures_from_logits(z.slice(1, members.typical, members.typical + 1));
   }
   out.map_measures["ensemble"] = uncertainty::ensemble_measures_from_logits(logits_of(ensemble, x_map));
 
@@ -225,20 +227,9 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   if (c.members < 2) students.erase(students.begin());  // EnD^2 needs spread: only EnD
   if (c.members < 2) students.pop_back();
   std::vector<StudentResult> results(students.size());
-  // Lanes of work: on the CPU one per core (2 here: the AUX student, twice the
-  // transfer set, alone; the others in turn); on a GPU one per student, so that
-  // host threads overlap the launch overhead of tiny kernels.
-  const size_t lanes = std::min(students.size(), device.is_cpu() ? size_t{2} : students.size());
-  const int threads = at::get_num_threads();
-  auto run_lane = [&](size_t lane) {
-    at::set_num_threads(threads);  // OpenMP thread counts are per thread
-    for (size_t i = 0; i < students.size(); ++i)
-      if (std::min(i, lanes - 1) == lane) results[i] = train_student(students[i]);
-  };
-  std::vector<std::future<void>> jobs;
-  for (size_t lane = 1; lane < lanes; ++lane) jobs.push_back(std::async(std::launch::async, run_lane, lane));
-  run_lane(0);
-  for (auto& j : jobs) j.get();
+  // The AUX student (twice the transfer set) gets a lane of its own.
+  run_in_lanes(students.size(), lanes_for(students.size(), device),
+               [&](size_t i) { results[i] = train_student(students[i]); });
   for (const auto* name : {"end", "end2", "end2_aux"}) {  // report order
     size_t i = 0;
     while (i < students.size() && students[i].name != name) ++i;
