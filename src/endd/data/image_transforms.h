@@ -13,10 +13,13 @@ namespace endd::data {
 /// [..., C, H, W].
 at::Tensor random_crop_flip(const at::Tensor& images, int64_t pad, bool flip, uint64_t seed);
 
-/// AUX inputs around the training data, never from an OOD test set: a third
-/// mixtures of two training images of different classes (weight U(0.3, 0.7)),
-/// a third heavily corrupted training images (Gaussian noise, sd 0.5, clipped),
-/// a third training images with their 4x4 grid of patches shuffled.
+/// AUX inputs around the training data, never from an OOD test set; a fifth
+/// each, in this order: mixtures of two training images of different classes
+/// (weight U(0.3, 0.7)); heavily corrupted training images (Gaussian noise,
+/// sd 0.5, clipped); edge maps (gradient magnitude scaled to a peak of 1);
+/// zoomed crops (a random half-size window scaled up, nearest neighbour);
+/// and, for the rest of the count, training images with their 4x4 grid of
+/// patches shuffled. Values stay in the images' [0, 1].
 at::Tensor make_image_aux(const at::Tensor& images, const at::Tensor& labels, int64_t count, uint64_t seed);
 
 /// Synthetic OOD sets shaped like `like` [N, C, H, W]: uniform noise U(0, 1),

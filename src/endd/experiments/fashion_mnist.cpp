@@ -25,7 +25,7 @@ FashionMnistConfig FashionMnistConfig::defaults(bool quick) {
   c.ensemble.epochs = 8;
   c.ensemble.batch_size = 128;
   c.ensemble.learning_rate = 2e-3;
-  c.student.epochs = 12;
+  c.student.epochs = 24;
   c.student.batch_size = 128;
   c.student.learning_rate = 2e-3;
   c.student.initial_temperature = 5;
@@ -51,7 +51,7 @@ FashionMnistConfig FashionMnistConfig::defaults(bool quick) {
 void FashionMnistConfig::validate() const {
   ENDD_CHECK(members >= 2, "members: expected >= 2 (EnD^2 needs an ensemble), got ", members);
   ENDD_CHECK(train_count >= 0 && test_count >= 0 && ood_count >= 0, "counts: expected >= 0");
-  ENDD_CHECK(aux_count >= 3, "aux_count: expected >= 3, got ", aux_count);
+  ENDD_CHECK(aux_count >= 5, "aux_count: expected >= 5 (five kinds of AUX image), got ", aux_count);
   ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
   ENDD_CHECK(student.initial_temperature >= 1, "temperature (T0): expected >= 1, got ", student.initial_temperature);
 }

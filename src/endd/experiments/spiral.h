@@ -22,6 +22,11 @@ struct SpiralConfig {
   double noise = 0.35;       ///< s in MATH.md section 5 (chosen in docs/spiral.md)
   int64_t aux_count = 3000;  ///< AUX inputs, uniform in a disc
   double aux_radius = 2.0;   ///< in units of the spiral radius R = (6 pi)^2
+  /// Students' transfer set: the inputs (training, + AUX) plus this many
+  /// copies jittered by N(0, transfer_jitter^2) in standardised units, all
+  /// labelled by the ensemble (teacher cache); 0 = the inputs alone.
+  int64_t transfer_copies = 0;
+  double transfer_jitter = 0.05;
   int64_t ood_count = 1000;  ///< `far` OOD inputs, uniform in an annulus
   double ood_inner = 1.25, ood_outer = 2.0;  ///< in units of R
   int64_t hidden_layers = 3;

@@ -1,0 +1,59 @@
+// AUX images from training images: each kind checked on images whose
+// transforms have known results (constant images, one bright square).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "endd/data/image_transforms.h"
+
+using endd::data::make_image_aux;
+
+TEST(ImageAuxTest, EveryKindFromConstantImages) {
+  // Four constant 1 x 8 x 8 images, values 0.2, 0.4, 0.6, 0.8; classes 0, 0, 1, 1.
+  at::Tensor images = at::tensor({0.2f, 0.4f, 0.6f, 0.8f}).view({4, 1, 1, 1}).expand({4, 1, 8, 8}).contiguous();
+  at::Tensor labels = at::tensor({0, 0, 1, 1}, at::kLong);
+  at::Tensor aux = make_image_aux(images, labels, 12, 7);  // 2 of each kind, 4 shuffled
+  ASSERT_EQ(aux.sizes(), (at::IntArrayRef{12, 1, 8, 8}));
+  EXPECT_GE(aux.min().item<float>(), 0.0f);
+  EXPECT_LE(aux.max().item<float>(), 1.0f);
+  auto is_constant = [](const at::Tensor& x) { return (x - x.flatten()[0]).abs().max().item<float>() < 1e-6f; };
+  auto is_training_value = [](float v) {
+    for (float t : {0.2f, 0.4f, 0.6f, 0.8f})
+      if (std::abs(v - t) < 1e-6f) return true;
+    return false;
+  };
+  for (int i = 0; i < 2; ++i) {  // mixtures: constant, strictly between two classes' values
+    EXPECT_TRUE(is_constant(aux[i]));
+    const float v = aux[i].flatten()[0].item<float>();
+    EXPECT_GT(v, 0.2f + 0.3f * 0.2f - 1e-5f);
+    EXPECT_LT(v, 0.8f - 0.3f * 0.2f + 1e-5f);
+    EXPECT_FALSE(is_training_value(v));
+  }
+  for (int i = 2; i < 4; ++i) EXPECT_FALSE(is_constant(aux[i]));                       // noise
+  for (int i = 4; i < 6; ++i) EXPECT_EQ(aux[i].abs().max().item<float>(), 0.0f);       // edges of flat images
+  for (int i = 6; i < 12; ++i) {                                                        // zooms and shuffles
+    EXPECT_TRUE(is_constant(aux[i]));
+    EXPECT_TRUE(is_training_value(aux[i].flatten()[0].item<float>()));
+  }
+  EXPECT_TRUE(at::equal(aux, make_image_aux(images, labels, 12, 7)));
+  EXPECT_FALSE(at::equal(aux, make_image_aux(images, labels, 12, 8)));
+}
+
+TEST(ImageAuxTest, EdgesOutlineAndZoomsEnlarge) {
+  // One image: a bright 4 x 4 square in the middle of a dark 8 x 8 frame.
+  at::Tensor image = at::zeros({2, 1, 8, 8});
+  image.slice(2, 2, 6).slice(3, 2, 6).fill_(1.0f);
+  at::Tensor labels = at::tensor({0, 1}, at::kLong);
+  at::Tensor aux = make_image_aux(image, labels, 5, 3);  // one of each kind
+  at::Tensor edges = aux[2][0];
+  EXPECT_FLOAT_EQ(edges.max().item<float>(), 1.0f);            // scaled to a peak of 1
+  EXPECT_EQ(edges[4][4].item<float>(), 0.0f);                   // flat inside the square
+  EXPECT_EQ(edges[0][0].item<float>(), 0.0f);                   // flat outside
+  EXPECT_GT(edges[2][1].item<float>(), 0.0f);                   // on the outline
+  // The zoom of a 4 x 4 window doubles each pixel: values come in 2 x 2 blocks.
+  at::Tensor zoom = aux[3][0];
+  for (int r = 0; r < 8; r += 2)
+    for (int c = 0; c < 8; c += 2) {
+      at::Tensor block = zoom.slice(0, r, r + 2).slice(1, c, c + 2);
+      EXPECT_EQ(block.min().item<float>(), block.max().item<float>());
+    }
+}
