@@ -14,7 +14,7 @@ namespace {
 struct SpiralArgs {
   std::string out = "out/spiral";
   bool quick = false;
-  std::optional<int64_t> members, per_class, aux_count, epochs, distill_epochs, width, depth, transfer_copies;
+  std::optional<int64_t> members, per_class, aux_count, epochs, distill_epochs, width, depth, transfer_copies, aux_copies;
   std::optional<double> noise, temperature, smoothing, lr, distill_lr, aux_radius, hold, decay, clip_norm, transfer_jitter;
   std::optional<int64_t> batch_size, distill_batch_size;
   bool float64_loss = false;
@@ -40,6 +40,7 @@ void run_spiral_command(const SpiralArgs& a, const GlobalOptions& g) {
   if (a.aux_radius) c.aux_radius = *a.aux_radius;
   if (a.clip_norm) c.student.clip_norm = *a.clip_norm;
   if (a.transfer_copies) c.transfer_copies = *a.transfer_copies;
+  if (a.aux_copies) c.aux_copies = *a.aux_copies;
   if (a.transfer_jitter) c.transfer_jitter = *a.transfer_jitter;
   if (a.hold) c.student.hold_fraction = *a.hold;
   if (a.decay) c.student.decay_fraction = *a.decay;
@@ -120,6 +121,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   spiral->add_option("--aux-radius", a->aux_radius, "AUX disc radius in units of the spiral radius");
   spiral->add_option("--transfer-copies", a->transfer_copies,
                      "Jittered copies of the students' transfer inputs, labelled by the ensemble");
+  spiral->add_option("--aux-copies", a->aux_copies, "Jittered copies of the AUX inputs (AUX student)");
   spiral->add_option("--transfer-jitter", a->transfer_jitter, "Jitter (standardised units) of those copies");
   spiral->add_option("--clip-norm", a->clip_norm, "Students' gradient-norm clipping threshold (0: none)");
   spiral->add_flag("--float64-loss", a->float64_loss, "Compute distillation losses in float64");

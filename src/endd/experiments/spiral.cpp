@@ -29,6 +29,7 @@ SpiralConfig SpiralConfig::defaults(bool quick) {
   // the 5x larger transfer set gave both EnD^2 students more steps than 400
   // epochs over the inputs alone, within the 120 s budget.
   c.transfer_copies = 4;
+  c.aux_copies = 4;
   c.transfer_jitter = 0.1;
   c.student.epochs = 160;
   c.student.batch_size = 128;
@@ -45,6 +46,7 @@ SpiralConfig SpiralConfig::defaults(bool quick) {
     c.ood_count = 500;
     c.ensemble.epochs = 100;
     c.transfer_copies = 1;
+    c.aux_copies = 1;
     c.student.epochs = 75;
     c.map_resolution = 61;
     c.bootstrap = 50;
@@ -59,6 +61,7 @@ void SpiralConfig::validate() const {
   ENDD_CHECK(aux_count >= 1, "aux_count: expected >= 1, got ", aux_count);
   ENDD_CHECK(aux_radius > 0, "aux_radius: expected > 0, got ", aux_radius);
   ENDD_CHECK(transfer_copies >= 0, "transfer_copies: expected >= 0, got ", transfer_copies);
+  ENDD_CHECK(aux_copies >= 0, "aux_copies: expected >= 0, got ", aux_copies);
   ENDD_CHECK(std::isfinite(transfer_jitter) && transfer_jitter >= 0, "transfer_jitter: expected >= 0, got ",
              transfer_jitter);
   ENDD_CHECK(ood_count >= 2, "ood_count: expected >= 2, got ", ood_count);
@@ -91,6 +94,7 @@ nlohmann::json SpiralConfig::to_json() const {
           {"aux_count", aux_count},
           {"aux_radius", aux_radius},
           {"transfer_copies", transfer_copies},
+          {"aux_copies", aux_copies},
           {"transfer_jitter", transfer_jitter},
           {"ood_count", ood_count},
           {"ood_inner", ood_inner},
@@ -194,15 +198,15 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   // 2. Teacher cache on every transfer input (training set + AUX), once.
   // Jittered copies come in the same order (train then AUX) so that the
   // students without AUX take a prefix: [train, train copies | aux, aux copies].
-  auto with_copies = [&](const at::Tensor& x, uint64_t stream_index) {
+  auto with_copies = [&](const at::Tensor& x, int64_t copies, uint64_t stream_index) {
     std::vector<at::Tensor> parts{x};
     at::Generator gen = cpu_generator(derive_seed(c.seed, Stream::kTransferJitter, stream_index));
-    for (int64_t k = 0; k < c.transfer_copies; ++k)
+    for (int64_t k = 0; k < copies; ++k)
       parts.push_back(x + at::randn(x.sizes(), gen, x.options()) * c.transfer_jitter);
     return at::cat(parts, 0);
   };
-  at::Tensor x_transfer = with_copies(x_train, 0);
-  at::Tensor x_transfer_aux = at::cat({x_transfer, with_copies(x_aux, 1)}, 0);
+  at::Tensor x_transfer = with_copies(x_train, c.transfer_copies, 0);
+  at::Tensor x_transfer_aux = at::cat({x_transfer, with_copies(x_aux, c.aux_copies, 1)}, 0);
   at::Tensor teacher = distill::compute_teacher_logits(ensemble, x_transfer_aux);
   at::Tensor teacher_train = teacher.slice(0, 0, x_transfer.size(0));
 

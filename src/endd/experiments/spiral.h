@@ -26,6 +26,7 @@ struct SpiralConfig {
   /// copies jittered by N(0, transfer_jitter^2) in standardised units, all
   /// labelled by the ensemble (teacher cache); 0 = the inputs alone.
   int64_t transfer_copies = 0;
+  int64_t aux_copies = 0;  ///< the same for the AUX inputs (AUX student only)
   double transfer_jitter = 0.05;
   int64_t ood_count = 1000;  ///< `far` OOD inputs, uniform in an annulus
   double ood_inner = 1.25, ood_outer = 2.0;  ///< in units of R
