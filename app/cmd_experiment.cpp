@@ -65,7 +65,7 @@ struct FashionArgs {
   std::string out = "out/fashion-mnist";
   bool quick = false;
   std::optional<int64_t> members, epochs, distill_epochs, train_count;
-  std::optional<double> temperature;
+  std::optional<double> temperature, smoothing;
 };
 
 void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
@@ -79,6 +79,7 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
   if (a.distill_epochs) c.student.epochs = *a.distill_epochs;
   if (a.train_count) c.train_count = *a.train_count;
   if (a.temperature) c.student.initial_temperature = *a.temperature;
+  if (a.smoothing) c.student.smoothing = *a.smoothing;
   c.validate();
   ensure_writable_directory(a.out);
   auto r = experiments::run_fashion_mnist(c, device, a.out);
@@ -137,6 +138,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   fm->add_option("--distill-epochs", f->distill_epochs, "Distillation epochs");
   fm->add_option("--train-count", f->train_count, "Use the first N training images (0 = all)");
   fm->add_option("--temperature", f->temperature, "Initial distillation temperature T0 (>= 1)");
+  fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps");
   fm->callback([f, &g] { run_fashion_command(*f, g); });
 }
 

@@ -54,6 +54,8 @@ void FashionMnistConfig::validate() const {
   ENDD_CHECK(aux_count >= 5, "aux_count: expected >= 5 (five kinds of AUX image), got ", aux_count);
   ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
   ENDD_CHECK(student.initial_temperature >= 1, "temperature (T0): expected >= 1, got ", student.initial_temperature);
+  ENDD_CHECK(student.smoothing >= 0 && student.smoothing < 1, "smoothing: expected in [0, 1), got ",
+             student.smoothing);
 }
 
 nlohmann::json FashionMnistConfig::to_json() const {
