@@ -143,6 +143,8 @@ void write_figures(const SpiralOutcome& o, const std::string& dir, bool quiet) {
        << "set title 'Ensemble training: mean member cross-entropy'\nset ylabel 'loss (nats)'\n"
        << "plot " << report::gnuplot_quote(path_in(dir, "ensemble_curve.csv")) << " skip 1 using 1:2 with lines lw 2 title 'ensemble'\n"
        << "set title 'Distillation: loss and temperature T'\nset ylabel 'loss'\nset y2label 'T'\nset y2tics\nset ytics nomirror\n"
+       // Headroom above T0, or the held T0 hides in the top border.
+       << "set y2range [0:" << 1.1 * o.config.student.initial_temperature << "]\n"
        << "g = " << report::gnuplot_quote(path_in(dir, "distill_curves.csv")) << "\nplot ";
     for (size_t i = 0; i < names.size(); ++i)
       gp << "g skip 1 using 1:" << i + 3 << " with lines lw 2 title '" << names[i] << "', ";
