@@ -259,25 +259,26 @@ void check_tensor_pickle(const char* pickle, size_t size, const std::map<std::st
 void check_torch_archive(const std::vector<char>& b, const std::string& path) {
   const size_t n = b.size();
   auto fail = [&](const std::string& why) { invalid(path, why); };
+  auto u = [&](size_t pos, int bytes) { return le(b.data(), pos, bytes); };  // little-endian field
   if (n < 22) fail("too short for a zip archive");
   size_t eocd = std::string::npos;
   const size_t lowest = n > 65557 ? n - 65557 : 0;
   for (size_t i = n - 22 + 1; i-- > lowest;) {
-    if (le(b.data(), i, 4) == 0x06054b50) {
+    if (u(i, 4) == 0x06054b50) {
       eocd = i;
       break;
     }
   }
   if (eocd == std::string::npos) fail("no end of central directory");
-  uint64_t entries = le(b.data(), eocd + 10, 2), cd_size = le(b.data(), eocd + 12, 4), cd_offset = le(b.data(), eocd + 16, 4);
+  uint64_t entries = u(eocd + 10, 2), cd_size = u(eocd + 12, 4), cd_offset = u(eocd + 16, 4);
   // The zip64 end record is used by LibTorch's reader whenever its locator is
   // present, so check it then, and require it to agree with the classic record.
-  if (eocd >= 20 && le(b.data(), eocd - 20, 4) == 0x07064b50) {
-    uint64_t z64 = le(b.data(), eocd - 20 + 8, 8);
-    if (z64 > n || n - z64 < 56 || le(b.data(), static_cast<size_t>(z64), 4) != 0x06064b50) fail("zip64 end record missing");
-    uint64_t e64 = le(b.data(), static_cast<size_t>(z64) + 32, 8), s64 = le(b.data(), static_cast<size_t>(z64) + 40, 8),
-             o64 = le(b.data(), static_cast<size_t>(z64) + 48, 8);
-    if (le(b.data(), static_cast<size_t>(z64) + 24, 8) != e64) fail("zip64 entry counts disagree");
+  if (eocd >= 20 && u(eocd - 20, 4) == 0x07064b50) {
+    uint64_t z64 = u(eocd - 20 + 8, 8);
+    if (z64 > n || n - z64 < 56 || u(static_cast<size_t>(z64), 4) != 0x06064b50) fail("zip64 end record missing");
+    uint64_t e64 = u(static_cast<size_t>(z64) + 32, 8), s64 = u(static_cast<size_t>(z64) + 40, 8),
+             o64 = u(static_cast<size_t>(z64) + 48, 8);
+    if (u(static_cast<size_t>(z64) + 24, 8) != e64) fail("zip64 entry counts disagree");
     if ((entries != 0xFFFF && entries != e64) || (cd_size != 0xFFFFFFFF && cd_size != s64) ||
         (cd_offset != 0xFFFFFFFF && cd_offset != o64))
       fail("zip64 and classic end records disagree");
@@ -287,7 +288,7 @@ void check_torch_archive(const std::vector<char>& b, const std::string& path) {
   } else if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
     fail("zip64 locator missing");
   }
-  if (le(b.data(), eocd + 8, 2) != le(b.data(), eocd + 10, 2) || le(b.data(), eocd + 4, 2) != 0 || le(b.data(), eocd + 6, 2) != 0)
+  if (u(eocd + 8, 2) != u(eocd + 10, 2) || u(eocd + 4, 2) != 0 || u(eocd + 6, 2) != 0)
     fail("multi-disk archives are not supported");
   if (cd_offset > n || cd_size > n - cd_offset) fail("central directory outside the file");
   if (entries == 0 || entries > n / 46) fail("implausible entry count");
@@ -298,32 +299,32 @@ void check_torch_archive(const std::vector<char>& b, const std::string& path) {
   };
   std::vector<Entry> entries_found;
   for (uint64_t e = 0; e < entries; ++e) {
-    if (at > n || n - at < 46 || le(b.data(), at, 4) != 0x02014b50) fail("bad central directory entry");
-    uint64_t method = le(b.data(), at + 10, 2), comp = le(b.data(), at + 20, 4), size = le(b.data(), at + 24, 4);
-    uint64_t name_len = le(b.data(), at + 28, 2), extra_len = le(b.data(), at + 30, 2), comment_len = le(b.data(), at + 32, 2);
-    uint64_t offset = le(b.data(), at + 42, 4);
+    if (at > n || n - at < 46 || u(at, 4) != 0x02014b50) fail("bad central directory entry");
+    uint64_t method = u(at + 10, 2), comp = u(at + 20, 4), size = u(at + 24, 4);
+    uint64_t name_len = u(at + 28, 2), extra_len = u(at + 30, 2), comment_len = u(at + 32, 2);
+    uint64_t offset = u(at + 42, 4);
     const size_t extra = at + 46 + static_cast<size_t>(name_len);
     const size_t extra_end = extra + static_cast<size_t>(extra_len);
     if (extra_end + comment_len > n) fail("central directory entry runs past the file");
     for (size_t x = extra; x + 4 <= extra_end;) {  // zip64 sizes live in extra field 0x0001
-      uint64_t id = le(b.data(), x, 2), len = le(b.data(), x + 2, 2);
+      uint64_t id = u(x, 2), len = u(x + 2, 2);
       if (x + 4 + len > extra_end) fail("bad extra field");
       size_t f = x + 4;
       const size_t f_end = x + 4 + static_cast<size_t>(len);
       if (id == 0x0001) {
-        if (size == 0xFFFFFFFF && f + 8 <= f_end) { size = le(b.data(), f, 8); f += 8; }
-        if (comp == 0xFFFFFFFF && f + 8 <= f_end) { comp = le(b.data(), f, 8); f += 8; }
-        if (offset == 0xFFFFFFFF && f + 8 <= f_end) offset = le(b.data(), f, 8);
+        if (size == 0xFFFFFFFF && f + 8 <= f_end) { size = u(f, 8); f += 8; }
+        if (comp == 0xFFFFFFFF && f + 8 <= f_end) { comp = u(f, 8); f += 8; }
+        if (offset == 0xFFFFFFFF && f + 8 <= f_end) offset = u(f, 8);
       }
       x = f_end;
     }
     if (method != 0 && method != 8) fail("unsupported compression method " + std::to_string(method));
-    if (offset > n || n - offset < 30 || le(b.data(), static_cast<size_t>(offset), 4) != 0x04034b50) fail("bad local header");
+    if (offset > n || n - offset < 30 || u(static_cast<size_t>(offset), 4) != 0x04034b50) fail("bad local header");
     if (comp > n - offset) fail("entry data outside the file");
     if (method == 0 ? size != comp : size > comp * 1032 + 1024) fail("entry size inconsistent with its data");
     const std::string name(b.data() + at + 46, static_cast<size_t>(name_len));
     const size_t local = static_cast<size_t>(offset);
-    const uint64_t data = local + 30 + le(b.data(), local + 26, 2) + le(b.data(), local + 28, 2);
+    const uint64_t data = local + 30 + u(local + 26, 2) + u(local + 28, 2);
     if (data > n || comp > n - data) fail("entry data outside the file");
     entries_found.push_back({name, method, data, comp, size});
     at = extra_end + static_cast<size_t>(comment_len);

@@ -42,12 +42,10 @@ MemberErrors member_errors(const at::Tensor& logits, const at::Tensor& labels) {
   MemberErrors e;
   at::Tensor wrong = (logits.argmax(2) != labels.unsqueeze(1)).to(at::kDouble).mean(0).mul(100);  // [M]
   e.error = report::to_vector(wrong);
-  std::vector<int64_t> order(e.error.size());
-  for (size_t m = 0; m < order.size(); ++m) order[m] = static_cast<int64_t>(m);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return e.error[static_cast<size_t>(a)] < e.error[static_cast<size_t>(b)]; });
-  const double median = e.error[static_cast<size_t>(order[(order.size() - 1) / 2])];
-  while (e.error[static_cast<size_t>(e.typical)] != median) ++e.typical;
+  std::vector<double> sorted = e.error;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[(sorted.size() - 1) / 2];
+  e.typical = std::find(e.error.begin(), e.error.end(), median) - e.error.begin();
   return e;
 }
 
@@ -57,7 +55,6 @@ json MemberErrors::to_json() const {
   for (double v : error) mean += v / n;
   for (double v : error) var += (v - mean) * (v - mean) / std::max(1.0, n - 1);
   return {{"typical_member", typical},
-          {"typical_error", error[static_cast<size_t>(typical)]},
           {"mean", mean},
           {"std", std::sqrt(var)},
           {"min", *std::min_element(error.begin(), error.end())},

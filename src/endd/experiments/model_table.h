@@ -20,7 +20,7 @@ namespace endd::experiments {
 struct MemberErrors {
   std::vector<double> error;
   int64_t typical = 0;
-  /// {"typical_member", "typical_error", "mean", "std", "min", "median", "max"}
+  /// {"typical_member", "mean", "std", "min", "median", "max"}: the median is the typical member's error
   nlohmann::json to_json() const;
 };
 /// `logits` [N, M, K] of the members on the test set.

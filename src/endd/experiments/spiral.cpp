@@ -185,10 +185,11 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   out.models.add("ensemble", c.members, ensemble.parameter_count(), ensemble_seconds);
 
   std::map<std::string, at::Tensor> eval_inputs{{"test", x_test}, {"far", x_far}};
-  const MemberErrors members = member_errors(logits_of(ensemble, x_test), test.labels);
+  std::map<std::string, at::Tensor> member_logits;  // [N, M, K] per set
+  for (auto& [set, x] : eval_inputs) member_logits[set] = logits_of(ensemble, x);
+  const MemberErrors members = member_errors(member_logits.at("test"), test.labels);
   out.models.member_errors = members.to_json();
-  for (auto& [set, x] : eval_inputs) {
-    at::Tensor z = logits_of(ensemble, x);  // [N, M, K]
+  for (const auto& [set, z] : member_logits) {
     out.models.measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
     out.models.measures["single"][set] =
         uncertainty::ensemble_measures_from_logits(z.slice(1, members.typical, members.typical + 1));
