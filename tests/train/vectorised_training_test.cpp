@@ -108,3 +108,32 @@ TEST(VectorisedTrainingTest, ConvolutionalMembersMatchOneByOne) {
     }
   }
 }
+
+#include "endd/experiments/ensemble_shards.h"
+
+TEST(ShardedTrainingTest, ShardsEndWhereOneGraphEnds) {
+  // Members never interact, so training them as 3 shards side by side must
+  // give exactly the weights of one graph: results cannot depend on the
+  // number of cores.
+  at::manual_seed(1);
+  at::Tensor x = at::randn({90, 2});
+  at::Tensor y = at::randint(0, 3, {90}, at::kLong);
+  auto opts = models::MlpOptions(2, 3).hidden_layers(2).width(16);
+  const std::vector<uint64_t> init{1, 2, 3, 4, 5}, order{6, 7, 8, 9, 10};
+  train::EnsembleTrainOptions t;
+  t.epochs = 3;
+  t.batch_size = 32;
+  t.quiet = true;
+  models::MlpEnsemble one_graph(opts, init), sharded(opts, init);
+  auto whole = train::train_ensemble(one_graph, x, y, order, t);
+  auto make = [&](const std::vector<uint64_t>& s) { return std::make_shared<models::MlpEnsemble>(opts, s); };
+  auto curve = experiments::train_in_shards(sharded, make, init, x, y, order, t, 3);
+  for (int64_t m = 0; m < 5; ++m) {
+    auto a = one_graph.member_parameters(m), b = sharded.member_parameters(m);
+    for (size_t p = 0; p < a.size(); ++p) EXPECT_TRUE(at::equal(a[p], b[p])) << "member " << m << " tensor " << p;
+  }
+  ASSERT_EQ(curve.size(), whole.size());
+  for (size_t e = 0; e < curve.size(); ++e) EXPECT_NEAR(curve[e].loss, whole[e].loss, 1e-5 * whole[e].loss);
+  models::MlpEnsemble fresh(opts, init);
+  EXPECT_FALSE(at::equal(fresh.member_parameters(4)[0], sharded.member_parameters(4)[0]));
+}

@@ -11,6 +11,7 @@
 #include "endd/core/seeding.h"
 #include "endd/data/spiral.h"
 #include "endd/distill/teacher_cache.h"
+#include "endd/experiments/ensemble_shards.h"
 #include "endd/experiments/lanes.h"
 #include "endd/models/mlp_ensemble.h"
 
@@ -179,7 +180,9 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   auto t0 = std::chrono::steady_clock::now();
   auto ens_opts = c.ensemble;
   ens_opts.quiet = c.quiet;
-  out.curves["ensemble"] = train::train_ensemble(ensemble, x_train, train.labels, order_seeds, ens_opts);
+  auto make_shard = [&](const std::vector<uint64_t>& seeds) { return std::make_shared<models::MlpEnsemble>(mlp, seeds); };
+  out.curves["ensemble"] = train_in_shards(ensemble, make_shard, init_seeds, x_train, train.labels, order_seeds,
+                                           ens_opts, shards_for(c.members, device));
   const double ensemble_seconds = seconds_since(t0);
   out.models.add("single", 1, ensemble.parameter_count() / c.members, ensemble_seconds / double(c.members));
   out.models.add("ensemble", c.members, ensemble.parameter_count(), ensemble_seconds);

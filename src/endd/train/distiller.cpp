@@ -45,16 +45,22 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
   TrainingCurve curve;
   const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
   Progress progress(o.label, o.epochs, "epochs", o.quiet);
+  at::Tensor targets;
+  double targets_temperature = 0;
   for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     const double T = schedule.at(epoch);
     double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);
     set_learning_rate(opt, lr);
-    // Teacher targets depend only on T: computed once per epoch for all inputs.
-    at::Tensor targets = o.method == DistillMethod::kEnD
-                             ? distill::teacher_mean_probs(teacher, T)
-                             : distill::teacher_mean_log_probs(teacher, T, o.smoothing);
-    if (!o.float64_loss) targets = targets.to(at::kFloat);
+    // Teacher targets depend only on T, so they are computed once per value of
+    // T: over every member of every input they cost more than an epoch of
+    // steps, and T only changes during the decay phase.
+    if (!targets.defined() || T != targets_temperature) {
+      targets = o.method == DistillMethod::kEnD ? distill::teacher_mean_probs(teacher, T)
+                                                 : distill::teacher_mean_log_probs(teacher, T, o.smoothing);
+      if (!o.float64_loss) targets = targets.to(at::kFloat);
+      targets_temperature = T;
+    }
     at::Generator order = cpu_generator(derive_seed(o.order_seed, static_cast<uint64_t>(epoch)));
     at::Tensor perm = at::randperm(N, order, at::kLong).to(device);
     at::Tensor loss_sum = at::zeros({}, x.options().dtype(at::kDouble));

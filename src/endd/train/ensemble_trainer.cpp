@@ -41,7 +41,8 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
   const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
-  Progress progress("train " + std::to_string(M) + " members", o.epochs, "epochs", o.quiet);
+  Progress progress(o.label.empty() ? "train " + std::to_string(M) + " members" : o.label, o.epochs, "epochs",
+                    o.quiet);
   for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);

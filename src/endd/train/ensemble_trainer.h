@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "endd/models/ensemble_net.h"
@@ -21,6 +22,7 @@ struct EnsembleTrainOptions {
   double weight_decay = 0;
   bool cosine_schedule = true;
   bool quiet = false;
+  std::string label;  ///< names the progress line; default "train M members"
   /// Optional augmentation of each batch [M, b, ...], given a seed derived
   /// from (first member's order seed, epoch, step), so runs stay deterministic.
   std::function<at::Tensor(const at::Tensor&, uint64_t)> augment;
