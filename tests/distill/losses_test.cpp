@@ -105,3 +105,33 @@ TEST(TeacherStatisticsTest, SmoothingIsExactForTinyProbabilities) {
   EXPECT_NEAR(stat[0][1].item<double>(), std::log(eps / 2), 1e-12);
   EXPECT_NEAR(stat[0][0].item<double>(), std::log((1 - eps) + eps / 2), 1e-12);
 }
+
+TEST(TeacherStatisticsTest, MatchTheDefiningFormulasAtEveryScale) {
+  // Reference: the definitions as ATen chains in float64 (log-sum-exp and
+  // logaddexp for the smoothing), on logits from mild to one-hot, K 3 and 1000,
+  // smoothing from none to strong.
+  at::manual_seed(4);
+  for (int64_t K : {3, 1000}) {
+    for (double scale : {1.0, 30.0, 400.0}) {
+      // 50 members: more than one chunk of members per logarithm.
+      at::Tensor teacher = at::randn({5, K == 3 ? 50 : 7, K}, at::kDouble) * scale;
+      for (double T : {1.0, 2.5}) {
+        at::Tensor log_p = at::log_softmax(teacher / T, -1);
+        at::Tensor mean_p = at::softmax(teacher / T, -1).mean(1);
+        EXPECT_TRUE(at::allclose(teacher_mean_probs(teacher, T), mean_p, 1e-12, 1e-15)) << K << " " << scale;
+        EXPECT_TRUE(at::allclose(teacher_mean_probs(teacher.to(at::kFloat), T),
+                                 at::softmax(teacher.to(at::kFloat).to(at::kDouble) / T, -1).mean(1), 1e-12, 1e-15));
+        for (double eps : {0.0, 1e-12, 1e-6, 1e-3}) {
+          at::Tensor expected = eps == 0 ? log_p.mean(1)
+                                         : at::logaddexp(log_p + std::log1p(-eps),
+                                                         at::full_like(log_p, std::log(eps / double(K))))
+                                               .mean(1);
+          at::Tensor got = teacher_mean_log_probs(teacher, T, eps);
+          EXPECT_TRUE(at::allclose(got, expected, 1e-12, 1e-12))
+              << "K " << K << " scale " << scale << " T " << T << " eps " << eps << " max diff "
+              << (got - expected).abs().max().item<double>();
+        }
+      }
+    }
+  }
+}

@@ -3,16 +3,9 @@
 // teacher member logits [B, M, K] (cached once, see teacher_cache.h).
 #include <ATen/core/Tensor.h>
 
+#include "endd/distill/teacher_statistics.h"
+
 namespace endd::distill {
-
-/// pbar(T) = mean_m softmax(z_m / T), computed in float64: [B, K].
-at::Tensor teacher_mean_probs(const at::Tensor& teacher_logits, double temperature);
-
-/// The EnD^2 sufficient statistic (1/M) sum_m ln pi_mc(T), with each member's
-/// pi smoothed towards the centre, pi <- (1 - eps) pi + eps / K. Computed in
-/// float64 from the logits (log-sum-exp), so members that agree to float32
-/// precision but not exactly still give distinct statistics. [B, K].
-at::Tensor teacher_mean_log_probs(const at::Tensor& teacher_logits, double temperature, double smoothing);
 
 /// EnD: T^2 * mean_i CE(pbar(T), softmax(z / T)). `target_mean_probs` from
 /// teacher_mean_probs(); the loss is computed in the student's dtype unless

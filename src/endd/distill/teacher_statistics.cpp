@@ -1,0 +1,110 @@
+#include "endd/distill/teacher_statistics.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "endd/core/error.h"
+
+namespace endd::distill {
+namespace {
+
+void check_teacher(const at::Tensor& t, double temperature) {
+  ENDD_CHECK(t.dim() == 3, "teacher logits must be [B, M, K], got ", t.sizes());
+  ENDD_CHECK(temperature >= 1.0 && std::isfinite(temperature), "temperature must be >= 1, got ", temperature);
+}
+
+enum class Statistic { kMeanProbs, kMeanLogProbs };
+
+// One pass over the logits: per member a softmax at T (max-shifted), folded
+// into per-class sums. Logarithms are the expensive part, so the smoothed
+// probabilities of a few members are multiplied first and their product's
+// logarithm taken once: `chunk` members at a time, few enough that the
+// product of values >= eps / K stays a normal double. About 5x faster than the
+// equivalent chain of ATen operations, whose reductions over K = 3 classes
+// vectorise poorly.
+template <typename scalar_t>
+void accumulate_rows(const scalar_t* logits, double* out, int64_t begin, int64_t end, int64_t M, int64_t K,
+                     double T, Statistic stat, double eps) {
+  std::vector<double> e(static_cast<size_t>(K)), product(static_cast<size_t>(K));
+  const double keep = 1.0 - eps, floor = eps / double(K);
+  // floor^chunk > 1e-300 (and with eps = 0, sum^chunk < K^chunk < 1e300).
+  const double worst = eps > 0 ? -std::log(floor) : std::log(double(K));
+  const int64_t chunk = std::clamp<int64_t>(static_cast<int64_t>(690.0 / std::max(worst, 1.0)), 1, 16);
+  for (int64_t n = begin; n < end; ++n) {
+    double* acc = out + n * K;
+    std::fill(acc, acc + K, 0.0);
+    std::fill(product.begin(), product.end(), 1.0);
+    double sum_product = 1.0;
+    for (int64_t m = 0; m < M; ++m) {
+      const scalar_t* row = logits + (n * M + m) * K;
+      double max = -std::numeric_limits<double>::infinity();
+      for (int64_t c = 0; c < K; ++c) max = std::max(max, double(row[c]) / T);
+      double sum = 0;
+      for (int64_t c = 0; c < K; ++c) sum += (e[c] = std::exp(double(row[c]) / T - max));
+      if (stat == Statistic::kMeanProbs) {
+        for (int64_t c = 0; c < K; ++c) acc[c] += e[c] / sum;
+      } else if (eps > 0) {
+        // (1 - eps) p + eps / K in linear space: an underflowing p leaves
+        // exactly the floor, and p near 1 keeps double precision.
+        const double scale = keep / sum;
+        for (int64_t c = 0; c < K; ++c) product[c] *= e[c] * scale + floor;
+      } else {  // ln p_c = z_c / T - max - ln(sum)
+        for (int64_t c = 0; c < K; ++c) acc[c] += double(row[c]) / T - max;
+        sum_product *= sum;
+      }
+      if (stat == Statistic::kMeanLogProbs && ((m + 1) % chunk == 0 || m + 1 == M)) {
+        if (eps > 0) {
+          for (int64_t c = 0; c < K; ++c) acc[c] += std::log(product[c]);
+          std::fill(product.begin(), product.end(), 1.0);
+        } else {
+          const double log_sums = std::log(sum_product);
+          for (int64_t c = 0; c < K; ++c) acc[c] -= log_sums;
+          sum_product = 1.0;
+        }
+      }
+    }
+    for (int64_t c = 0; c < K; ++c) acc[c] /= double(M);
+  }
+}
+
+at::Tensor member_statistic(const at::Tensor& teacher_logits, double T, Statistic stat, double eps) {
+  const int64_t N = teacher_logits.size(0), M = teacher_logits.size(1), K = teacher_logits.size(2);
+  if (!teacher_logits.device().is_cpu()) {  // one ATen chain: cheap on a GPU
+    at::Tensor z = teacher_logits.to(at::kDouble) / T;
+    if (stat == Statistic::kMeanProbs) return at::softmax(z, -1).mean(1);
+    at::Tensor log_p = at::log_softmax(z, -1);
+    if (eps > 0) log_p = at::log(log_p.exp() * (1.0 - eps) + eps / double(K));
+    return log_p.mean(1);
+  }
+  at::Tensor z = teacher_logits.contiguous();
+  at::Tensor out = at::empty({N, K}, z.options().dtype(at::kDouble));
+  AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "teacher_statistic", [&] {
+    const scalar_t* logits = z.data_ptr<scalar_t>();
+    double* o = out.data_ptr<double>();
+    at::parallel_for(0, N, 64, [&](int64_t begin, int64_t end) {
+      accumulate_rows(logits, o, begin, end, M, K, T, stat, eps);
+    });
+  });
+  return out;
+}
+
+}  // namespace
+
+at::Tensor teacher_mean_probs(const at::Tensor& teacher_logits, double temperature) {
+  check_teacher(teacher_logits, temperature);
+  return member_statistic(teacher_logits, temperature, Statistic::kMeanProbs, 0);
+}
+
+at::Tensor teacher_mean_log_probs(const at::Tensor& teacher_logits, double temperature, double smoothing) {
+  check_teacher(teacher_logits, temperature);
+  ENDD_CHECK(smoothing >= 0 && smoothing < 1, "smoothing must lie in [0, 1), got ", smoothing);
+  return member_statistic(teacher_logits, temperature, Statistic::kMeanLogProbs, smoothing);
+}
+
+}  // namespace endd::distill
