@@ -109,6 +109,7 @@ TEST(VectorisedTrainingTest, ConvolutionalMembersMatchOneByOne) {
   }
 }
 
+#include "endd/data/image_transforms.h"
 #include "endd/experiments/ensemble_shards.h"
 
 TEST(ShardedTrainingTest, ShardsEndWhereOneGraphEnds) {
@@ -136,4 +137,30 @@ TEST(ShardedTrainingTest, ShardsEndWhereOneGraphEnds) {
   for (size_t e = 0; e < curve.size(); ++e) EXPECT_NEAR(curve[e].loss, whole[e].loss, 1e-5 * whole[e].loss);
   models::MlpEnsemble fresh(opts, init);
   EXPECT_FALSE(at::equal(fresh.member_parameters(4)[0], sharded.member_parameters(4)[0]));
+}
+
+TEST(ShardedTrainingTest, AugmentedConvolutionalShardsMatchOneGraph) {
+  // Augmentation draws per member, so shards see the same crops and flips as
+  // one graph; BatchNorm statistics (buffers) travel with their members.
+  at::manual_seed(2);
+  at::Tensor x = at::rand({40, 1, 12, 12});
+  at::Tensor y = at::randint(0, 4, {40}, at::kLong);
+  auto opts = models::ConvOptions::preset("resnet", 1, 12, 12, 4).hidden(16).stages({4, 8});
+  const std::vector<uint64_t> init{5, 6, 7}, order{8, 9, 10};
+  train::EnsembleTrainOptions t;
+  t.epochs = 2;
+  t.batch_size = 16;
+  t.quiet = true;
+  t.augment = [](const at::Tensor& b, uint64_t s) { return data::random_crop_flip(b, 2, true, s); };
+  models::ConvEnsemble one_graph(opts, init), sharded(opts, init);
+  train::train_ensemble(one_graph, x, y, order, t);
+  auto make = [&](const std::vector<uint64_t>& s) { return std::make_shared<models::ConvEnsemble>(opts, s); };
+  experiments::train_in_shards(sharded, make, init, x, y, order, t, 2);
+  one_graph.eval();
+  sharded.eval();
+  at::Tensor a = one_graph.forward(x), b = sharded.forward(x);
+  EXPECT_TRUE(at::allclose(a, b, 1e-5, 1e-6)) << "max diff " << (a - b).abs().max().item<float>();
+  models::ConvEnsemble fresh(opts, init);
+  fresh.eval();
+  EXPECT_FALSE(at::allclose(fresh.forward(x), b, 1e-3, 1e-3));
 }

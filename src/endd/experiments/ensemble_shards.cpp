@@ -12,18 +12,23 @@ namespace endd::experiments {
 namespace {
 
 // Copies every parameter and buffer of `shard` into members [offset, offset +
-// shard.members()) of `whole`: both stack members along dimension 0.
+// shard.members()) of `whole`. Both stack members along dimension 0, each
+// member a block of rows of equal size (one row for MLP weights [M, in, out],
+// C rows for convolution weights [M * C, ...]).
 void copy_members(models::EnsembleNet& shard, models::EnsembleNet& whole, int64_t offset) {
   torch::NoGradGuard no_grad;
+  const int64_t part = shard.members(), all = whole.members();
   auto copy = [&](const auto& from, const auto& to, const char* kind) {
     ENDD_CHECK(from.size() == to.size(), "shard and ensemble differ in their number of ", kind);
     for (const auto& item : from) {
       const at::Tensor* target = to.find(item.key());
       ENDD_CHECK(target != nullptr, "ensemble has no ", kind, " '", item.key(), "'");
       const at::Tensor& src = item.value();
-      ENDD_CHECK(src.dim() >= 1 && target->dim() == src.dim() && src.size(0) == shard.members(),
+      const int64_t rows = src.dim() >= 1 ? src.size(0) / part : 0;
+      ENDD_CHECK(rows >= 1 && src.size(0) == rows * part && target->dim() == src.dim() &&
+                     target->size(0) == rows * all,
                  kind, " '", item.key(), "' does not stack members along dimension 0");
-      target->slice(0, offset, offset + shard.members()).copy_(src);
+      target->slice(0, offset * rows, (offset + part) * rows).copy_(src);
     }
   };
   copy(shard.named_parameters(), whole.named_parameters(), "parameters");
@@ -44,7 +49,6 @@ train::TrainingCurve train_in_shards(models::EnsembleNet& ensemble, const MakeEn
   const auto M = static_cast<size_t>(ensemble.members());
   ENDD_CHECK(init_seeds.size() == M && order_seeds.size() == M, "need one initialisation and one data-order "
              "seed per member");
-  ENDD_CHECK(!options.augment, "sharded training does not support augmentation");
   shards = std::max<size_t>(1, std::min(shards, M));
   if (shards == 1) return train::train_ensemble(ensemble, inputs, labels, order_seeds, options);
   const auto device = ensemble.parameters().front().device();

@@ -2,9 +2,12 @@
 // Ensemble training split over CPU cores: the members are cut into contiguous
 // shards, each trained as its own vectorised ensemble in a lane of one thread
 // (lanes.h), and the trained members are copied back into one ensemble.
-// Members never interact in training (the loss is a sum of per-member losses
-// and Adam is elementwise), so this gives what one graph would, on every core
-// instead of one: a 2-64-64-64 MLP step is too small for intra-op threads.
+// Members never interact in training (the loss is a sum of per-member losses,
+// Adam is elementwise, augmentation draws per member), so this gives what one
+// graph would. It uses every core where intra-op threads do not: the spiral
+// MLP's steps are too small for them (60 s -> 30 s), and the Fashion-MNIST
+// CNN's convolutions scale better as two one-thread shards than as one
+// two-thread graph (1.6x, docs/threads.md).
 #include <c10/core/Device.h>
 
 #include <functional>
@@ -25,8 +28,7 @@ size_t shards_for(int64_t members, c10::Device device);
 
 /// Trains `ensemble` (built by `make` from `init_seeds`) in `shards` shards
 /// and returns its curve: per epoch, the mean loss over all members and the
-/// slowest shard's time. The ensemble must not use `options.augment`, whose
-/// random draws depend on the batch of the whole graph.
+/// slowest shard's time.
 train::TrainingCurve train_in_shards(models::EnsembleNet& ensemble, const MakeEnsemble& make,
                                      const std::vector<uint64_t>& init_seeds, const at::Tensor& inputs,
                                      const at::Tensor& labels, const std::vector<uint64_t>& order_seeds,

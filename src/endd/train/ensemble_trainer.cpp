@@ -60,8 +60,15 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       std::vector<int64_t> shape{M, b};
       for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));
       at::Tensor xb = x.index_select(0, idx.flatten()).view(shape);
-      if (o.augment)
-        xb = o.augment(xb, derive_seed(order_seeds[0], static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s)));
+      if (o.augment) {
+        // Each member's draws come from its own seed, so a member is
+        // augmented the same whichever members share its graph.
+        std::vector<at::Tensor> parts;
+        const uint64_t stream = static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s);
+        for (int64_t m = 0; m < M; ++m)
+          parts.push_back(o.augment(xb.slice(0, m, m + 1), derive_seed(order_seeds[static_cast<size_t>(m)], stream)));
+        xb = at::cat(parts, 0);
+      }
       at::Tensor yb = idx.flatten();
       yb = y.index_select(0, yb);
       at::Tensor logits = net.forward(xb);  // [M, b, K]

@@ -23,8 +23,9 @@ struct EnsembleTrainOptions {
   bool cosine_schedule = true;
   bool quiet = false;
   std::string label;  ///< names the progress line; default "train M members"
-  /// Optional augmentation of each batch [M, b, ...], given a seed derived
-  /// from (first member's order seed, epoch, step), so runs stay deterministic.
+  /// Optional augmentation of member m's batch [1, b, ...], given a seed
+  /// derived from (member m's order seed, epoch, step): runs stay
+  /// deterministic, and a member's draws do not depend on the other members.
   std::function<at::Tensor(const at::Tensor&, uint64_t)> augment;
 };
 
