@@ -8,6 +8,7 @@
 
 #include "endd/core/runtime.h"
 #include "endd/distill/losses.h"
+#include "endd/distill/teacher_statistics.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "endd/distill/losses.h"
+#include "endd/distill/teacher_statistics.h"
 
 using namespace endd::distill;
 

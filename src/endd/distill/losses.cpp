@@ -13,18 +13,6 @@ void check_pair(const at::Tensor& student, const at::Tensor& target) {
   ENDD_CHECK(student.dim() == 2 && student.sizes() == target.sizes(), "student logits ", student.sizes(),
              " and teacher targets ", target.sizes(), " must both be [B, K]");
 }
-}  // namespace
-
-at::Tensor end_loss(const at::Tensor& student_logits, const at::Tensor& target_mean_probs,
-                    double temperature, bool float64) {
-  check_pair(student_logits, target_mean_probs);
-  auto dtype = float64 ? at::kDouble : student_logits.scalar_type();
-  at::Tensor log_q = at::log_softmax(student_logits.to(dtype) / temperature, -1);
-  at::Tensor ce = -(target_mean_probs.to(dtype) * log_q).sum(-1);
-  return ce.mean() * (temperature * temperature);
-}
-
-namespace {
 
 // The EnD^2 loss as one autograd node: its gradient has a closed form
 // (MATH.md section 3), so the forward pass computes it alongside the loss and
@@ -52,6 +40,15 @@ struct End2Nll : torch::autograd::Function<End2Nll> {
 };
 
 }  // namespace
+
+at::Tensor end_loss(const at::Tensor& student_logits, const at::Tensor& target_mean_probs,
+                    double temperature, bool float64) {
+  check_pair(student_logits, target_mean_probs);
+  auto dtype = float64 ? at::kDouble : student_logits.scalar_type();
+  at::Tensor log_q = at::log_softmax(student_logits.to(dtype) / temperature, -1);
+  at::Tensor ce = -(target_mean_probs.to(dtype) * log_q).sum(-1);
+  return ce.mean() * (temperature * temperature);
+}
 
 at::Tensor end2_loss(const at::Tensor& student_logits, const at::Tensor& mean_log_probs,
                      double temperature, bool float64) {

@@ -3,19 +3,18 @@
 // teacher member logits [B, M, K] (cached once, see teacher_cache.h).
 #include <ATen/core/Tensor.h>
 
-#include "endd/distill/teacher_statistics.h"
-
 namespace endd::distill {
 
 /// EnD: T^2 * mean_i CE(pbar(T), softmax(z / T)). `target_mean_probs` from
-/// teacher_mean_probs(); the loss is computed in the student's dtype unless
+/// teacher_mean_probs() (teacher_statistics.h); the loss is computed in the student's dtype unless
 /// `float64` is set.
 at::Tensor end_loss(const at::Tensor& student_logits, const at::Tensor& target_mean_probs,
                     double temperature, bool float64 = false);
 
 /// EnD^2: Dirichlet negative log-likelihood of the (smoothed) members with
 /// alpha = exp(z / T), averaged over members and inputs, times T^2:
-/// sum_c lnG(alpha_c) - lnG(alpha_0) - sum_c (alpha_c - 1) * mean_log_probs_c.
+/// sum_c lnG(alpha_c) - lnG(alpha_0) - sum_c (alpha_c - 1) * mean_log_probs_c,
+/// with `mean_log_probs` from teacher_mean_log_probs() (teacher_statistics.h).
 at::Tensor end2_loss(const at::Tensor& student_logits, const at::Tensor& mean_log_probs,
                      double temperature, bool float64 = false);
 

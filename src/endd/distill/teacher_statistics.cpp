@@ -25,13 +25,13 @@ enum class Statistic { kMeanProbs, kMeanLogProbs };
 // into per-class sums. Logarithms are the expensive part, so the smoothed
 // probabilities of a few members are multiplied first and their product's
 // logarithm taken once: `chunk` members at a time, few enough that the
-// product of values >= eps / K stays a normal double. About 5x faster than the
+// product of values >= eps / K stays a normal double. About 3x faster than the
 // equivalent chain of ATen operations, whose reductions over K = 3 classes
-// vectorise poorly.
+// vectorise poorly (bench/run: 110 ms -> 38 ms for 15,000 x 100 x 3).
 template <typename scalar_t>
 void accumulate_rows(const scalar_t* logits, double* out, int64_t begin, int64_t end, int64_t M, int64_t K,
                      double T, Statistic stat, double eps) {
-  std::vector<double> e(static_cast<size_t>(K)), product(static_cast<size_t>(K));
+  std::vector<double> scaled(static_cast<size_t>(K)), e(static_cast<size_t>(K)), product(static_cast<size_t>(K));
   const double keep = 1.0 - eps, floor = eps / double(K);
   // floor^chunk > 1e-300 (and with eps = 0, sum^chunk < K^chunk < 1e300).
   const double worst = eps > 0 ? -std::log(floor) : std::log(double(K));
@@ -44,9 +44,9 @@ void accumulate_rows(const scalar_t* logits, double* out, int64_t begin, int64_t
     for (int64_t m = 0; m < M; ++m) {
       const scalar_t* row = logits + (n * M + m) * K;
       double max = -std::numeric_limits<double>::infinity();
-      for (int64_t c = 0; c < K; ++c) max = std::max(max, double(row[c]) / T);
+      for (int64_t c = 0; c < K; ++c) max = std::max(max, scaled[c] = double(row[c]) / T);
       double sum = 0;
-      for (int64_t c = 0; c < K; ++c) sum += (e[c] = std::exp(double(row[c]) / T - max));
+      for (int64_t c = 0; c < K; ++c) sum += (e[c] = std::exp(scaled[c] - max));
       if (stat == Statistic::kMeanProbs) {
         for (int64_t c = 0; c < K; ++c) acc[c] += e[c] / sum;
       } else if (eps > 0) {
@@ -55,7 +55,7 @@ void accumulate_rows(const scalar_t* logits, double* out, int64_t begin, int64_t
         const double scale = keep / sum;
         for (int64_t c = 0; c < K; ++c) product[c] *= e[c] * scale + floor;
       } else {  // ln p_c = z_c / T - max - ln(sum)
-        for (int64_t c = 0; c < K; ++c) acc[c] += double(row[c]) / T - max;
+        for (int64_t c = 0; c < K; ++c) acc[c] += scaled[c] - max;
         sum_product *= sum;
       }
       if (stat == Statistic::kMeanLogProbs && ((m + 1) % chunk == 0 || m + 1 == M)) {

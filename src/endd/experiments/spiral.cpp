@@ -44,7 +44,7 @@ SpiralConfig SpiralConfig::defaults(bool quick) {
   // within 1.4-1.5x the ensemble's; 1e-6 gave 1.54-1.58x (docs/spiral.md).
   c.student.smoothing = 1e-4;
   if (quick) {
-    // A smoke test that still learns the spiral: ~10 s on 2 cores.
+    // A smoke test that still learns the spiral: about 3 s on 2 cores.
     c.members = 10;
     c.per_class = 500;
     c.aux_count = 1500;

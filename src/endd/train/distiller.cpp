@@ -11,6 +11,7 @@
 #include "endd/core/progress.h"
 #include "endd/core/seeding.h"
 #include "endd/distill/losses.h"
+#include "endd/distill/teacher_statistics.h"
 #include "endd/distill/temperature_schedule.h"
 
 namespace endd::train {
