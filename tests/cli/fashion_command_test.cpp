@@ -33,6 +33,20 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   for (const auto* f : {"results.md", "figures/ensemble/reliability.csv", "figures/end2_aux/rejection.csv",
                         "figures/end2_aux/ood_mnist_hist.csv", "figures/ensemble/ood_inverted_roc_knowledge.csv"})
     EXPECT_TRUE(exists(dir + "/" + f)) << f;
+
+  // A rerun into the same directory resumes from the finished stages and
+  // gives the same results; new student settings retrain only the students.
+  // Equal train_seconds (wall clock, part of "models") show a stage was reused.
+  auto again = run_endd({"experiment", "fashion-mnist", "--quick", "--out", dir});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  auto k = nlohmann::json::parse(read_text(dir + "/results.json"));
+  EXPECT_EQ(k["models"], j["models"]);
+  EXPECT_EQ(k["ood"], j["ood"]);
+  auto changed = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--out", dir});
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  auto c = nlohmann::json::parse(read_text(dir + "/results.json"));
+  EXPECT_EQ(c["models"]["ensemble"], j["models"]["ensemble"]);
+  EXPECT_NE(c["models"]["end2"]["nll"], j["models"]["end2"]["nll"]);
 }
 
 TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "endd/core/atomic_file.h"
@@ -15,6 +16,7 @@
 #include "endd/experiments/ensemble_shards.h"
 #include "endd/experiments/lanes.h"
 #include "endd/experiments/model_table.h"
+#include "endd/experiments/stage_cache.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/report/evaluation_figures.h"
 #include "endd/report/results.h"
@@ -131,10 +133,21 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   auto eo = c.ensemble;
   eo.quiet = c.quiet;
   if (c.augment) eo.augment = [](const at::Tensor& x, uint64_t s) { return data::random_crop_flip(x, 2, true, s); };
-  auto t0 = std::chrono::steady_clock::now();
-  auto make_shard = [&](const std::vector<uint64_t>& seeds) { return std::make_shared<models::ConvEnsemble>(arch, seeds); };
-  train_in_shards(ensemble, make_shard, init, train.inputs, train.labels, order, eo, shards_for(c.members, device));
-  const double ens_seconds = seconds_since(t0);
+  const StageCache stages(c.resume ? dir : std::string());
+  const nlohmann::json config = c.to_json();
+  nlohmann::json ensemble_settings{{"endd_version", kVersion}, {"device", device.str()}};
+  for (const char* key : {"seed", "members", "train_count", "model", "augment", "ensemble"})
+    ensemble_settings[key] = config.at(key);
+  double ens_seconds = 0;
+  if (!stages.restore("ensemble", ensemble_settings.dump(), ensemble, ens_seconds)) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto make_shard = [&](const std::vector<uint64_t>& seeds) { return std::make_shared<models::ConvEnsemble>(arch, seeds); };
+    train_in_shards(ensemble, make_shard, init, train.inputs, train.labels, order, eo, shards_for(c.members, device));
+    ens_seconds = seconds_since(t0);
+    stages.save("ensemble", ensemble_settings.dump(), ensemble, ens_seconds);
+  } else if (!c.quiet) {
+    std::fprintf(stderr, "fashion-mnist: ensemble resumed from %s/stages/ensemble.pt\n", dir.c_str());
+  }
 
   ModelTable table;
   table.add("single", 1, ensemble.parameter_count() / c.members, ens_seconds / double(c.members));
@@ -182,9 +195,16 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
     o.quiet = c.quiet;
     o.label = "distill " + spec.name;
     const int64_t n = spec.aux ? transfer.size(0) : train.size();
-    auto t1 = std::chrono::steady_clock::now();
-    train::distill(student, transfer.slice(0, 0, n), teacher.slice(0, 0, n), o);
-    trained[s].seconds = seconds_since(t1);
+    nlohmann::json settings = ensemble_settings;
+    settings["student"] = spec.name;
+    settings["distill"] = config.at("distill");
+    if (spec.aux) settings["aux_count"] = c.aux_count;
+    if (!stages.restore(spec.name, settings.dump(), student, trained[s].seconds)) {
+      auto t1 = std::chrono::steady_clock::now();
+      train::distill(student, transfer.slice(0, 0, n), teacher.slice(0, 0, n), o);
+      trained[s].seconds = seconds_since(t1);
+      stages.save(spec.name, settings.dump(), student, trained[s].seconds);
+    }
     trained[s].parameters = student.parameter_count();
     for (const auto& [set, x] : sets) {
       at::Tensor z = distill::compute_teacher_logits(student, x, 1024).cpu();

@@ -28,6 +28,9 @@ struct FashionMnistConfig {
   train::DistillOptions student;
   int bootstrap = 200;
   bool quiet = false;
+  /// Reuse finished stages from DIR/stages/ (stage_cache.h) when their
+  /// settings match; false trains everything again.
+  bool resume = true;
 
   static FashionMnistConfig defaults(bool quick);
   void validate() const;
