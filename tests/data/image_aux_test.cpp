@@ -3,7 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "endd/data/image_transforms.h"
+#include "endd/data/image_aux.h"
 
 using endd::data::make_image_aux;
 
@@ -56,4 +56,40 @@ TEST(ImageAuxTest, EdgesOutlineAndZoomsEnlarge) {
       at::Tensor block = zoom.slice(0, r, r + 2).slice(1, c, c + 2);
       EXPECT_EQ(block.min().item<float>(), block.max().item<float>());
     }
+}
+
+TEST(ImageAuxTest, SmallCopiesAndOutlinesOfABrightSquare) {
+  // The bright 4 x 4 square again: at half size it is a 2 x 2 block of ones on
+  // a dark field; its outline is the 12-pixel ring of the square.
+  using endd::data::ImageAuxKind;
+  at::Tensor image = at::zeros({2, 1, 8, 8});
+  image.slice(2, 2, 6).slice(3, 2, 6).fill_(1.0f);
+  at::Tensor labels = at::tensor({0, 1}, at::kLong);
+  at::Tensor aux = make_image_aux(image, labels, 6, 5, {ImageAuxKind::kSmall, ImageAuxKind::kOutline});
+  ASSERT_EQ(aux.sizes(), (at::IntArrayRef{6, 1, 8, 8}));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FLOAT_EQ(aux[i].sum().item<float>(), 4.0f);  // 16 bright pixels, 2 x 2 means
+    EXPECT_EQ(aux[i].max().item<float>(), 1.0f);
+    EXPECT_EQ(at::count_nonzero(aux[i]).item<int64_t>(), 4);
+  }
+  at::Tensor ring = image[0].clone();
+  ring.slice(1, 3, 5).slice(2, 3, 5).zero_();
+  for (int i = 3; i < 6; ++i) EXPECT_TRUE(at::equal(aux[i], ring)) << aux[i];
+}
+
+TEST(ImageAuxTest, KindListsParseAndUnknownNamesAreNamed) {
+  using endd::data::ImageAuxKind;
+  auto kinds = endd::data::parse_image_aux_kinds("edges,small,outline");
+  EXPECT_EQ(kinds, (std::vector<ImageAuxKind>{ImageAuxKind::kEdges, ImageAuxKind::kSmall, ImageAuxKind::kOutline}));
+  for (auto k : endd::data::default_image_aux_kinds())
+    EXPECT_EQ(endd::data::parse_image_aux_kinds(endd::data::image_aux_kind_name(k)).front(), k);
+  try {
+    endd::data::parse_image_aux_kinds("mix,blur");
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown kind 'blur'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(endd::data::parse_image_aux_kinds(""), std::exception);
+  at::Tensor two = at::rand({2, 1, 4, 4});
+  EXPECT_THROW(make_image_aux(two, at::tensor({0, 1}, at::kLong), 1, 0), std::exception);  // fewer than 5 kinds
 }

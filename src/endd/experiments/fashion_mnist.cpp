@@ -10,6 +10,7 @@
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
 #include "endd/core/version.h"
+#include "endd/data/image_aux.h"
 #include "endd/data/image_transforms.h"
 #include "endd/data/source.h"
 #include "endd/distill/teacher_cache.h"
@@ -56,7 +57,9 @@ FashionMnistConfig FashionMnistConfig::defaults(bool quick) {
 void FashionMnistConfig::validate() const {
   ENDD_CHECK(members >= 2, "members: expected >= 2 (EnD^2 needs an ensemble), got ", members);
   ENDD_CHECK(train_count >= 0 && test_count >= 0 && ood_count >= 0, "counts: expected >= 0");
-  ENDD_CHECK(aux_count >= 5, "aux_count: expected >= 5 (five kinds of AUX image), got ", aux_count);
+  ENDD_CHECK(!aux_kinds.empty(), "aux_kinds: expected at least one kind");
+  ENDD_CHECK(aux_count >= static_cast<int64_t>(aux_kinds.size()), "aux_count: expected >= ", aux_kinds.size(),
+             " (one image per AUX kind), got ", aux_count);
   ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
   ENDD_CHECK(student.initial_temperature >= 1, "temperature (T0): expected >= 1, got ", student.initial_temperature);
   ENDD_CHECK(student.smoothing >= 0 && student.smoothing < 1, "smoothing: expected in [0, 1), got ",
@@ -64,12 +67,15 @@ void FashionMnistConfig::validate() const {
 }
 
 nlohmann::json FashionMnistConfig::to_json() const {
+  std::vector<std::string> kinds;
+  for (auto k : aux_kinds) kinds.push_back(data::image_aux_kind_name(k));
   return {{"seed", seed},
           {"members", members},
           {"train_count", train_count},
           {"test_count", test_count},
           {"ood_count", ood_count},
           {"aux_count", aux_count},
+          {"aux_kinds", kinds},
           {"model", {{"arch", "cnn"}, {"stages", stages}, {"hidden", hidden}}},
           {"augment", augment ? "random crop (pad 2) + horizontal flip, members only" : "none"},
           {"ensemble", {{"epochs", ensemble.epochs}, {"batch_size", ensemble.batch_size},
@@ -166,7 +172,8 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
 
   // Transfer set: training images as they are (no augmentation: the targets
   // are the cached teacher outputs on exactly these inputs), plus AUX.
-  at::Tensor aux = data::make_image_aux(train.inputs, train.labels, c.aux_count, derive_seed(c.seed, Stream::kAuxData));
+  at::Tensor aux = data::make_image_aux(train.inputs, train.labels, c.aux_count, derive_seed(c.seed, Stream::kAuxData),
+                                        c.aux_kinds);
   at::Tensor transfer = at::cat({train.inputs, aux});
   at::Tensor teacher = distill::compute_teacher_logits(ensemble, transfer, 1024);
   struct Spec {
@@ -198,7 +205,7 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
     nlohmann::json settings = ensemble_settings;
     settings["student"] = spec.name;
     settings["distill"] = config.at("distill");
-    if (spec.aux) settings["aux_count"] = c.aux_count;
+    if (spec.aux) settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};
     if (!stages.restore(spec.name, settings.dump(), student, trained[s].seconds)) {
       auto t1 = std::chrono::steady_clock::now();
       train::distill(student, transfer.slice(0, 0, n), teacher.slice(0, 0, n), o);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "endd/data/image_aux.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
 
@@ -21,6 +22,7 @@ struct FashionMnistConfig {
   int64_t test_count = 0;   ///< 0 = all 10,000 test images
   int64_t ood_count = 0;    ///< per OOD set; 0 = as many as test images
   int64_t aux_count = 20000;
+  std::vector<data::ImageAuxKind> aux_kinds = data::default_image_aux_kinds();
   std::vector<int64_t> stages{16, 32};
   int64_t hidden = 128;
   bool augment = true;  ///< random crop (pad 2) + horizontal flip for members
