@@ -66,7 +66,7 @@ struct FashionArgs {
   bool quick = false;
   bool restart = false;
   std::optional<std::string> aux_kinds;
-  std::optional<int64_t> members, epochs, distill_epochs, train_count;
+  std::optional<int64_t> members, epochs, distill_epochs, train_count, aux_count;
   std::optional<double> temperature, smoothing;
 };
 
@@ -82,6 +82,7 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
   if (a.train_count) c.train_count = *a.train_count;
   if (a.temperature) c.student.initial_temperature = *a.temperature;
   if (a.smoothing) c.student.smoothing = *a.smoothing;
+  if (a.aux_count) c.aux_count = *a.aux_count;
   if (a.aux_kinds) c.aux_kinds = data::parse_image_aux_kinds(*a.aux_kinds);
   c.resume = !a.restart;
   c.validate();
@@ -143,6 +144,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   fm->add_option("--train-count", f->train_count, "Use the first N training images (0 = all)");
   fm->add_option("--temperature", f->temperature, "Initial distillation temperature T0 (>= 1)");
   fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps");
+  fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)");
   fm->add_option("--aux-kinds", f->aux_kinds,
                  "AUX kinds for EnD^2+AUX, comma-separated: mix, noise, edges, zoom, shuffle, small, outline "
                  "(default: the first five)");

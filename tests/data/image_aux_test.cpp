@@ -93,3 +93,23 @@ TEST(ImageAuxTest, KindListsParseAndUnknownNamesAreNamed) {
   at::Tensor two = at::rand({2, 1, 4, 4});
   EXPECT_THROW(make_image_aux(two, at::tensor({0, 1}, at::kLong), 1, 0), std::exception);  // fewer than 5 kinds
 }
+
+TEST(ImageAuxTest, ChainsApplyTwoKindsInARow) {
+  // Both training images are the bright square, so which one is picked does
+  // not matter. 30 chained images: one per ordered pair of the six one-image
+  // kinds (noise, edges, zoom, shuffle, small, outline), in that order.
+  using endd::data::ImageAuxKind;
+  at::Tensor image = at::zeros({2, 1, 8, 8});
+  image.slice(2, 2, 6).slice(3, 2, 6).fill_(1.0f);
+  at::Tensor labels = at::tensor({0, 1}, at::kLong);
+  at::Tensor chain = make_image_aux(image, labels, 30, 9, {ImageAuxKind::kChain});
+  ASSERT_EQ(chain.sizes(), (at::IntArrayRef{30, 1, 8, 8}));
+  EXPECT_GE(chain.min().item<float>(), 0.0f);
+  EXPECT_LE(chain.max().item<float>(), 1.0f);
+  at::Tensor edges = make_image_aux(image, labels, 1, 0, {ImageAuxKind::kEdges})[0];
+  EXPECT_FLOAT_EQ(chain[0].max().item<float>(), 1.0f);                   // edges of a noisy square: peak 1
+  EXPECT_NEAR(chain[8].sum().item<float>(), edges.sum().item<float>() / 4, 1e-4);  // small(edges)
+  at::Tensor outline_of_edges = chain[9];
+  EXPECT_TRUE(at::equal(outline_of_edges, outline_of_edges.round())) << "outlines are 0/1 images";
+  EXPECT_TRUE(at::equal(chain, make_image_aux(image, labels, 30, 9, {ImageAuxKind::kChain})));
+}

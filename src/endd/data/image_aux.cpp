@@ -17,7 +17,8 @@ struct KindName {
 constexpr KindName kKindNames[] = {{ImageAuxKind::kMix, "mix"},         {ImageAuxKind::kNoise, "noise"},
                                    {ImageAuxKind::kEdges, "edges"},     {ImageAuxKind::kZoom, "zoom"},
                                    {ImageAuxKind::kShuffle, "shuffle"}, {ImageAuxKind::kSmall, "small"},
-                                   {ImageAuxKind::kOutline, "outline"}};
+                                   {ImageAuxKind::kOutline, "outline"},
+                                   {ImageAuxKind::kChain, "chain"}};
 
 // Each maker draws from the shared generator in a fixed order, so the AUX set
 // depends only on the seed and the list of kinds.
@@ -28,20 +29,45 @@ class AuxMaker {
         H_(images.size(2)), W_(images.size(3)) {}
 
   at::Tensor make(ImageAuxKind kind, int64_t k) {
-    switch (kind) {
-      case ImageAuxKind::kMix: return mixtures(k);
-      case ImageAuxKind::kNoise: return (pick(k) + at::randn({k, C_, H_, W_}, g_) * 0.5).clamp(0, 1);
-      case ImageAuxKind::kEdges: return edges(pick(k));
-      case ImageAuxKind::kZoom: return zooms(k);
-      case ImageAuxKind::kShuffle: return shuffles(k);
-      case ImageAuxKind::kSmall: return smalls(k);
-      case ImageAuxKind::kOutline: return outlines(k);
-    }
-    throw Error("unknown AUX kind");
+    if (kind == ImageAuxKind::kMix) return mixtures(k);
+    if (kind == ImageAuxKind::kChain) return chains(k);
+    return transform(kind, pick(k));
   }
 
  private:
   at::Tensor pick(int64_t k) { return images_.index_select(0, at::randint(0, n_, {k}, g_, at::kLong)); }
+
+  // The kinds that transform one image (all but mix and chain).
+  at::Tensor transform(ImageAuxKind kind, const at::Tensor& x) {
+    switch (kind) {
+      case ImageAuxKind::kNoise: return (x + at::randn(x.sizes(), g_) * 0.5).clamp(0, 1);
+      case ImageAuxKind::kEdges: return edges(x);
+      case ImageAuxKind::kZoom: return zooms(x);
+      case ImageAuxKind::kShuffle: return shuffles(x);
+      case ImageAuxKind::kSmall: return smalls(x);
+      case ImageAuxKind::kOutline: return outlines(x);
+      default: throw Error("AUX kind '" + image_aux_kind_name(kind) + "' does not transform one image");
+    }
+  }
+
+  // Two different one-image transforms in a row, one ordered pair per
+  // consecutive group of images (every pair about equally often).
+  at::Tensor chains(int64_t k) {
+    const std::vector<ImageAuxKind> unary{ImageAuxKind::kNoise, ImageAuxKind::kEdges, ImageAuxKind::kZoom,
+                                          ImageAuxKind::kShuffle, ImageAuxKind::kSmall, ImageAuxKind::kOutline};
+    std::vector<std::pair<ImageAuxKind, ImageAuxKind>> pairs;
+    for (auto a : unary)
+      for (auto b : unary)
+        if (a != b) pairs.emplace_back(a, b);
+    at::Tensor x = pick(k);
+    std::vector<at::Tensor> out;
+    const int64_t n_pairs = static_cast<int64_t>(pairs.size());
+    for (int64_t p = 0; p < n_pairs; ++p) {
+      const int64_t begin = k * p / n_pairs, end = k * (p + 1) / n_pairs;
+      if (end > begin) out.push_back(transform(pairs[p].second, transform(pairs[p].first, x.slice(0, begin, end))));
+    }
+    return out.empty() ? x : at::cat(out);
+  }
 
   at::Tensor mixtures(int64_t k) {
     at::Tensor a = at::randint(0, n_, {k}, g_, at::kLong), b = at::randint(0, n_, {k}, g_, at::kLong);
@@ -59,8 +85,8 @@ class AuxMaker {
     return magnitude / std::get<0>(magnitude.flatten(1).max(1)).clamp_min(1e-6).view({-1, 1, 1, 1});
   }
 
-  at::Tensor zooms(int64_t k) {
-    at::Tensor z = pick(k);
+  at::Tensor zooms(const at::Tensor& z) {
+    const int64_t k = z.size(0);
     const int64_t ch = std::max<int64_t>(1, H_ / 2), cw = std::max<int64_t>(1, W_ / 2);
     at::Tensor top = at::randint(0, H_ - ch + 1, {k}, g_, at::kLong);
     at::Tensor left = at::randint(0, W_ - cw + 1, {k}, g_, at::kLong);
@@ -75,8 +101,8 @@ class AuxMaker {
     return k > 0 ? at::stack(out) : z;
   }
 
-  at::Tensor shuffles(int64_t k) {
-    at::Tensor d = pick(k);
+  at::Tensor shuffles(const at::Tensor& d) {
+    const int64_t k = d.size(0);
     const int64_t ph = H_ / 4, pw = W_ / 4;
     at::Tensor out = d.clone();
     if (ph == 0 || pw == 0) return out;
@@ -89,8 +115,9 @@ class AuxMaker {
     return out;
   }
 
-  at::Tensor smalls(int64_t k) {
-    at::Tensor half = at::avg_pool2d(pick(k), {2, 2});  // [k, C, H/2, W/2]
+  at::Tensor smalls(const at::Tensor& x) {
+    const int64_t k = x.size(0);
+    at::Tensor half = at::avg_pool2d(x, {2, 2});  // [k, C, H/2, W/2]
     const int64_t h = half.size(2), w = half.size(3);
     at::Tensor top = at::randint(0, H_ - h + 1, {k}, g_, at::kLong);
     at::Tensor left = at::randint(0, W_ - w + 1, {k}, g_, at::kLong);
@@ -102,9 +129,9 @@ class AuxMaker {
     return out;
   }
 
-  at::Tensor outlines(int64_t k) {
+  at::Tensor outlines(const at::Tensor& x) {
     // Bright region (any channel above the threshold) minus its 3 x 3 erosion.
-    at::Tensor x = pick(k);
+    const int64_t k = x.size(0);
     at::Tensor threshold = at::rand({k, 1, 1, 1}, g_) * 0.4 + 0.1;
     at::Tensor region = (std::get<0>(x.max(1, true)) > threshold).to(x.scalar_type());
     at::Tensor eroded = -at::max_pool2d(-region, {3, 3}, {1, 1}, {1, 1});

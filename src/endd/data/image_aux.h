@@ -19,6 +19,7 @@ enum class ImageAuxKind {
   kShuffle,  ///< "shuffle": the image's 4 x 4 grid of patches in a random order
   kSmall,    ///< "small": the image at half size (2 x 2 means) at a random place on a dark field
   kOutline,  ///< "outline": the one-pixel boundary of the image's bright region (threshold U(0.1, 0.5))
+  kChain,    ///< "chain": two different kinds of noise/edges/zoom/shuffle/small/outline in a row
 };
 
 /// The five kinds the Fashion-MNIST experiment used first: mix, noise, edges, zoom, shuffle.
