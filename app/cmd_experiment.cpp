@@ -146,8 +146,8 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps");
   fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)");
   fm->add_option("--aux-kinds", f->aux_kinds,
-                 "AUX kinds for EnD^2+AUX, comma-separated: mix, noise, edges, zoom, shuffle, small, outline "
-                 "(default: the first five)");
+                 "AUX kinds for EnD^2+AUX, comma-separated (default: all of mix, noise, edges, zoom, shuffle, small, "
+                 "outline, chain)");
   fm->add_flag("--restart", f->restart,
                "Train every stage again (by default a rerun into the same --out reuses the ensemble and students "
                "that finished there with the same settings)");

@@ -147,7 +147,9 @@ class AuxMaker {
 }  // namespace
 
 std::vector<ImageAuxKind> default_image_aux_kinds() {
-  return {ImageAuxKind::kMix, ImageAuxKind::kNoise, ImageAuxKind::kEdges, ImageAuxKind::kZoom, ImageAuxKind::kShuffle};
+  std::vector<ImageAuxKind> kinds;
+  for (const auto& k : kKindNames) kinds.push_back(k.kind);
+  return kinds;
 }
 
 std::string image_aux_kind_name(ImageAuxKind kind) {

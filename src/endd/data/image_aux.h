@@ -22,7 +22,9 @@ enum class ImageAuxKind {
   kChain,    ///< "chain": two different kinds of noise/edges/zoom/shuffle/small/outline in a row
 };
 
-/// The five kinds the Fashion-MNIST experiment used first: mix, noise, edges, zoom, shuffle.
+/// Every kind, in the order above. On Fashion-MNIST the eight together gave
+/// EnD^2+AUX an MNIST AUROC of 82.2 against 73.2 for the first five
+/// (docs/fashion-mnist.md).
 std::vector<ImageAuxKind> default_image_aux_kinds();
 
 /// Parses a comma-separated list of kind names (above), e.g. "mix,edges";
