@@ -50,6 +50,7 @@ def member_steps_per_second(make, members, sample, classes, seconds=3.0):
 
 print(json.dumps({
     "torch": torch.__version__,
+    "threads": torch.get_num_threads(),
     "mlp_100_member_steps_per_s": member_steps_per_second(mlp, 100, (2,), 3),
     "cnn_10_member_steps_per_s": member_steps_per_second(cnn, 10, (1, 28, 28), 10),
 }))

@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "endd/core/runtime.h"
+#include "endd/experiments/ensemble_shards.h"
+#include "endd/experiments/lanes.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/models/mlp_ensemble.h"
 
@@ -66,10 +68,33 @@ void BM_SpiralMlpVectorised(benchmark::State& s) { run(s, mlp, {2}, 3, true); }
 void BM_SpiralMlpOneByOne(benchmark::State& s) { run(s, mlp, {2}, 3, false); }
 void BM_FashionCnnVectorised(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, true); }
 void BM_FashionCnnOneByOne(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, false); }
+// The whole machine, as `endd experiment fashion-mnist` trains on the CPU:
+// the members in one shard per core, each shard a vectorised graph with one
+// intra-op thread (ensemble_shards.h). Compare with PyTorch given every core.
+void BM_FashionCnnShardedAllCores(benchmark::State& state) {
+  const int64_t M = state.range(0), B = 128;
+  const size_t shards = endd::experiments::shards_for(M, at::kCPU);
+  std::vector<std::shared_ptr<EnsembleNet>> nets;
+  std::vector<std::unique_ptr<torch::optim::Adam>> opts;
+  std::vector<at::Tensor> xs, ys;
+  for (size_t s = 0; s < shards; ++s) {
+    const int64_t begin = M * int64_t(s) / int64_t(shards), end = M * int64_t(s + 1) / int64_t(shards);
+    nets.push_back(cnn(seeds(end - begin, 1 + static_cast<uint64_t>(begin))));
+    opts.push_back(std::make_unique<torch::optim::Adam>(nets.back()->parameters(), torch::optim::AdamOptions(1e-3)));
+    xs.push_back(at::randn({end - begin, B, 1, 28, 28}));
+    ys.push_back(at::randint(0, 10, {end - begin, B}, at::kLong));
+  }
+  for (auto _ : state)
+    endd::experiments::run_in_lanes(shards, shards, [&](size_t s) { step(*nets[s], *opts[s], xs[s], ys[s]); });
+  state.counters["member_steps_per_s"] = benchmark::Counter(double(state.iterations() * M), benchmark::Counter::kIsRate);
+  state.counters["shards"] = double(shards);
+}
+
 BENCHMARK(BM_SpiralMlpVectorised)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SpiralMlpOneByOne)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FashionCnnVectorised)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FashionCnnOneByOne)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FashionCnnShardedAllCores)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The single-precision GEMM roof: a large square matrix product.
 void BM_GemmRoof(benchmark::State& state) {
