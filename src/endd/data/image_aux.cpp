@@ -20,6 +20,8 @@ constexpr KindName kKindNames[] = {{ImageAuxKind::kMix, "mix"},         {ImageAu
                                    {ImageAuxKind::kOutline, "outline"},
                                    {ImageAuxKind::kChain, "chain"}};
 
+bool transforms_one_image(ImageAuxKind kind) { return kind != ImageAuxKind::kMix && kind != ImageAuxKind::kChain; }
+
 // Each maker draws from the shared generator in a fixed order, so the AUX set
 // depends only on the seed and the list of kinds.
 class AuxMaker {
@@ -37,7 +39,7 @@ class AuxMaker {
  private:
   at::Tensor pick(int64_t k) { return images_.index_select(0, at::randint(0, n_, {k}, g_, at::kLong)); }
 
-  // The kinds that transform one image (all but mix and chain).
+  // A kind for which transforms_one_image() holds.
   at::Tensor transform(ImageAuxKind kind, const at::Tensor& x) {
     switch (kind) {
       case ImageAuxKind::kNoise: return (x + at::randn(x.sizes(), g_) * 0.5).clamp(0, 1);
@@ -53,12 +55,11 @@ class AuxMaker {
   // Two different one-image transforms in a row, one ordered pair per
   // consecutive group of images (every pair about equally often).
   at::Tensor chains(int64_t k) {
-    const std::vector<ImageAuxKind> unary{ImageAuxKind::kNoise, ImageAuxKind::kEdges, ImageAuxKind::kZoom,
-                                          ImageAuxKind::kShuffle, ImageAuxKind::kSmall, ImageAuxKind::kOutline};
     std::vector<std::pair<ImageAuxKind, ImageAuxKind>> pairs;
-    for (auto a : unary)
-      for (auto b : unary)
-        if (a != b) pairs.emplace_back(a, b);
+    for (const auto& a : kKindNames)
+      for (const auto& b : kKindNames)
+        if (transforms_one_image(a.kind) && transforms_one_image(b.kind) && a.kind != b.kind)
+          pairs.emplace_back(a.kind, b.kind);
     at::Tensor x = pick(k);
     std::vector<at::Tensor> out;
     const int64_t n_pairs = static_cast<int64_t>(pairs.size());
