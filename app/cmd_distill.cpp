@@ -37,7 +37,7 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<DistillArgs>();
   CLI::App* cmd = app.add_subcommand("distill", "Distil an ensemble run into one network (EnD or EnD^2)");
   cmd->add_option("--teacher", a->teacher, "Finished ensemble run directory");
-  cmd->add_option("--method", a->method, "end or end2 (default end2)");
+  cmd->add_option("--method", a->method, "end, end2 or end2-proxy (default end2)");
   cmd->add_option("--aux", a->aux, "AUX inputs: 'generated' or a data source");
   cmd->add_option("--epochs", a->epochs, "Distillation epochs")->check(CLI::PositiveNumber);
   cmd->add_option("-o,--out", a->out, "Student run directory to create");

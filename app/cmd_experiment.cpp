@@ -65,9 +65,9 @@ struct FashionArgs {
   std::string out = "out/fashion-mnist";
   bool quick = false;
   bool restart = false;
-  std::optional<std::string> aux_kinds;
-  std::optional<int64_t> members, epochs, distill_epochs, train_count, aux_count;
-  std::optional<double> temperature, smoothing;
+  std::optional<std::string> aux_kinds, end2_method;
+  std::optional<int64_t> members, epochs, distill_epochs, train_count, aux_count, transfer_views;
+  std::optional<double> temperature, smoothing, mean_weight;
 };
 
 void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
@@ -82,7 +82,10 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
   if (a.train_count) c.train_count = *a.train_count;
   if (a.temperature) c.student.initial_temperature = *a.temperature;
   if (a.smoothing) c.student.smoothing = *a.smoothing;
+  if (a.mean_weight) c.student.mean_weight = *a.mean_weight;
   if (a.aux_count) c.aux_count = *a.aux_count;
+  if (a.transfer_views) c.transfer_views = *a.transfer_views;
+  if (a.end2_method) c.end2_method = train::parse_distill_method(*a.end2_method);
   if (a.aux_kinds) c.aux_kinds = data::parse_image_aux_kinds(*a.aux_kinds);
   c.resume = !a.restart;
   c.validate();
@@ -144,7 +147,16 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   fm->add_option("--train-count", f->train_count, "Use the first N training images (0 = all)");
   fm->add_option("--temperature", f->temperature, "Initial distillation temperature T0 (>= 1)");
   fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps");
+  fm->add_option("--mean-weight", f->mean_weight,
+                 "EnD^2 (end2): weight of an added EnD term on the Dirichlet mean (default 0, the paper)");
   fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)");
+  fm->add_option("--end2-method", f->end2_method,
+                 "Loss of the EnD^2 students: end2 (the members' Dirichlet likelihood, the paper) or end2-proxy "
+                 "(a Proxy-Dirichlet target)")
+      ->check(CLI::IsMember({"end2", "end2-proxy"}));
+  fm->add_option("--transfer-views", f->transfer_views,
+                 "Views of the transfer set for the students: the images plus (N - 1) random crop-and-flip copies, "
+                 "each labelled by the ensemble (default 4; 1 = the images only)");
   fm->add_option("--aux-kinds", f->aux_kinds,
                  "AUX kinds for EnD^2+AUX, comma-separated (default: all of mix, noise, edges, zoom, shuffle, small, "
                  "outline, chain)");

@@ -116,6 +116,28 @@ TEST_F(WorkflowTest, TrainDistillEvaluatePredictExportAgree) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
+TEST_F(WorkflowTest, ProxyDirichletStudentIsAPriorNetwork) {
+  auto r = run_endd({"train", "--data", "csv:" + dir + "/train.csv", "--members", "4", "--epochs", "15", "--out",
+                     dir + "/ens"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_endd({"distill", "--teacher", dir + "/ens", "--method", "end2-proxy", "--epochs", "20", "--out",
+                dir + "/stu"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(dir + "/stu/run.json")["method"], "end2-proxy");
+  r = run_endd({"evaluate", "--model", dir + "/stu", "--data", dir + "/test.csv", "--ood", dir + "/ood.csv:far",
+                "--out", dir + "/eval"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto res = read_json(dir + "/eval/results.json");
+  EXPECT_LT(res["models"]["end2-proxy"]["error"].get<double>(), 30.0);
+  EXPECT_TRUE(res["ood"]["far"]["end2-proxy"]["knowledge"]["auroc"].is_number());
+  r = run_endd({"predict", "--model", dir + "/stu", "--data", dir + "/test.csv", "--out", dir + "/preds.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(endd::data::read_numeric_csv(dir + "/preds.csv").header.back(), "diff_entropy");  // Dirichlet columns
+  r = run_endd({"distill", "--teacher", dir + "/ens", "--set", "distill.proxy_max_precision=0", "--out",
+                dir + "/bad"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("distill.proxy_max_precision"), std::string::npos) << r.err;
+}
 
 TEST_F(WorkflowTest, KilledRunsResumeToTheUninterruptedWeights) {
   write_blobs(dir + "/big.csv", 4000, 4);

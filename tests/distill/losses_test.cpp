@@ -136,3 +136,89 @@ TEST(TeacherStatisticsTest, MatchTheDefiningFormulasAtEveryScale) {
     }
   }
 }
+
+namespace {
+// KL(Dir(alpha) || Dir(beta)) by Monte Carlo: the mean of ln Dir(pi | alpha) -
+// ln Dir(pi | beta) over pi ~ Dir(alpha) (normalised Gamma draws).
+double monte_carlo_dirichlet_kl(const std::vector<double>& alpha, const std::vector<double>& beta, int n) {
+  const int64_t K = static_cast<int64_t>(alpha.size());
+  at::Tensor a = at::tensor(alpha, at::kDouble).expand({n, K}).contiguous();
+  at::Generator g = at::detail::createCPUGenerator(17);
+  at::Tensor gam = at::_standard_gamma(a, g);
+  at::Tensor pi = gam / gam.sum(-1, true);
+  double total = 0;
+  auto acc = pi.accessor<double, 2>();
+  for (int i = 0; i < n; ++i) {
+    std::vector<double> p(acc[i].data(), acc[i].data() + K);
+    total += log_dirichlet(p, alpha) - log_dirichlet(p, beta);
+  }
+  return total / n;
+}
+}  // namespace
+
+TEST(EnD2ProxyLossTest, IsTheDirichletKlCheckedByMonteCarlo) {
+  const std::vector<double> alpha{2, 0.7, 5, 1.3}, beta{3, 1.5, 2.5, 0.9};
+  at::Tensor z = at::log(at::tensor(alpha, at::kDouble)).view({1, 4});
+  at::Tensor b = at::tensor(beta, at::kDouble).view({1, 4});
+  const double kl = end2_proxy_loss(z, b, 1.0).item<double>();
+  EXPECT_NEAR(kl, monte_carlo_dirichlet_kl(alpha, beta, 400000), 0.01);
+  EXPECT_GT(kl, 0.1);
+  // At temperature T the student is exp(z / T) and the loss is scaled by T^2.
+  EXPECT_NEAR(end2_proxy_loss(z * 2, b, 2.0).item<double>(), 4 * kl, 1e-10);
+  // Zero where the student is the target.
+  EXPECT_NEAR(end2_proxy_loss(at::log(b), b, 1.0).item<double>(), 0, 1e-12);
+}
+
+TEST(EnD2ProxyLossTest, GradientMatchesFiniteDifferences) {
+  at::manual_seed(8);
+  const int64_t B = 3, K = 5;
+  const double T = 1.5;
+  at::Tensor beta = at::rand({B, K}, at::kDouble) * 20 + 0.05;
+  at::Tensor z = (at::randn({B, K}, at::kDouble) * 2).requires_grad_(true);
+  end2_proxy_loss(z, beta, T).backward();
+  const double h = 1e-6;
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t c = 0; c < K; ++c) {
+      at::Tensor zp = z.detach().clone(), zm = z.detach().clone();
+      zp.index_put_({i, c}, zp[i][c].item<double>() + h);
+      zm.index_put_({i, c}, zm[i][c].item<double>() - h);
+      double fd = (end2_proxy_loss(zp, beta, T).item<double>() - end2_proxy_loss(zm, beta, T).item<double>()) / (2 * h);
+      EXPECT_NEAR(z.grad()[i][c].item<double>(), fd, 1e-5 * std::max(1.0, std::abs(fd)));
+    }
+}
+
+TEST(TeacherStatisticsTest, ProxyDirichletTargetByHand) {
+  // Two members on three classes; the formulas written out for one input.
+  const std::vector<std::vector<double>> p{{0.7, 0.2, 0.1}, {0.5, 0.3, 0.2}};
+  at::Tensor logits = at::log(at::tensor({0.7, 0.2, 0.1, 0.5, 0.3, 0.2}, at::kDouble)).view({1, 2, 3});
+  double mkl = 0;
+  std::vector<double> pbar(3);
+  for (int c = 0; c < 3; ++c) {
+    pbar[c] = (p[0][c] + p[1][c]) / 2;
+    mkl += pbar[c] * (std::log(pbar[c]) - (std::log(p[0][c]) + std::log(p[1][c])) / 2);
+  }
+  const double precision = 2.0 / (2 * mkl);  // (K - 1) / (2 MKL)
+  at::Tensor beta = teacher_proxy_dirichlet(logits, 1.0, 0.0, 0.5, 1e6);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(beta[0][c].item<double>(), pbar[c] * precision + 0.5, 1e-9);
+  // Members that agree exactly have no spread: the precision is the cap.
+  at::Tensor same = at::log(at::tensor({0.7, 0.2, 0.1, 0.7, 0.2, 0.1}, at::kDouble)).view({1, 2, 3});
+  EXPECT_NEAR(teacher_proxy_dirichlet(same, 1.0, 0.0, 0.0, 500).sum().item<double>(), 500, 1e-9);
+}
+
+TEST(EnD2ProxyLossTest, FiniteForNearOneHotTeachersAndManyClasses) {
+  const int64_t K = 1000;
+  at::Tensor teacher = at::zeros({2, 3, K}, at::kDouble);
+  teacher.index_put_({at::indexing::Slice(), at::indexing::Slice(), 0}, 28.0 + std::log(double(K)));
+  teacher.index_put_({1, 2, 1}, 30.0 + std::log(double(K)));  // one member disagrees on input 1
+  at::Tensor beta = teacher_proxy_dirichlet(teacher, 1.0, 1e-4, 0.0, 1e4);
+  EXPECT_TRUE(beta.isfinite().all().item<bool>());
+  EXPECT_GT(beta.min().item<double>(), 0);
+  at::Tensor z = (at::randn({2, K}, at::kDouble) * 5).requires_grad_(true);
+  for (bool f64 : {false, true}) {
+    at::Tensor loss = end2_proxy_loss(f64 ? z : z.to(at::kFloat), beta, 1.0, f64);
+    loss.backward();
+    EXPECT_TRUE(std::isfinite(loss.item<double>()));
+    EXPECT_TRUE(z.grad().isfinite().all().item<bool>());
+    z.grad().zero_();
+  }
+}

@@ -58,23 +58,116 @@ TEST(DistillerTest, RefusesEnD2FromOneMember) {
   }
 }
 
-TEST(DistillerTest, StudentLearnsTheEnsembleMean) {
-  // A teacher that is a fixed function of the input; EnD^2 must fit its mean.
-  at::manual_seed(3);
-  at::Tensor x = at::randn({256, 2});
-  at::Tensor base = at::stack({x.select(1, 0) * 3, x.select(1, 1) * 3, at::zeros({256})}, 1);
-  at::Tensor teacher = base.unsqueeze(1) + at::randn({256, 8, 3}) * 0.5;  // [N, M, K]
-  models::MlpEnsemble student(models::MlpOptions(2, 3).width(32), {5});
+namespace {
+// A quiet distillation of a small MLP student: 60 epochs, batch 64, Adam 1e-2.
+train::DistillOptions small_student_options(double initial_temperature) {
   train::DistillOptions o;
   o.quiet = true;
   o.epochs = 60;
   o.batch_size = 64;
   o.learning_rate = 1e-2;
-  o.initial_temperature = 2;
+  o.initial_temperature = initial_temperature;
+  return o;
+}
+}  // namespace
+
+class DistillerMethodTest : public ::testing::TestWithParam<train::DistillMethod> {};
+
+TEST_P(DistillerMethodTest, StudentLearnsTheEnsembleMean) {
+  // A teacher that is a fixed function of the input; the student must fit its mean.
+  at::manual_seed(3);
+  at::Tensor x = at::randn({256, 2});
+  at::Tensor base = at::stack({x.select(1, 0) * 3, x.select(1, 1) * 3, at::zeros({256})}, 1);
+  at::Tensor teacher = base.unsqueeze(1) + at::randn({256, 8, 3}) * 0.5;  // [N, M, K]
+  models::MlpEnsemble student(models::MlpOptions(2, 3).width(32), {5});
+  train::DistillOptions o = small_student_options(2);
+  o.method = GetParam();
   auto curve = train::distill(student, x, teacher, o);
   EXPECT_LT(curve.back().loss, curve.front().loss);
   at::Tensor agree = (student.forward(x).squeeze(0).argmax(-1) == at::softmax(teacher, -1).mean(1).argmax(-1));
   EXPECT_GT(agree.to(at::kFloat).mean().item<float>(), 0.9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, DistillerMethodTest,
+                         ::testing::Values(train::DistillMethod::kEnD, train::DistillMethod::kEnD2,
+                                           train::DistillMethod::kEnD2Proxy),
+                         [](const auto& info) {
+                           std::string name = train::distill_method_name(info.param);
+                           return name == "end2-proxy" ? std::string("end2_proxy") : name;
+                         });
+
+TEST(DistillerTest, TwoIdenticalViewsTrainLikeOne) {
+  // Same data order; a batch only gathers its rows from two copies, so the
+  // weights agree up to the order of float sums.
+  at::manual_seed(4);
+  at::Tensor x = at::randn({96, 2});
+  at::Tensor teacher = at::randn({96, 4, 3});
+  train::DistillOptions o;
+  o.quiet = true;
+  o.epochs = 3;
+  o.batch_size = 32;
+  models::MlpEnsemble one(models::MlpOptions(2, 3), {6}), two(models::MlpOptions(2, 3), {6});
+  train::distill(one, x, teacher, o);
+  train::distill(two, train::TransferViews{{x, x.clone()}, {teacher, teacher.clone()}}, o);
+  auto a = one.member_parameters(0), b = two.member_parameters(0);
+  for (size_t p = 0; p < a.size(); ++p) EXPECT_TRUE(at::allclose(a[p], b[p], 1e-4, 1e-5)) << "tensor " << p;
+  models::MlpEnsemble fresh(models::MlpOptions(2, 3), {6});
+  EXPECT_FALSE(at::allclose(fresh.member_parameters(0)[0], a[0]));
+}
+
+TEST(DistillerTest, EveryViewIsTrainedOn) {
+  // View 1 holds shifted copies that the teacher puts in class 2; a student
+  // trained on both views learns that, one trained on view 0 alone does not.
+  at::manual_seed(5);
+  at::Tensor x = at::randn({256, 2});
+  at::Tensor base = at::stack({x.select(1, 0) * 3, -x.select(1, 0) * 3, at::full({256}, -4.0)}, 1);
+  at::Tensor teacher = base.unsqueeze(1) + at::randn({256, 4, 3}) * 0.3;
+  at::Tensor shifted = x + 6;
+  at::Tensor shifted_teacher = at::tensor({-4.0f, -4.0f, 4.0f}).expand({256, 4, 3}) + at::randn({256, 4, 3}) * 0.3;
+  train::DistillOptions o = small_student_options(1);
+  auto class2_share = [&](models::MlpEnsemble& s) {
+    return (s.forward(shifted).squeeze(0).argmax(-1) == 2).to(at::kFloat).mean().item<float>();
+  };
+  models::MlpEnsemble both(models::MlpOptions(2, 3).width(32), {7}), plain(models::MlpOptions(2, 3).width(32), {7});
+  train::distill(both, train::TransferViews{{x, shifted}, {teacher, shifted_teacher}}, o);
+  train::distill(plain, x, teacher, o);
+  EXPECT_GT(class2_share(both), 0.9);
+  EXPECT_LT(class2_share(plain), 0.1);
+  at::Tensor agree = both.forward(x).squeeze(0).argmax(-1) == at::softmax(teacher, -1).mean(1).argmax(-1);
+  EXPECT_GT(agree.to(at::kFloat).mean().item<float>(), 0.9);
+}
+
+TEST(DistillerTest, MeanWeightPullsTheDirichletMeanToTheEnsembleMean) {
+  // Same student, seed and data; the added EnD term must bring the student's
+  // mean closer to the ensemble's (KL on the training inputs).
+  at::manual_seed(9);
+  at::Tensor x = at::randn({256, 2});
+  at::Tensor base = at::stack({x.select(1, 0) * 2, x.select(1, 1) * 2, at::zeros({256})}, 1);
+  at::Tensor teacher = base.unsqueeze(1) + at::randn({256, 5, 3}) * 1.5;
+  at::Tensor pbar = at::softmax(teacher, -1).mean(1);
+  auto kl_to_mean = [&](double weight) {
+    models::MlpEnsemble student(models::MlpOptions(2, 3).width(32), {3});
+    train::DistillOptions o = small_student_options(1);
+    o.mean_weight = weight;
+    train::distill(student, x, teacher, o);
+    at::Tensor log_q = at::log_softmax(student.forward(x).squeeze(0), -1);
+    return (pbar * (pbar.log() - log_q)).sum(-1).mean().item<double>();
+  };
+  const double plain = kl_to_mean(0), weighted = kl_to_mean(100);
+  EXPECT_LT(weighted, 0.85 * plain) << "plain " << plain << " weighted " << weighted;
+}
+
+TEST(DistillerTest, RefusesViewsOfDifferentShapes) {
+  models::MlpEnsemble student(models::MlpOptions(2, 3), {1});
+  train::DistillOptions o;
+  o.quiet = true;
+  try {
+    train::distill(student, train::TransferViews{{at::randn({10, 2}), at::randn({9, 2})},
+                                                 {at::randn({10, 2, 3}), at::randn({9, 2, 3})}}, o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("transfer view 1"), std::string::npos) << e.what();
+  }
 }
 
 #include "endd/models/conv_ensemble.h"

@@ -39,6 +39,40 @@ struct End2Nll : torch::autograd::Function<End2Nll> {
   }
 };
 
+// KL(Dir(alpha) || Dir(beta)) =
+//   lnG(a0) - sum lnG(a_c) - lnG(b0) + sum lnG(b_c) + sum (a_c - b_c)(psi(a_c) - psi(a0)),
+// whose derivative in a_c is (a_c - b_c) psi'(a_c) - (a0 - b0) psi'(a0); one
+// node for the same reason as End2Nll.
+struct ProxyDirichletKl : torch::autograd::Function<ProxyDirichletKl> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& logits,
+                            const at::Tensor& beta_in, double temperature, bool float64) {
+    auto dtype = float64 ? at::kDouble : logits.scalar_type();
+    at::Tensor beta = beta_in.to(dtype);
+    // Kept above zero: a concentration that underflows would make psi'(0) * 0 = NaN.
+    at::Tensor alpha = (logits.to(dtype) / temperature).exp().clamp_min(float64 ? 1e-300 : 1e-37);
+    at::Tensor alpha0 = alpha.sum(-1), beta0 = beta.sum(-1);
+    at::Tensor digamma_gap = at::digamma(alpha) - at::digamma(alpha0).unsqueeze(-1);
+    at::Tensor kl = at::lgamma(alpha0) - at::lgamma(alpha).sum(-1) - at::lgamma(beta0) + at::lgamma(beta).sum(-1) +
+                    ((alpha - beta) * digamma_gap).sum(-1);
+    const double B = double(logits.size(0));
+    at::Tensor d_alpha = (alpha - beta) * at::polygamma(1, alpha) -
+                         ((alpha0 - beta0) * at::polygamma(1, alpha0)).unsqueeze(-1);
+    // Unlike the likelihood's, this gradient is unbounded: about -beta_c / alpha_c
+    // where alpha_c << beta_c and alpha_c - beta_c where alpha_c >> beta_c, e.g.
+    // when T falls and exp(z / T) moves by orders of magnitude. Bounded far
+    // above its values near the target (|alpha - beta| <= the precision cap)
+    // so it stays finite in float32; clipping and Adam only use its direction.
+    at::Tensor grad = (alpha * d_alpha).clamp(-1e8, 1e8) * (temperature / B);
+    ctx->save_for_backward({grad.to(logits.scalar_type())});
+    return kl.mean() * (temperature * temperature);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_output) {
+    at::Tensor grad = ctx->get_saved_variables()[0] * grad_output[0];
+    return {grad, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
 }  // namespace
 
 at::Tensor end_loss(const at::Tensor& student_logits, const at::Tensor& target_mean_probs,
@@ -54,6 +88,12 @@ at::Tensor end2_loss(const at::Tensor& student_logits, const at::Tensor& mean_lo
                      double temperature, bool float64) {
   check_pair(student_logits, mean_log_probs);
   return End2Nll::apply(student_logits, mean_log_probs, temperature, float64);
+}
+
+at::Tensor end2_proxy_loss(const at::Tensor& student_logits, const at::Tensor& proxy_concentrations,
+                           double temperature, bool float64) {
+  check_pair(student_logits, proxy_concentrations);
+  return ProxyDirichletKl::apply(student_logits, proxy_concentrations, temperature, float64);
 }
 
 }  // namespace endd::distill

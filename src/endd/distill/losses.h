@@ -18,4 +18,11 @@ at::Tensor end_loss(const at::Tensor& student_logits, const at::Tensor& target_m
 at::Tensor end2_loss(const at::Tensor& student_logits, const at::Tensor& mean_log_probs,
                      double temperature, bool float64 = false);
 
+/// EnD^2 with a Proxy-Dirichlet target (Ryabinin, Malinin, Gales 2021):
+/// T^2 * mean_i KL(Dir(alpha) || Dir(beta)), alpha = exp(z / T), the reverse
+/// KL from the student to `proxy_concentrations` beta [B, K] from
+/// teacher_proxy_dirichlet() (teacher_statistics.h).
+at::Tensor end2_proxy_loss(const at::Tensor& student_logits, const at::Tensor& proxy_concentrations,
+                           double temperature, bool float64 = false);
+
 }  // namespace endd::distill

@@ -107,4 +107,18 @@ at::Tensor teacher_mean_log_probs(const at::Tensor& teacher_logits, double tempe
   return member_statistic(teacher_logits, temperature, Statistic::kMeanLogProbs, smoothing);
 }
 
+at::Tensor teacher_proxy_dirichlet(const at::Tensor& teacher_logits, double temperature, double smoothing,
+                                   double offset, double max_precision) {
+  ENDD_CHECK(offset >= 0, "proxy offset must be >= 0, got ", offset);
+  ENDD_CHECK(max_precision > 0, "proxy max_precision must be > 0, got ", max_precision);
+  const double K = double(teacher_logits.size(-1));
+  ENDD_CHECK(K >= 2, "a Proxy-Dirichlet target needs at least 2 classes, got ", teacher_logits.size(-1));
+  at::Tensor mean_log = teacher_mean_log_probs(teacher_logits, temperature, smoothing);
+  // Smoothing is linear, so the smoothed members' mean is the smoothed mean.
+  at::Tensor pbar = teacher_mean_probs(teacher_logits, temperature).to(at::kDouble) * (1 - smoothing) + smoothing / K;
+  at::Tensor mkl = (pbar * (pbar.log() - mean_log)).sum(-1, true);  // >= 0 by Jensen
+  at::Tensor precision = ((K - 1) / (2 * mkl.clamp_min((K - 1) / (2 * max_precision)))).clamp_max(max_precision);
+  return pbar * precision + offset;
+}
+
 }  // namespace endd::distill

@@ -18,4 +18,11 @@ at::Tensor teacher_mean_probs(const at::Tensor& teacher_logits, double temperatu
 /// the floor eps / K exactly.
 at::Tensor teacher_mean_log_probs(const at::Tensor& teacher_logits, double temperature, double smoothing);
 
+/// The Proxy-Dirichlet target (MATH.md section 3) from the smoothed members:
+/// mean pbar, MKL = sum_c pbar_c (ln pbar_c - mean_log_probs_c), precision
+/// beta_0 = (K - 1) / (2 MKL) capped at `max_precision` (members that agree
+/// exactly have MKL = 0), beta = pbar * beta_0 + offset. [B, K], float64.
+at::Tensor teacher_proxy_dirichlet(const at::Tensor& teacher_logits, double temperature, double smoothing,
+                                   double offset, double max_precision);
+
 }  // namespace endd::distill

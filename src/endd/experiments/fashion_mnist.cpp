@@ -61,7 +61,11 @@ void FashionMnistConfig::validate() const {
   ENDD_CHECK(aux_count >= static_cast<int64_t>(aux_kinds.size()), "aux_count: expected >= ", aux_kinds.size(),
              " (one image per AUX kind), got ", aux_count);
   ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
+  ENDD_CHECK(train::is_dirichlet(end2_method), "end2_method: expected end2 or end2-proxy");
+  ENDD_CHECK(transfer_views >= 1 && transfer_views <= 64, "transfer_views: expected 1 to 64, got ", transfer_views);
   ENDD_CHECK(student.initial_temperature >= 1, "temperature (T0): expected >= 1, got ", student.initial_temperature);
+  ENDD_CHECK(std::isfinite(student.mean_weight) && student.mean_weight >= 0, "mean_weight: expected >= 0, got ",
+             student.mean_weight);
   ENDD_CHECK(student.smoothing >= 0 && student.smoothing < 1, "smoothing: expected in [0, 1), got ",
              student.smoothing);
 }
@@ -83,7 +87,10 @@ nlohmann::json FashionMnistConfig::to_json() const {
           {"distill", {{"epochs", student.epochs}, {"batch_size", student.batch_size},
                        {"learning_rate", student.learning_rate}, {"temperature", student.initial_temperature},
                        {"hold_fraction", student.hold_fraction}, {"decay_fraction", student.decay_fraction},
-                       {"smoothing", student.smoothing}, {"clip_norm", student.clip_norm}}},
+                       {"smoothing", student.smoothing}, {"clip_norm", student.clip_norm},
+                       {"transfer_views", transfer_views},
+                       {"end2_method", train::distill_method_name(end2_method)},
+                       {"mean_weight", student.mean_weight}}},
           {"bootstrap", bootstrap}};
 }
 
@@ -170,12 +177,18 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
         uncertainty::ensemble_measures_from_logits(z.slice(1, members.typical, members.typical + 1));
   }
 
-  // Transfer set: training images as they are (no augmentation: the targets
-  // are the cached teacher outputs on exactly these inputs), plus AUX.
+  // Transfer set: training images then AUX, as they are and in (views - 1)
+  // random crop-and-flip copies; the teacher labels every copy, so each
+  // augmented input has exact targets (cached, not recomputed per epoch).
   at::Tensor aux = data::make_image_aux(train.inputs, train.labels, c.aux_count, derive_seed(c.seed, Stream::kAuxData),
                                         c.aux_kinds);
-  at::Tensor transfer = at::cat({train.inputs, aux});
-  at::Tensor teacher = distill::compute_teacher_logits(ensemble, transfer, 1024);
+  train::TransferViews transfer;
+  transfer.inputs.push_back(at::cat({train.inputs, aux}));
+  for (int64_t v = 1; v < c.transfer_views; ++v)
+    transfer.inputs.push_back(data::random_crop_flip(transfer.inputs.front(), 2, true,
+                                                     derive_seed(c.seed, Stream::kTransferViews, uint64_t(v))));
+  for (const auto& x : transfer.inputs)
+    transfer.teacher_logits.push_back(distill::compute_teacher_logits(ensemble, x, 1024));
   struct Spec {
     std::string name;
     train::DistillMethod method;
@@ -197,18 +210,26 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
     models::ConvEnsemble student(arch, {derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)});
     student.to(device);
     auto o = c.student;
-    o.method = spec.method;
+    o.method = spec.method == train::DistillMethod::kEnD ? spec.method : c.end2_method;
     o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, spec.seed_index);
     o.quiet = c.quiet;
     o.label = "distill " + spec.name;
-    const int64_t n = spec.aux ? transfer.size(0) : train.size();
+    const int64_t n = spec.aux ? transfer.inputs.front().size(0) : train.size();
     nlohmann::json settings = ensemble_settings;
     settings["student"] = spec.name;
     settings["distill"] = config.at("distill");
+    // EnD uses neither: changing them must not retrain it.
+    if (spec.method == train::DistillMethod::kEnD)
+      for (const char* key : {"smoothing", "end2_method", "mean_weight"}) settings["distill"].erase(key);
     if (spec.aux) settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};
     if (!stages.restore(spec.name, settings.dump(), student, trained[s].seconds)) {
       auto t1 = std::chrono::steady_clock::now();
-      train::distill(student, transfer.slice(0, 0, n), teacher.slice(0, 0, n), o);
+      train::TransferViews mine;
+      for (size_t v = 0; v < transfer.inputs.size(); ++v) {
+        mine.inputs.push_back(transfer.inputs[v].slice(0, 0, n));
+        mine.teacher_logits.push_back(transfer.teacher_logits[v].slice(0, 0, n));
+      }
+      train::distill(student, mine, o);
       trained[s].seconds = seconds_since(t1);
       stages.save(spec.name, settings.dump(), student, trained[s].seconds);
     }

@@ -26,6 +26,13 @@ struct FashionMnistConfig {
   std::vector<int64_t> stages{16, 32};
   int64_t hidden = 128;
   bool augment = true;  ///< random crop (pad 2) + horizontal flip for members
+  /// Views of the transfer set the students train on: the images as they are,
+  /// plus (views - 1) random crop-and-flip copies, each with the teacher's
+  /// outputs on that copy (train/distiller.h, TransferViews).
+  int64_t transfer_views = 1;
+  /// The EnD^2 students' loss: the members' Dirichlet likelihood (the paper,
+  /// kEnD2) or a Proxy-Dirichlet target (kEnD2Proxy).
+  train::DistillMethod end2_method = train::DistillMethod::kEnD2;
   train::EnsembleTrainOptions ensemble;
   train::DistillOptions student;
   int bootstrap = 200;

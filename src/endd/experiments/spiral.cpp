@@ -254,7 +254,7 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
                                                        : uncertainty::dirichlet_measures(z.squeeze(1));
     };
     for (auto& [set, x] : eval_inputs) r.measures[set] = measures_of(x);
-    if (spec.method == train::DistillMethod::kEnD2) r.map = measures_of(x_map);
+    if (train::is_dirichlet(spec.method)) r.map = measures_of(x_map);
     return r;
   };
   std::vector<StudentSpec> students{{"end2_aux", train::DistillMethod::kEnD2, true, 2},

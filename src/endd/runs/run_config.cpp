@@ -43,7 +43,7 @@ config::Config train_config() {
 
 config::Config distill_config() {
   return config::Config({{"seed", int64_t{0}, "random seed"},
-                         {"distill.method", std::string("end2"), "end or end2"},
+                         {"distill.method", std::string("end2"), "end, end2 or end2-proxy"},
                          {"distill.epochs", int64_t{200}, "epochs"},
                          {"distill.batch_size", int64_t{128}, "batch size"},
                          {"distill.learning_rate", 1e-2, "Adam learning rate"},
@@ -53,6 +53,9 @@ config::Config distill_config() {
                          {"distill.hold_fraction", 0.2, "fraction of epochs at T0"},
                          {"distill.decay_fraction", 0.3, "fraction of epochs decaying T0 -> 1"},
                          {"distill.smoothing", 1e-6, "EnD^2 central smoothing eps"},
+                         {"distill.mean_weight", 0.0, "end2: weight of an added EnD term on the Dirichlet mean"},
+                         {"distill.proxy_offset", 0.0, "end2-proxy: added to every target concentration"},
+                         {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
                          {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
                          {"distill.float64_loss", true, "compute the loss in float64"},
                          {"distill.aux", std::string(""), "AUX inputs: '', 'generated' or a data source"},
@@ -116,6 +119,15 @@ DistillSettings distill_settings(const config::Config& c) {
              "distill.hold_fraction/decay_fraction: expected >= 0 each with a sum <= 1");
   d.smoothing = c.get_double("distill.smoothing");
   ENDD_CHECK(d.smoothing >= 0 && d.smoothing < 1, "distill.smoothing: expected in [0, 1), got ", d.smoothing);
+  d.mean_weight = c.get_double("distill.mean_weight");
+  ENDD_CHECK(std::isfinite(d.mean_weight) && d.mean_weight >= 0, "distill.mean_weight: expected >= 0, got ",
+             d.mean_weight);
+  d.proxy_offset = c.get_double("distill.proxy_offset");
+  ENDD_CHECK(std::isfinite(d.proxy_offset) && d.proxy_offset >= 0, "distill.proxy_offset: expected >= 0, got ",
+             d.proxy_offset);
+  d.proxy_max_precision = c.get_double("distill.proxy_max_precision");
+  ENDD_CHECK(std::isfinite(d.proxy_max_precision) && d.proxy_max_precision > 0,
+             "distill.proxy_max_precision: expected > 0, got ", d.proxy_max_precision);
   d.clip_norm = c.get_double("distill.clip_norm");
   ENDD_CHECK(d.clip_norm >= 0, "distill.clip_norm: expected >= 0");
   d.float64_loss = c.get_bool("distill.float64_loss");

@@ -53,7 +53,7 @@ void restore_parameters(torch::serialize::InputArchive& archive, models::MlpEnse
 
 std::string RunInfo::model_name() const {
   if (kind == RunKind::kEnsemble) return members == 1 ? "single" : "ensemble";
-  return method == "end2" && aux ? "end2_aux" : method;
+  return dirichlet() && aux ? method + "_aux" : method;
 }
 
 std::string run_file(const std::string& dir, const std::string& name) {

@@ -27,7 +27,7 @@ enum class RunKind { kEnsemble, kStudent };
 
 struct RunInfo {
   RunKind kind = RunKind::kEnsemble;
-  std::string method = "ensemble";  ///< "ensemble", "end" or "end2"
+  std::string method = "ensemble";  ///< "ensemble", "end", "end2" or "end2-proxy"
   bool aux = false;                 ///< students: distilled with AUX inputs
   int64_t inputs = 0, classes = 0, members = 0;
   ArchSettings model;
@@ -37,7 +37,7 @@ struct RunInfo {
 
   /// The results.json model name: single, ensemble, end, end2 or end2_aux.
   std::string model_name() const;
-  bool dirichlet() const { return kind == RunKind::kStudent && method == "end2"; }
+  bool dirichlet() const { return kind == RunKind::kStudent && (method == "end2" || method == "end2-proxy"); }
 };
 
 std::string run_file(const std::string& dir, const std::string& name);

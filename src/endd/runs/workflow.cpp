@@ -108,7 +108,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   LoadedModel teacher = load_model(teacher_dir, device);
   ENDD_CHECK(teacher.info.kind == RunKind::kEnsemble, teacher_dir,
              ": is a distilled student; distil from an ensemble run (endd train)");
-  ENDD_CHECK(s.distill.method != train::DistillMethod::kEnD2 || teacher.info.members >= 2, teacher_dir,
+  ENDD_CHECK(!train::is_dirichlet(s.distill.method) || teacher.info.members >= 2, teacher_dir,
              ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
@@ -136,7 +136,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   } else {
     info = teacher.info;
     info.kind = RunKind::kStudent;
-    info.method = s.distill.method == train::DistillMethod::kEnD ? "end" : "end2";
+    info.method = train::distill_method_name(s.distill.method);
     info.aux = with_aux;
     info.members = 1;
     info.teacher = fs::absolute(teacher_dir).lexically_normal().string();

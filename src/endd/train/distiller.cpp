@@ -19,26 +19,92 @@ namespace endd::train {
 DistillMethod parse_distill_method(const std::string& name) {
   if (name == "end") return DistillMethod::kEnD;
   if (name == "end2") return DistillMethod::kEnD2;
-  throw Error("distillation method: expected end or end2, got '" + name + "'");
+  if (name == "end2-proxy") return DistillMethod::kEnD2Proxy;
+  throw Error("distillation method: expected end, end2 or end2-proxy, got '" + name + "'");
 }
+
+const char* distill_method_name(DistillMethod method) {
+  switch (method) {
+    case DistillMethod::kEnD: return "end";
+    case DistillMethod::kEnD2: return "end2";
+    case DistillMethod::kEnD2Proxy: return "end2-proxy";
+  }
+  return "?";
+}
+
+namespace {
+
+// What each method's loss needs from the teacher at temperature T, [N, K].
+at::Tensor teacher_targets(const at::Tensor& teacher_logits, double T, const DistillOptions& o) {
+  switch (o.method) {
+    case DistillMethod::kEnD: return distill::teacher_mean_probs(teacher_logits, T);
+    case DistillMethod::kEnD2: {
+      at::Tensor stat = distill::teacher_mean_log_probs(teacher_logits, T, o.smoothing);
+      if (o.mean_weight == 0) return stat;
+      return at::cat({stat, distill::teacher_mean_probs(teacher_logits, T).to(stat.scalar_type())}, 1);  // [N, 2K]
+    }
+    case DistillMethod::kEnD2Proxy:
+      return distill::teacher_proxy_dirichlet(teacher_logits, T, o.smoothing, o.proxy_offset, o.proxy_max_precision);
+  }
+  throw Error("unknown distillation method");
+}
+
+at::Tensor student_loss(const at::Tensor& z, const at::Tensor& target, double T, const DistillOptions& o) {
+  switch (o.method) {
+    case DistillMethod::kEnD: return distill::end_loss(z, target, T, o.float64_loss);
+    case DistillMethod::kEnD2: {
+      if (o.mean_weight == 0) return distill::end2_loss(z, target, T, o.float64_loss);
+      const int64_t K = z.size(1);
+      return distill::end2_loss(z, target.slice(1, 0, K), T, o.float64_loss) +
+             o.mean_weight * distill::end_loss(z, target.slice(1, K, 2 * K), T, o.float64_loss);
+    }
+    // The proxy target is annealed (computed from the teacher at T) but the
+    // student is not divided by T: exp(z / T) moves by orders of magnitude as
+    // T falls, and the reverse KL's unbounded gradient then wrecked training
+    // (docs/distillation.md).
+    case DistillMethod::kEnD2Proxy: return distill::end2_proxy_loss(z, target, 1.0, o.float64_loss);
+  }
+  throw Error("unknown distillation method");
+}
+
+}  // namespace
 
 TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, const at::Tensor& teacher_logits,
                       const DistillOptions& o, const TrainingHooks& hooks) {
-  const int64_t N = inputs.size(0);
+  return distill(student, TransferViews{{inputs}, {teacher_logits}}, o, hooks);
+}
+
+TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfer, const DistillOptions& o,
+                      const TrainingHooks& hooks) {
+  const int64_t V = static_cast<int64_t>(transfer.inputs.size());
+  ENDD_CHECK(V >= 1 && transfer.teacher_logits.size() == transfer.inputs.size(),
+             "transfer set: expected one teacher-logit tensor per view, got ", transfer.inputs.size(), " views and ",
+             transfer.teacher_logits.size(), " teacher tensors");
+  const int64_t N = transfer.inputs.front().size(0);
   ENDD_CHECK(student.members() == 1, "a student must be a single network, got ", student.members(), " members");
-  ENDD_CHECK(teacher_logits.dim() == 3 && teacher_logits.size(0) == N, "teacher logits must be [", N,
-             ", M, K], got ", teacher_logits.sizes());
-  ENDD_CHECK(teacher_logits.size(2) == student.num_classes(), "teacher has ", teacher_logits.size(2),
-             " classes but the student has ", student.num_classes());
-  ENDD_CHECK(o.method != DistillMethod::kEnD2 || teacher_logits.size(1) >= 2,
-             "EnD^2 needs an ensemble of at least 2 members (one member has no spread for a Dirichlet "
-             "to fit); use EnD for a single teacher");
+  for (int64_t v = 0; v < V; ++v) {
+    const at::Tensor& inputs = transfer.inputs[v];
+    const at::Tensor& teacher_logits = transfer.teacher_logits[v];
+    ENDD_CHECK(inputs.size(0) == N && inputs.sizes() == transfer.inputs.front().sizes(), "transfer view ", v,
+               " has inputs ", inputs.sizes(), " but view 0 has ", transfer.inputs.front().sizes());
+    ENDD_CHECK(teacher_logits.dim() == 3 && teacher_logits.size(0) == N, "teacher logits must be [", N,
+               ", M, K], got ", teacher_logits.sizes());
+    ENDD_CHECK(teacher_logits.size(2) == student.num_classes(), "teacher has ", teacher_logits.size(2),
+               " classes but the student has ", student.num_classes());
+    ENDD_CHECK(!is_dirichlet(o.method) || teacher_logits.size(1) >= 2,
+               "EnD^2 needs an ensemble of at least 2 members (one member has no spread for a Dirichlet "
+               "to fit); use EnD for a single teacher");
+  }
   ENDD_CHECK(N >= 1, "transfer set is empty");
   ENDD_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.learning_rate > 0, "distillation needs epochs >= 1, "
              "batch_size >= 1 and learning_rate > 0");
   distill::TemperatureSchedule schedule(o.initial_temperature, o.epochs, o.hold_fraction, o.decay_fraction);
   auto device = student.parameters().front().device();
-  at::Tensor x = inputs.to(device), teacher = teacher_logits.to(device);
+  std::vector<at::Tensor> x, teacher, targets(V);
+  for (int64_t v = 0; v < V; ++v) {
+    x.push_back(transfer.inputs[v].to(device));
+    teacher.push_back(transfer.teacher_logits[v].to(device));
+  }
   torch::optim::Adam opt(student.parameters(),
                          torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
   student.train();
@@ -46,7 +112,6 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
   TrainingCurve curve;
   const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
   Progress progress(o.label, o.epochs, "epochs", o.quiet);
-  at::Tensor targets;
   double targets_temperature = 0;
   for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
@@ -56,21 +121,37 @@ TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, co
     // Teacher targets depend only on T, so they are computed once per value of
     // T: over every member of every input they cost more than an epoch of
     // steps, and T only changes during the decay phase.
-    if (!targets.defined() || T != targets_temperature) {
-      targets = o.method == DistillMethod::kEnD ? distill::teacher_mean_probs(teacher, T)
-                                                 : distill::teacher_mean_log_probs(teacher, T, o.smoothing);
-      if (!o.float64_loss) targets = targets.to(at::kFloat);
+    if (!targets.front().defined() || T != targets_temperature) {
+      for (int64_t v = 0; v < V; ++v) {
+        targets[v] = teacher_targets(teacher[v], T, o);
+        if (!o.float64_loss) targets[v] = targets[v].to(at::kFloat);
+      }
       targets_temperature = T;
     }
     at::Generator order = cpu_generator(derive_seed(o.order_seed, static_cast<uint64_t>(epoch)));
     at::Tensor perm = at::randperm(N, order, at::kLong).to(device);
-    at::Tensor loss_sum = at::zeros({}, x.options().dtype(at::kDouble));
+    // Drawn only with several views, so one view keeps the old data order.
+    at::Tensor view = V > 1 ? at::randint(V, {N}, order, at::kLong).to(device) : at::Tensor();
+    at::Tensor loss_sum = at::zeros({}, x.front().options().dtype(at::kDouble));
     for (int64_t s = 0; s < steps; ++s) {
       at::Tensor idx = perm.slice(0, s * o.batch_size, std::min(N, (s + 1) * o.batch_size));
-      at::Tensor z = student.forward(x.index_select(0, idx)).squeeze(0);  // [b, K]
-      at::Tensor target = targets.index_select(0, idx);
-      at::Tensor loss = o.method == DistillMethod::kEnD ? distill::end_loss(z, target, T, o.float64_loss)
-                                                        : distill::end2_loss(z, target, T, o.float64_loss);
+      at::Tensor batch, target;
+      if (V == 1) {
+        batch = x.front().index_select(0, idx);
+        target = targets.front().index_select(0, idx);
+      } else {
+        at::Tensor batch_views = view.index_select(0, idx);
+        std::vector<at::Tensor> xs, ts;
+        for (int64_t v = 0; v < V; ++v) {
+          at::Tensor in_view = idx.masked_select(batch_views == v);
+          xs.push_back(x[v].index_select(0, in_view));
+          ts.push_back(targets[v].index_select(0, in_view));
+        }
+        batch = at::cat(xs);
+        target = at::cat(ts);
+      }
+      at::Tensor z = student.forward(batch).squeeze(0);  // [b, K]
+      at::Tensor loss = student_loss(z, target, T, o);
       opt.zero_grad();
       loss.backward();
       if (o.clip_norm > 0) torch::nn::utils::clip_grad_norm_(student.parameters(), o.clip_norm);

@@ -3,14 +3,20 @@
 // temperature annealing and gradient-norm clipping.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "endd/models/ensemble_net.h"
 #include "endd/train/epoch_log.h"
 
 namespace endd::train {
 
-enum class DistillMethod { kEnD, kEnD2 };
-DistillMethod parse_distill_method(const std::string& name);  ///< "end" or "end2"
+/// EnD: the ensemble's mean. EnD^2: the members' Dirichlet likelihood (the
+/// paper). EnD^2 proxy: a Proxy-Dirichlet target (MATH.md section 3).
+enum class DistillMethod { kEnD, kEnD2, kEnD2Proxy };
+DistillMethod parse_distill_method(const std::string& name);  ///< "end", "end2" or "end2-proxy"
+const char* distill_method_name(DistillMethod method);
+/// Whether the student is a Prior Network (its logits are Dirichlet log-concentrations).
+inline bool is_dirichlet(DistillMethod method) { return method != DistillMethod::kEnD; }
 
 struct DistillOptions {
   DistillMethod method = DistillMethod::kEnD2;
@@ -23,6 +29,11 @@ struct DistillOptions {
   double hold_fraction = 1.0 / 3.0;
   double decay_fraction = 1.0 / 3.0;
   double smoothing = 1e-4;  ///< EnD^2 central smoothing eps
+  /// EnD^2: weight of an added EnD term (the Dirichlet mean's cross-entropy
+  /// to the ensemble's mean), which the likelihood alone fits slowly.
+  double mean_weight = 0;
+  double proxy_offset = 0;          ///< EnD^2 proxy: added to every target concentration
+  double proxy_max_precision = 1e4;  ///< EnD^2 proxy: cap on the target precision beta_0
   double clip_norm = 10;    ///< 0 disables clipping
   bool float64_loss = false;
   uint64_t order_seed = 0;
@@ -30,10 +41,23 @@ struct DistillOptions {
   std::string label = "distill";  ///< names the progress line
 };
 
-/// Trains one-member `student` on `inputs` [N, D...] against `teacher_logits`
-/// [N, M, K]. EnD^2 needs M >= 2 (one member has no spread to fit: the
+/// The transfer set as V views of the same N inputs (view 0 the inputs as they
+/// are, the others e.g. augmented copies): inputs[v] is [N, D...] and
+/// teacher_logits[v] [N, M, K], the teacher's outputs on exactly that view. An
+/// epoch visits every input once, each in a view drawn at random, so a student
+/// can train on augmented inputs with exact teacher targets for each.
+struct TransferViews {
+  std::vector<at::Tensor> inputs;
+  std::vector<at::Tensor> teacher_logits;
+};
+
+/// Trains one-member `student` on the transfer set against its teacher logits. EnD^2 needs M >= 2 (one member has no spread to fit: the
 /// Dirichlet likelihood has no finite optimum) and throws endd::Error otherwise.
 /// The data order of epoch e comes from derive_seed(options.order_seed, e).
+TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfer, const DistillOptions& options,
+                      const TrainingHooks& hooks = {});
+
+/// One view: `inputs` [N, D...] against `teacher_logits` [N, M, K].
 TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, const at::Tensor& teacher_logits,
                       const DistillOptions& options, const TrainingHooks& hooks = {});
 
