@@ -47,6 +47,15 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   auto c = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(c["models"]["ensemble"], j["models"]["ensemble"]);
   EXPECT_NE(c["models"]["end2"]["nll"], j["models"]["end2"]["nll"]);
+  // The proxy loss retrains the EnD^2 students only: EnD does not use it.
+  auto proxy = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--end2-method",
+                         "end2-proxy", "--out", dir});
+  ASSERT_EQ(proxy.exit_code, 0) << proxy.err;
+  auto p = nlohmann::json::parse(read_text(dir + "/results.json"));
+  EXPECT_EQ(p["config"]["distill"]["end2_method"], "end2-proxy");
+  EXPECT_EQ(p["models"]["end"], c["models"]["end"]);
+  EXPECT_NE(p["models"]["end2"]["train_seconds"], c["models"]["end2"]["train_seconds"]);
+  EXPECT_TRUE(p["ood"]["mnist"]["end2"]["knowledge"]["auroc"].is_number());
 }
 
 TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
@@ -57,4 +66,12 @@ TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
   EXPECT_FALSE(exists(dir + "/o"));
   r = run_endd({"experiment", "fashion-mnist", "--temperature", "0.2", "--out", dir + "/o"});
   EXPECT_NE(r.err.find("temperature (T0): expected >= 1, got 0.2"), std::string::npos) << r.err;
+  r = run_endd({"experiment", "fashion-mnist", "--transfer-views", "0", "--out", dir + "/o"});
+  EXPECT_NE(r.err.find("transfer_views: expected 1 to 64, got 0"), std::string::npos) << r.err;
+  r = run_endd({"experiment", "fashion-mnist", "--mean-weight", "-1", "--out", dir + "/o"});
+  EXPECT_NE(r.err.find("mean_weight: expected >= 0"), std::string::npos) << r.err;
+  r = run_endd({"experiment", "fashion-mnist", "--end2-method", "end", "--out", dir + "/o"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--end2-method"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(dir + "/o"));
 }
