@@ -156,7 +156,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::IsMember({"end2", "end2-proxy"}));
   fm->add_option("--transfer-views", f->transfer_views,
                  "Views of the transfer set for the students: the images plus (N - 1) random crop-and-flip copies, "
-                 "each labelled by the ensemble (default 4; 1 = the images only)");
+                 "each labelled by the ensemble (1 to 8, default 1 = the images only; each view is a copy of the set in memory)");
   fm->add_option("--aux-kinds", f->aux_kinds,
                  "AUX kinds for EnD^2+AUX, comma-separated (default: all of mix, noise, edges, zoom, shuffle, small, "
                  "outline, chain)");

@@ -67,7 +67,9 @@ TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
   r = run_endd({"experiment", "fashion-mnist", "--temperature", "0.2", "--out", dir + "/o"});
   EXPECT_NE(r.err.find("temperature (T0): expected >= 1, got 0.2"), std::string::npos) << r.err;
   r = run_endd({"experiment", "fashion-mnist", "--transfer-views", "0", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("transfer_views: expected 1 to 64, got 0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("transfer_views: expected 1 to 8, got 0"), std::string::npos) << r.err;
+  r = run_endd({"experiment", "fashion-mnist", "--transfer-views", "9", "--out", dir + "/o"});
+  EXPECT_NE(r.err.find("transfer_views: expected 1 to 8, got 9"), std::string::npos) << r.err;
   r = run_endd({"experiment", "fashion-mnist", "--mean-weight", "-1", "--out", dir + "/o"});
   EXPECT_NE(r.err.find("mean_weight: expected >= 0"), std::string::npos) << r.err;
   r = run_endd({"experiment", "fashion-mnist", "--end2-method", "end", "--out", dir + "/o"});

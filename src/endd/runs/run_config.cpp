@@ -126,8 +126,9 @@ DistillSettings distill_settings(const config::Config& c) {
   ENDD_CHECK(std::isfinite(d.proxy_offset) && d.proxy_offset >= 0, "distill.proxy_offset: expected >= 0, got ",
              d.proxy_offset);
   d.proxy_max_precision = c.get_double("distill.proxy_max_precision");
-  ENDD_CHECK(std::isfinite(d.proxy_max_precision) && d.proxy_max_precision > 0,
-             "distill.proxy_max_precision: expected > 0, got ", d.proxy_max_precision);
+  // Above ~1e8 the KL is a difference of lnG terms too large for float64 to resolve.
+  ENDD_CHECK(d.proxy_max_precision > 0 && d.proxy_max_precision <= 1e8,
+             "distill.proxy_max_precision: expected in (0, 1e8], got ", d.proxy_max_precision);
   d.clip_norm = c.get_double("distill.clip_norm");
   ENDD_CHECK(d.clip_norm >= 0, "distill.clip_norm: expected >= 0");
   d.float64_loss = c.get_bool("distill.float64_loss");
