@@ -85,7 +85,7 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
   if (a.mean_weight) c.student.mean_weight = *a.mean_weight;
   if (a.aux_count) c.aux_count = *a.aux_count;
   if (a.transfer_views) c.transfer_views = *a.transfer_views;
-  if (a.end2_method) c.end2_method = train::parse_distill_method(*a.end2_method);
+  if (a.end2_method) c.student.method = train::parse_distill_method(*a.end2_method);
   if (a.aux_kinds) c.aux_kinds = data::parse_image_aux_kinds(*a.aux_kinds);
   c.resume = !a.restart;
   c.validate();

@@ -117,7 +117,7 @@ at::Tensor teacher_proxy_dirichlet(const at::Tensor& teacher_logits, double temp
   // Smoothing is linear, so the smoothed members' mean is the smoothed mean.
   at::Tensor pbar = teacher_mean_probs(teacher_logits, temperature).to(at::kDouble) * (1 - smoothing) + smoothing / K;
   at::Tensor mkl = (pbar * (pbar.log() - mean_log)).sum(-1, true);  // >= 0 by Jensen
-  at::Tensor precision = ((K - 1) / (2 * mkl.clamp_min((K - 1) / (2 * max_precision)))).clamp_max(max_precision);
+  at::Tensor precision = (K - 1) / (2 * mkl.clamp_min((K - 1) / (2 * max_precision)));  // <= max_precision
   return pbar * precision + offset;
 }
 

@@ -61,7 +61,7 @@ void FashionMnistConfig::validate() const {
   ENDD_CHECK(aux_count >= static_cast<int64_t>(aux_kinds.size()), "aux_count: expected >= ", aux_kinds.size(),
              " (one image per AUX kind), got ", aux_count);
   ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
-  ENDD_CHECK(train::is_dirichlet(end2_method), "end2_method: expected end2 or end2-proxy");
+  ENDD_CHECK(train::is_dirichlet(student.method), "end2_method: expected end2 or end2-proxy");
   // Each view is a full copy of the transfer set in memory (about 250 MB at full size).
   ENDD_CHECK(transfer_views >= 1 && transfer_views <= 8, "transfer_views: expected 1 to 8, got ", transfer_views);
   ENDD_CHECK(student.initial_temperature >= 1, "temperature (T0): expected >= 1, got ", student.initial_temperature);
@@ -90,7 +90,7 @@ nlohmann::json FashionMnistConfig::to_json() const {
                        {"hold_fraction", student.hold_fraction}, {"decay_fraction", student.decay_fraction},
                        {"smoothing", student.smoothing}, {"clip_norm", student.clip_norm},
                        {"transfer_views", transfer_views},
-                       {"end2_method", train::distill_method_name(end2_method)},
+                       {"end2_method", train::distill_method_name(student.method)},
                        {"mean_weight", student.mean_weight}}},
           {"bootstrap", bootstrap}};
 }
@@ -211,7 +211,7 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
     models::ConvEnsemble student(arch, {derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)});
     student.to(device);
     auto o = c.student;
-    o.method = spec.method == train::DistillMethod::kEnD ? spec.method : c.end2_method;
+    if (spec.method == train::DistillMethod::kEnD) o.method = spec.method;  // else c.student.method
     o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, spec.seed_index);
     o.quiet = c.quiet;
     o.label = "distill " + spec.name;

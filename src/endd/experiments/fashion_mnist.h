@@ -30,10 +30,9 @@ struct FashionMnistConfig {
   /// plus (views - 1) random crop-and-flip copies, each with the teacher's
   /// outputs on that copy (train/distiller.h, TransferViews).
   int64_t transfer_views = 1;
-  /// The EnD^2 students' loss: the members' Dirichlet likelihood (the paper,
-  /// kEnD2) or a Proxy-Dirichlet target (kEnD2Proxy).
-  train::DistillMethod end2_method = train::DistillMethod::kEnD2;
   train::EnsembleTrainOptions ensemble;
+  /// The EnD^2 students' settings; `student.method` is their loss (kEnD2, the
+  /// paper's, or kEnD2Proxy). The EnD student uses the same settings with kEnD.
   train::DistillOptions student;
   int bootstrap = 200;
   bool quiet = false;
