@@ -1,7 +1,6 @@
 #include "endd/train/distiller.h"
 
 #include <ATen/ATen.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "endd/distill/losses.h"
 #include "endd/distill/teacher_statistics.h"
 #include "endd/distill/temperature_schedule.h"
+#include "endd/train/gradient_clipping.h"
 
 namespace endd::train {
 
@@ -154,7 +154,7 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
       at::Tensor loss = student_loss(z, target, T, o);
       opt.zero_grad();
       loss.backward();
-      if (o.clip_norm > 0) torch::nn::utils::clip_grad_norm_(student.parameters(), o.clip_norm);
+      if (o.clip_norm > 0) clip_gradient_norm_(student.parameters(), o.clip_norm);
       opt.step();
       loss_sum += loss.detach().to(at::kDouble) * double(idx.size(0));
     }
