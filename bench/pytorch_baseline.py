@@ -2,9 +2,12 @@
 """Plain PyTorch baseline for bench/run: an ensemble trained member by member
 in a Python loop, as a competent PyTorch user would write it, with the same
 architecture, batch size and optimiser as endd's benchmark (bench/train_bench.cpp).
-Prints member-steps per second as JSON. Run with Debian's python3-torch (the
-same LibTorch version underneath as endd's)."""
+Prints member-steps per second and the process's peak RSS as JSON. Usage:
+pytorch_baseline.py [THREADS] [mlp|cnn] (both models unless one is named; one
+model per process gives that model's peak memory). Run with Debian's
+python3-torch (the same LibTorch version underneath as endd's)."""
 import json
+import resource
 import sys
 import time
 
@@ -48,9 +51,13 @@ def member_steps_per_second(make, members, sample, classes, seconds=3.0):
     return steps * members / (time.perf_counter() - start)
 
 
-print(json.dumps({
-    "torch": torch.__version__,
-    "threads": torch.get_num_threads(),
-    "mlp_100_member_steps_per_s": member_steps_per_second(mlp, 100, (2,), 3),
-    "cnn_10_member_steps_per_s": member_steps_per_second(cnn, 10, (1, 28, 28), 10),
-}))
+only = sys.argv[2] if len(sys.argv) > 2 else None
+if only not in (None, "mlp", "cnn"):
+    sys.exit(f"pytorch_baseline.py: model: expected mlp or cnn, got {only!r}")
+result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+if only in (None, "mlp"):
+    result["mlp_100_member_steps_per_s"] = member_steps_per_second(mlp, 100, (2,), 3)
+if only in (None, "cnn"):
+    result["cnn_10_member_steps_per_s"] = member_steps_per_second(cnn, 10, (1, 28, 28), 10)
+result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+print(json.dumps(result))
