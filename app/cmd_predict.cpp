@@ -18,7 +18,7 @@ void run_predict(const PredictArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
   runs::LoadedModel model = runs::load_model(a.model, device);
   data::Dataset input = data::load_source(a.data, {model.info.inputs, false, model.info.classes, true});
-  auto inf = runs::infer(model, input.inputs);
+  auto inf = runs::infer(model, input.inputs, a.member_probs && !model.info.dirichlet());
   const auto& m = inf.measures;
   std::vector<report::CsvColumn> cols{{"prediction", m.prediction}};
   for (int64_t c = 0; c < model.info.classes; ++c) cols.push_back({"p" + std::to_string(c), m.mean_probs.select(1, c)});

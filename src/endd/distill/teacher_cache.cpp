@@ -19,6 +19,8 @@ at::Tensor compute_teacher_logits(models::EnsembleNet& ensemble, const at::Tenso
     parts.push_back(ensemble.forward(x).transpose(0, 1).contiguous());  // [b, M, K]
   }
   ensemble.train(was_training);
+  if (parts.empty())
+    return at::empty({0, ensemble.members(), ensemble.num_classes()}, at::TensorOptions().device(device));
   return at::cat(parts, 0);
 }
 

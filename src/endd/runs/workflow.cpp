@@ -202,18 +202,24 @@ void resume_run(const std::string& run, c10::Device device, bool quiet) {
   }
 }
 
-Inference infer(LoadedModel& model, const at::Tensor& inputs) {
+Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_probs, int64_t chunk) {
   ENDD_CHECK(inputs.dim() == 2 && inputs.size(1) == model.info.inputs, "inputs of shape ", inputs.sizes(),
              " do not fit the model's ", model.info.inputs, " features");
+  ENDD_CHECK(chunk >= 1, "inference chunk must be >= 1 rows, got ", chunk);
   torch::NoGradGuard no_grad;
-  at::Tensor logits = distill::compute_teacher_logits(*model.net, model.scaler.apply(inputs)).cpu();  // [N, M, K]
-  Inference out;
-  if (model.info.dirichlet()) {
-    out.measures = uncertainty::dirichlet_measures(logits.squeeze(1));
-  } else {
-    out.measures = uncertainty::ensemble_measures_from_logits(logits);
+  const int64_t n = inputs.size(0);
+  std::vector<uncertainty::Measures> parts;
+  std::vector<at::Tensor> member_parts;
+  for (int64_t start = 0; start < n || (n == 0 && parts.empty()); start += chunk) {
+    at::Tensor x = model.scaler.apply(inputs.slice(0, start, std::min(n, start + chunk)));
+    at::Tensor logits = distill::compute_teacher_logits(*model.net, x).cpu();  // [n, M, K]
+    parts.push_back(model.info.dirichlet() ? uncertainty::dirichlet_measures(logits.squeeze(1))
+                                           : uncertainty::ensemble_measures_from_logits(logits));
+    if (with_member_probs) member_parts.push_back(at::softmax(logits.to(at::kDouble), -1));
   }
-  out.member_probs = at::softmax(logits.to(at::kDouble), -1);
+  Inference out;
+  out.measures = uncertainty::concatenate(parts);
+  if (with_member_probs) out.member_probs = at::cat(member_parts, 0);
   return out;
 }
 

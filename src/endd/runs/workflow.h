@@ -29,8 +29,12 @@ void resume_run(const std::string& run, c10::Device device, bool quiet);
 /// A finished model's outputs on raw (unstandardised) inputs [N, D].
 struct Inference {
   uncertainty::Measures measures;
-  at::Tensor member_probs;  ///< [N, M, K] float64 for ensembles; [N, 1, K] for students
+  at::Tensor member_probs;  ///< [N, M, K] float64 (M = 1 for students); only when asked for
 };
-Inference infer(LoadedModel& model, const at::Tensor& inputs);
+/// Runs the model over `inputs` in chunks of `chunk` rows, so that memory
+/// stays bounded by one chunk's member outputs whatever N is (a 100-member
+/// ensemble on 1M inputs needed 7.8 GB when done at once).
+Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_probs = false,
+                int64_t chunk = 65536);
 
 }  // namespace endd::runs

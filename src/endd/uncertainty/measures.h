@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <optional>
+#include <vector>
 
 namespace endd::uncertainty {
 
@@ -31,6 +32,10 @@ struct Measures {
 
   int64_t size() const { return prediction.size(0); }
 };
+
+/// The measures of consecutive chunks of inputs as one set, in order (the
+/// Dirichlet-only fields kept only if every part has them). At least one part.
+Measures concatenate(const std::vector<Measures>& parts);
 
 /// Ensemble measures from member probabilities `probs` [N, M, K] (rows on the
 /// simplex). EPKL uses the 1/(M(M-1)) normaliser and is 0 for M = 1.
