@@ -58,3 +58,14 @@ TEST(RunSettingsTest, ValuesAreCheckedWithTheirKey) {
   d.set("distill.temperature=0.5");
   EXPECT_EQ(error_of([&] { endd::runs::distill_settings(d); }), "distill.temperature: expected >= 1, got 0.5");
 }
+
+TEST(RunSettingsTest, DistillSmoothingDefaultIsTheLibrarysAndInTheReferenceRange) {
+  // `endd distill` without a config smooths as the library and the experiments
+  // do; MATH.md puts the eps at 1e-4 to 1e-3 (it was 1e-6 here).
+  const auto s = endd::runs::distill_settings(endd::runs::distill_config());
+  const endd::train::DistillOptions library;
+  EXPECT_EQ(s.distill.smoothing, library.smoothing);
+  EXPECT_GE(s.distill.smoothing, 1e-4);
+  EXPECT_LE(s.distill.smoothing, 1e-3);
+  EXPECT_EQ(s.distill.clip_norm, library.clip_norm);
+}

@@ -52,7 +52,7 @@ config::Config distill_config() {
                          {"distill.temperature", 10.0, "initial temperature T0 (>= 1)"},
                          {"distill.hold_fraction", 0.2, "fraction of epochs at T0"},
                          {"distill.decay_fraction", 0.3, "fraction of epochs decaying T0 -> 1"},
-                         {"distill.smoothing", 1e-6, "EnD^2 central smoothing eps"},
+                         {"distill.smoothing", 1e-4, "EnD^2 central smoothing eps (MATH.md: 1e-4 to 1e-3)"},
                          {"distill.mean_weight", 0.0, "end2: weight of an added EnD term on the Dirichlet mean"},
                          {"distill.proxy_offset", 0.0, "end2-proxy: added to every target concentration"},
                          {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
