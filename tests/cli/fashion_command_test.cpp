@@ -37,13 +37,17 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   // A rerun into the same directory resumes from the finished stages and
   // gives the same results; new student settings retrain only the students.
   // Equal train_seconds (wall clock, part of "models") show a stage was reused.
-  auto again = run_endd({"experiment", "fashion-mnist", "--quick", "--out", dir});
+  auto again = run_endd({"experiment", "fashion-mnist", "--quick", "--out", dir}, /*quiet=*/false);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   auto k = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(k["models"], j["models"]);
   EXPECT_EQ(k["ood"], j["ood"]);
-  auto changed = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--out", dir});
+  // With every student restored, the transfer set is not built or labelled.
+  EXPECT_NE(again.err.find("every student resumed"), std::string::npos) << again.err;
+  auto changed = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--out", dir},
+                          /*quiet=*/false);
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(changed.err.find("every student resumed"), std::string::npos) << changed.err;
   auto c = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(c["models"]["ensemble"], j["models"]["ensemble"]);
   EXPECT_NE(c["models"]["end2"]["nll"], j["models"]["end2"]["nll"]);

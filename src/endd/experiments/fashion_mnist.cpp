@@ -2,9 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
@@ -178,18 +180,6 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
         uncertainty::ensemble_measures_from_logits(z.slice(1, members.typical, members.typical + 1));
   }
 
-  // Transfer set: training images then AUX, as they are and in (views - 1)
-  // random crop-and-flip copies; the teacher labels every copy, so each
-  // augmented input has exact targets (cached, not recomputed per epoch).
-  at::Tensor aux = data::make_image_aux(train.inputs, train.labels, c.aux_count, derive_seed(c.seed, Stream::kAuxData),
-                                        c.aux_kinds);
-  train::TransferViews transfer;
-  transfer.inputs.push_back(at::cat({train.inputs, aux}));
-  for (int64_t v = 1; v < c.transfer_views; ++v)
-    transfer.inputs.push_back(data::random_crop_flip(transfer.inputs.front(), 2, true,
-                                                     derive_seed(c.seed, Stream::kTransferViews, uint64_t(v))));
-  for (const auto& x : transfer.inputs)
-    transfer.teacher_logits.push_back(distill::compute_teacher_logits(ensemble, x, 1024));
   struct Spec {
     std::string name;
     train::DistillMethod method;
@@ -206,16 +196,13 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
                                 {"end", train::DistillMethod::kEnD, false, 0},
                                 {"end2", train::DistillMethod::kEnD2, false, 1}};
   std::vector<Trained> trained(specs.size());
-  run_in_lanes(specs.size(), lanes_for(specs.size(), device), [&](size_t s) {
+  std::vector<std::unique_ptr<models::ConvEnsemble>> students;
+  std::vector<std::string> fingerprints;
+  std::vector<bool> restored;
+  for (size_t s = 0; s < specs.size(); ++s) {
     const auto& spec = specs[s];
-    models::ConvEnsemble student(arch, {derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)});
-    student.to(device);
-    auto o = c.student;
-    if (spec.method == train::DistillMethod::kEnD) o.method = spec.method;  // else c.student.method
-    o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, spec.seed_index);
-    o.quiet = c.quiet;
-    o.label = "distill " + spec.name;
-    const int64_t n = spec.aux ? transfer.inputs.front().size(0) : train.size();
+    students.push_back(
+        std::make_unique<models::ConvEnsemble>(arch, std::vector<uint64_t>{derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)}));
     nlohmann::json settings = ensemble_settings;
     settings["student"] = spec.name;
     settings["distill"] = config.at("distill");
@@ -223,7 +210,38 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
     if (spec.method == train::DistillMethod::kEnD)
       for (const char* key : {"smoothing", "end2_method", "mean_weight"}) settings["distill"].erase(key);
     if (spec.aux) settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};
-    if (!stages.restore(spec.name, settings.dump(), student, trained[s].seconds)) {
+    fingerprints.push_back(settings.dump());
+    restored.push_back(stages.restore(spec.name, fingerprints.back(), *students.back(), trained[s].seconds));
+    students.back()->to(device);
+  }
+
+  // Transfer set: training images then AUX, as they are and in (views - 1)
+  // random crop-and-flip copies; the teacher labels every copy, so each
+  // augmented input has exact targets (cached, not recomputed per epoch).
+  // Skipped when every student was restored (a rerun for the report).
+  train::TransferViews transfer;
+  if (std::find(restored.begin(), restored.end(), false) != restored.end()) {
+    at::Tensor aux = data::make_image_aux(train.inputs, train.labels, c.aux_count,
+                                          derive_seed(c.seed, Stream::kAuxData), c.aux_kinds);
+    transfer.inputs.push_back(at::cat({train.inputs, aux}));
+    for (int64_t v = 1; v < c.transfer_views; ++v)
+      transfer.inputs.push_back(data::random_crop_flip(transfer.inputs.front(), 2, true,
+                                                       derive_seed(c.seed, Stream::kTransferViews, uint64_t(v))));
+    for (const auto& x : transfer.inputs)
+      transfer.teacher_logits.push_back(distill::compute_teacher_logits(ensemble, x, 1024));
+  } else if (!c.quiet) {
+    std::fprintf(stderr, "fashion-mnist: every student resumed from %s/stages\n", dir.c_str());
+  }
+  run_in_lanes(specs.size(), lanes_for(specs.size(), device), [&](size_t s) {
+    const auto& spec = specs[s];
+    models::ConvEnsemble& student = *students[s];
+    if (!restored[s]) {
+      auto o = c.student;
+      if (spec.method == train::DistillMethod::kEnD) o.method = spec.method;  // else c.student.method
+      o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, spec.seed_index);
+      o.quiet = c.quiet;
+      o.label = "distill " + spec.name;
+      const int64_t n = spec.aux ? transfer.inputs.front().size(0) : train.size();
       auto t1 = std::chrono::steady_clock::now();
       train::TransferViews mine;
       for (size_t v = 0; v < transfer.inputs.size(); ++v) {
@@ -232,7 +250,7 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
       }
       train::distill(student, mine, o);
       trained[s].seconds = seconds_since(t1);
-      stages.save(spec.name, settings.dump(), student, trained[s].seconds);
+      stages.save(spec.name, fingerprints[s], student, trained[s].seconds);
     }
     trained[s].parameters = student.parameter_count();
     for (const auto& [set, x] : sets) {
