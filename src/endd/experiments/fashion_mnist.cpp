@@ -201,12 +201,12 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   std::vector<bool> restored;
   for (size_t s = 0; s < specs.size(); ++s) {
     const auto& spec = specs[s];
-    students.push_back(
-        std::make_unique<models::ConvEnsemble>(arch, std::vector<uint64_t>{derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)}));
+    const std::vector<uint64_t> init{derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)};
+    students.push_back(std::make_unique<models::ConvEnsemble>(arch, init));
     nlohmann::json settings = ensemble_settings;
     settings["student"] = spec.name;
     settings["distill"] = config.at("distill");
-    // EnD uses neither: changing them must not retrain it.
+    // EnD uses none of these: changing them must not retrain it.
     if (spec.method == train::DistillMethod::kEnD)
       for (const char* key : {"smoothing", "end2_method", "mean_weight"}) settings["distill"].erase(key);
     if (spec.aux) settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};

@@ -85,7 +85,7 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
   for (int64_t v = 0; v < V; ++v) {
     const at::Tensor& inputs = transfer.inputs[v];
     const at::Tensor& teacher_logits = transfer.teacher_logits[v];
-    ENDD_CHECK(inputs.size(0) == N && inputs.sizes() == transfer.inputs.front().sizes(), "transfer view ", v,
+    ENDD_CHECK(inputs.sizes() == transfer.inputs.front().sizes(), "transfer view ", v,
                " has inputs ", inputs.sizes(), " but view 0 has ", transfer.inputs.front().sizes());
     ENDD_CHECK(teacher_logits.dim() == 3 && teacher_logits.size(0) == N, "teacher logits must be [", N,
                ", M, K], got ", teacher_logits.sizes());

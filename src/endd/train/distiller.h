@@ -51,8 +51,9 @@ struct TransferViews {
   std::vector<at::Tensor> teacher_logits;
 };
 
-/// Trains one-member `student` on the transfer set against its teacher logits. EnD^2 needs M >= 2 (one member has no spread to fit: the
-/// Dirichlet likelihood has no finite optimum) and throws endd::Error otherwise.
+/// Trains one-member `student` on the transfer set against its teacher
+/// logits. EnD^2 needs M >= 2 (one member has no spread to fit: the Dirichlet
+/// likelihood has no finite optimum) and throws endd::Error otherwise.
 /// The data order of epoch e comes from derive_seed(options.order_seed, e).
 TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfer, const DistillOptions& options,
                       const TrainingHooks& hooks = {});

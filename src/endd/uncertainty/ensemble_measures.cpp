@@ -10,15 +10,11 @@ namespace {
 // Rows per chunk: bounds the [chunk, M, K] float64 temporaries to a few MB each.
 constexpr int64_t kChunkElements = 1 << 21;
 
-struct Chunk {
-  at::Tensor mean_probs, total, data, knowledge, epkl;
-};
-
 // probs and log_probs: [n, M, K] float64; log_probs finite.
-Chunk measures_from(const at::Tensor& probs, const at::Tensor& log_probs,
-                    const at::Tensor& log_mean_probs) {
+Measures measures_from(const at::Tensor& probs, const at::Tensor& log_probs,
+                       const at::Tensor& log_mean_probs) {
   const int64_t M = probs.size(1);
-  Chunk out;
+  Measures out;
   out.mean_probs = probs.mean(1);
   // 0 ln 0 = 0: the log is finite, so p * log p is 0 where p is 0.
   out.total = -(out.mean_probs * log_mean_probs).sum(-1);
@@ -35,6 +31,9 @@ Chunk measures_from(const at::Tensor& probs, const at::Tensor& log_probs,
     at::Tensor cross = -(out.mean_probs * log_probs.mean(1)).sum(-1);
     out.epkl = ((cross - out.data) * (double(M) / double(M - 1))).clamp_min(0.0);
   }
+  auto max = out.mean_probs.max(-1);
+  out.confidence = std::get<0>(max);
+  out.prediction = std::get<1>(max);
   return out;
 }
 
@@ -44,38 +43,19 @@ void check_ensemble_shape(const at::Tensor& t, const char* what) {
              t.sizes());
 }
 
-Measures assemble(const std::vector<Chunk>& chunks) {
-  auto cat = [&](at::Tensor Chunk::*field) {
-    std::vector<at::Tensor> parts;
-    parts.reserve(chunks.size());
-    for (const auto& c : chunks) parts.push_back(c.*field);
-    return at::cat(parts, 0);
-  };
-  Measures m;
-  m.mean_probs = cat(&Chunk::mean_probs);
-  m.total = cat(&Chunk::total);
-  m.data = cat(&Chunk::data);
-  m.knowledge = cat(&Chunk::knowledge);
-  m.epkl = cat(&Chunk::epkl);
-  auto max = m.mean_probs.max(-1);
-  m.confidence = std::get<0>(max);
-  m.prediction = std::get<1>(max);
-  return m;
-}
-
 template <typename F>
 Measures chunked(const at::Tensor& input, F&& per_chunk) {
   const int64_t n = input.size(0);
   const int64_t per_row = std::max<int64_t>(1, input.size(1) * input.size(2));
   const int64_t rows = std::max<int64_t>(1, kChunkElements / per_row);
-  std::vector<Chunk> chunks;
+  std::vector<Measures> chunks;
   for (int64_t start = 0; start < n || (n == 0 && chunks.empty()); start += rows) {
     at::Tensor part = input.slice(0, start, std::min(n, start + rows))
                           .to(at::TensorOptions().dtype(at::kDouble).device(at::kCPU));
     chunks.push_back(per_chunk(part));
     if (n == 0) break;
   }
-  return assemble(chunks);
+  return concatenate(chunks);
 }
 
 }  // namespace
