@@ -66,7 +66,8 @@ struct FashionArgs {
   bool quick = false;
   bool restart = false;
   std::optional<std::string> aux_kinds, end2_method;
-  std::optional<int64_t> members, epochs, distill_epochs, train_count, aux_count, transfer_views;
+  std::optional<int64_t> members, epochs, distill_epochs, train_count, aux_count, aux_oversample, transfer_views,
+      student_width;
   std::optional<double> temperature, smoothing, mean_weight;
 };
 
@@ -84,6 +85,8 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
   if (a.smoothing) c.student.smoothing = *a.smoothing;
   if (a.mean_weight) c.student.mean_weight = *a.mean_weight;
   if (a.aux_count) c.aux_count = *a.aux_count;
+  if (a.aux_oversample) c.aux_oversample = *a.aux_oversample;
+  if (a.student_width) c.student_width = *a.student_width;
   if (a.transfer_views) c.transfer_views = *a.transfer_views;
   if (a.end2_method) c.student.method = train::parse_distill_method(*a.end2_method);
   if (a.aux_kinds) c.aux_kinds = data::parse_image_aux_kinds(*a.aux_kinds);
@@ -150,6 +153,11 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   fm->add_option("--mean-weight", f->mean_weight,
                  "EnD^2 (end2): weight of an added EnD term on the Dirichlet mean (default 0, the paper)");
   fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)");
+  fm->add_option("--aux-oversample", f->aux_oversample,
+                 "Make F times the AUX images and keep, per kind, those the members disagree on most (1 to 16, "
+                 "default 1 = keep every image made)");
+  fm->add_option("--student-width", f->student_width,
+                 "Channels and hidden units of the students, as a multiple of the members' (1 to 4, default 1)");
   fm->add_option("--end2-method", f->end2_method,
                  "Loss of the EnD^2 students: end2 (the members' Dirichlet likelihood, the paper) or end2-proxy "
                  "(a Proxy-Dirichlet target)")

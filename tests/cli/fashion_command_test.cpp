@@ -60,6 +60,24 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   EXPECT_EQ(p["models"]["end"], c["models"]["end"]);
   EXPECT_NE(p["models"]["end2"]["train_seconds"], c["models"]["end2"]["train_seconds"]);
   EXPECT_TRUE(p["ood"]["mnist"]["end2"]["knowledge"]["auroc"].is_number());
+  // AUX chosen by the members' disagreement retrains only the AUX student.
+  auto chosen = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--end2-method",
+                          "end2-proxy", "--aux-oversample", "3", "--out", dir});
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  auto o = nlohmann::json::parse(read_text(dir + "/results.json"));
+  EXPECT_EQ(o["config"]["aux_oversample"], 3);
+  EXPECT_EQ(o["models"]["end"], p["models"]["end"]);
+  EXPECT_EQ(o["models"]["end2"], p["models"]["end2"]);
+  EXPECT_NE(o["models"]["end2_aux"]["train_seconds"], p["models"]["end2_aux"]["train_seconds"]);
+  // Wider students: twice the channels and hidden units, about 4x the weights.
+  auto wide = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "1", "--student-width", "2",
+                        "--out", dir});
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  auto w = nlohmann::json::parse(read_text(dir + "/results.json"));
+  EXPECT_EQ(w["config"]["student_width"], 2);
+  const double member = w["models"]["single"]["parameters"].get<double>();
+  for (const auto* student : {"end", "end2", "end2_aux"})
+    EXPECT_GT(w["models"][student]["parameters"].get<double>(), 3 * member) << student;
 }
 
 TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
@@ -76,6 +94,10 @@ TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
   EXPECT_NE(r.err.find("transfer_views: expected 1 to 8, got 9"), std::string::npos) << r.err;
   r = run_endd({"experiment", "fashion-mnist", "--mean-weight", "-1", "--out", dir + "/o"});
   EXPECT_NE(r.err.find("mean_weight: expected >= 0"), std::string::npos) << r.err;
+  r = run_endd({"experiment", "fashion-mnist", "--aux-oversample", "0", "--out", dir + "/o"});
+  EXPECT_NE(r.err.find("aux_oversample: expected 1 to 16, got 0"), std::string::npos) << r.err;
+  r = run_endd({"experiment", "fashion-mnist", "--student-width", "5", "--out", dir + "/o"});
+  EXPECT_NE(r.err.find("student_width: expected 1 to 4, got 5"), std::string::npos) << r.err;
   r = run_endd({"experiment", "fashion-mnist", "--end2-method", "end", "--out", dir + "/o"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--end2-method"), std::string::npos) << r.err;

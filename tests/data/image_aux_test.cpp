@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include "endd/core/error.h"
 #include "endd/data/image_aux.h"
 
 using endd::data::make_image_aux;
@@ -120,4 +121,16 @@ TEST(ImageAuxTest, ChainsApplyTwoKindsInARow) {
   at::Tensor outline_of_edges = chain[9];
   EXPECT_TRUE(at::equal(outline_of_edges, outline_of_edges.round())) << "outlines are 0/1 images";
   EXPECT_TRUE(at::equal(chain, make_image_aux(image, labels, 30, 9, {ImageAuxKind::kChain})));
+}
+
+TEST(ImageAuxTest, CountsShareEquallyWithTheRemainderLast) {
+  EXPECT_EQ(endd::data::image_aux_counts(20, 8), (std::vector<int64_t>{2, 2, 2, 2, 2, 2, 2, 6}));
+  EXPECT_EQ(endd::data::image_aux_counts(16, 8), std::vector<int64_t>(8, 2));
+  EXPECT_EQ(endd::data::image_aux_counts(5, 1), std::vector<int64_t>{5});
+  EXPECT_THROW(endd::data::image_aux_counts(7, 8), endd::Error);
+  EXPECT_THROW(endd::data::image_aux_counts(7, 0), endd::Error);
+  // make_image_aux makes exactly these shares, in order.
+  at::Tensor images = at::rand({4, 1, 8, 8});
+  at::Tensor labels = at::tensor({0, 1, 0, 1}, at::kLong);
+  EXPECT_EQ(make_image_aux(images, labels, 20, 3).size(0), 20);
 }

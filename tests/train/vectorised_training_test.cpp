@@ -252,7 +252,11 @@ TEST(ShardedTrainingTest, AugmentedConvolutionalShardsMatchOneGraph) {
   one_graph.eval();
   sharded.eval();
   at::Tensor a = one_graph.forward(x), b = sharded.forward(x);
-  EXPECT_TRUE(at::allclose(a, b, 1e-5, 1e-6)) << "max diff " << (a - b).abs().max().item<float>();
+  // Not bit-equal everywhere: PyTorch 2.x's CPU convolutions round a 3-member
+  // batch differently from 1- and 2-member ones (4.6e-6 after two epochs,
+  // measured); a shard that saw other crops or lost BatchNorm statistics
+  // differs by orders of magnitude more (the fresh ensemble below).
+  EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-5)) << "max diff " << (a - b).abs().max().item<float>();
   models::ConvEnsemble fresh(opts, init);
   fresh.eval();
   EXPECT_FALSE(at::allclose(fresh.forward(x), b, 1e-3, 1e-3));

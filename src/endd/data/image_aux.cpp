@@ -181,17 +181,21 @@ std::vector<ImageAuxKind> parse_image_aux_kinds(const std::string& list) {
   return kinds;
 }
 
+std::vector<int64_t> image_aux_counts(int64_t count, int64_t kinds) {
+  ENDD_CHECK(kinds >= 1, "AUX needs at least one kind");
+  ENDD_CHECK(count >= kinds, "AUX count must be >= the number of kinds (", kinds, "), got ", count);
+  std::vector<int64_t> counts(static_cast<size_t>(kinds), count / kinds);
+  counts.back() = count - (count / kinds) * (kinds - 1);
+  return counts;
+}
+
 at::Tensor make_image_aux(const at::Tensor& images, const at::Tensor& labels, int64_t count, uint64_t seed,
                           const std::vector<ImageAuxKind>& kinds) {
   ENDD_CHECK(images.dim() == 4 && images.size(0) >= 2, "AUX needs at least 2 training images [N, C, H, W]");
-  ENDD_CHECK(!kinds.empty(), "AUX needs at least one kind");
-  const int64_t n_kinds = static_cast<int64_t>(kinds.size());
-  ENDD_CHECK(count >= n_kinds, "AUX count must be >= the number of kinds (", n_kinds, "), got ", count);
+  const std::vector<int64_t> counts = image_aux_counts(count, static_cast<int64_t>(kinds.size()));
   AuxMaker maker(images, labels, seed);
-  const int64_t per = count / n_kinds;
   std::vector<at::Tensor> parts;
-  for (int64_t i = 0; i < n_kinds; ++i)
-    parts.push_back(maker.make(kinds[static_cast<size_t>(i)], i + 1 < n_kinds ? per : count - per * (n_kinds - 1)));
+  for (size_t i = 0; i < kinds.size(); ++i) parts.push_back(maker.make(kinds[i], counts[i]));
   return at::cat(parts);
 }
 

@@ -32,6 +32,10 @@ std::vector<ImageAuxKind> default_image_aux_kinds();
 std::vector<ImageAuxKind> parse_image_aux_kinds(const std::string& list);
 std::string image_aux_kind_name(ImageAuxKind kind);
 
+/// How `count` AUX images are shared among `kinds` kinds: equally, the last
+/// kind taking the remainder. Needs count >= kinds >= 1.
+std::vector<int64_t> image_aux_counts(int64_t count, int64_t kinds);
+
 /// `count` AUX images, an equal share per kind in the order given (the last
 /// kind takes the remainder). Needs count >= kinds.size() and at least 2
 /// training images; labels are used only to mix different classes.

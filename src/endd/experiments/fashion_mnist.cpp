@@ -15,6 +15,7 @@
 #include "endd/data/image_aux.h"
 #include "endd/data/image_transforms.h"
 #include "endd/data/source.h"
+#include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
 #include "endd/experiments/ensemble_shards.h"
 #include "endd/experiments/lanes.h"
@@ -62,6 +63,8 @@ void FashionMnistConfig::validate() const {
   ENDD_CHECK(!aux_kinds.empty(), "aux_kinds: expected at least one kind");
   ENDD_CHECK(aux_count >= static_cast<int64_t>(aux_kinds.size()), "aux_count: expected >= ", aux_kinds.size(),
              " (one image per AUX kind), got ", aux_count);
+  ENDD_CHECK(student_width >= 1 && student_width <= 4, "student_width: expected 1 to 4, got ", student_width);
+  ENDD_CHECK(aux_oversample >= 1 && aux_oversample <= 16, "aux_oversample: expected 1 to 16, got ", aux_oversample);
   ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
   ENDD_CHECK(train::is_dirichlet(student.method), "end2_method: expected end2 or end2-proxy");
   // Each view is a full copy of the transfer set in memory (about 250 MB at full size).
@@ -83,7 +86,9 @@ nlohmann::json FashionMnistConfig::to_json() const {
           {"ood_count", ood_count},
           {"aux_count", aux_count},
           {"aux_kinds", kinds},
+          {"aux_oversample", aux_oversample},
           {"model", {{"arch", "cnn"}, {"stages", stages}, {"hidden", hidden}}},
+          {"student_width", student_width},
           {"augment", augment ? "random crop (pad 2) + horizontal flip, members only" : "none"},
           {"ensemble", {{"epochs", ensemble.epochs}, {"batch_size", ensemble.batch_size},
                         {"learning_rate", ensemble.learning_rate}}},
@@ -118,6 +123,20 @@ at::Tensor sample(const at::Tensor& x, int64_t count, uint64_t seed) {
   return x.index_select(0, at::randperm(x.size(0), g, at::kLong).slice(0, 0, count));
 }
 
+// The AUX images: made from training images, then (aux_oversample > 1) the
+// most disagreed-on share of each kind's candidates.
+at::Tensor make_aux(const FashionMnistConfig& c, const data::Dataset& train, models::ConvEnsemble& ensemble) {
+  const uint64_t seed = derive_seed(c.seed, Stream::kAuxData);
+  const auto kinds = static_cast<int64_t>(c.aux_kinds.size());
+  if (c.aux_oversample == 1) return data::make_image_aux(train.inputs, train.labels, c.aux_count, seed, c.aux_kinds);
+  const int64_t candidates = c.aux_count * c.aux_oversample;
+  at::Tensor x = data::make_image_aux(train.inputs, train.labels, candidates, seed, c.aux_kinds);
+  at::Tensor z = distill::compute_teacher_logits(ensemble, x, 1024);
+  at::Tensor kept = distill::select_most_disagreed(z, data::image_aux_counts(candidates, kinds),
+                                                   data::image_aux_counts(c.aux_count, kinds));
+  return x.index_select(0, kept);
+}
+
 }  // namespace
 
 nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device, const std::string& dir) {
@@ -139,6 +158,12 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   for (const auto& [name, x] : ood) ood_names.push_back(name);
 
   auto arch = models::ConvOptions::preset("cnn", chw[0], chw[1], chw[2], 10).stages(c.stages).hidden(c.hidden);
+  auto student_arch = arch;
+  if (c.student_width > 1) {
+    std::vector<int64_t> wide;
+    for (int64_t s : c.stages) wide.push_back(s * c.student_width);
+    student_arch.stages(wide).hidden(c.hidden * c.student_width);
+  }
   std::vector<uint64_t> init, order;
   for (int64_t m = 0; m < c.members; ++m) {
     init.push_back(derive_seed(c.seed, Stream::kMemberInit, static_cast<uint64_t>(m)));
@@ -202,14 +227,20 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   for (size_t s = 0; s < specs.size(); ++s) {
     const auto& spec = specs[s];
     const std::vector<uint64_t> init{derive_seed(c.seed, Stream::kStudentInit, spec.seed_index)};
-    students.push_back(std::make_unique<models::ConvEnsemble>(arch, init));
+    students.push_back(std::make_unique<models::ConvEnsemble>(student_arch, init));
     nlohmann::json settings = ensemble_settings;
+    // Only when set, so that students saved before the option existed resume.
+    if (c.student_width > 1) settings["student_width"] = c.student_width;
     settings["student"] = spec.name;
     settings["distill"] = config.at("distill");
     // EnD uses none of these: changing them must not retrain it.
     if (spec.method == train::DistillMethod::kEnD)
       for (const char* key : {"smoothing", "end2_method", "mean_weight"}) settings["distill"].erase(key);
-    if (spec.aux) settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};
+    if (spec.aux) {
+      settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};
+      // Only when set, so that AUX students saved before the option existed resume.
+      if (c.aux_oversample > 1) settings["aux"].push_back(config.at("aux_oversample"));
+    }
     fingerprints.push_back(settings.dump());
     restored.push_back(stages.restore(spec.name, fingerprints.back(), *students.back(), trained[s].seconds));
     students.back()->to(device);
@@ -221,8 +252,7 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   // Skipped when every student was restored (a rerun for the report).
   train::TransferViews transfer;
   if (std::find(restored.begin(), restored.end(), false) != restored.end()) {
-    at::Tensor aux = data::make_image_aux(train.inputs, train.labels, c.aux_count,
-                                          derive_seed(c.seed, Stream::kAuxData), c.aux_kinds);
+    at::Tensor aux = make_aux(c, train, ensemble);
     transfer.inputs.push_back(at::cat({train.inputs, aux}));
     for (int64_t v = 1; v < c.transfer_views; ++v)
       transfer.inputs.push_back(data::random_crop_flip(transfer.inputs.front(), 2, true,

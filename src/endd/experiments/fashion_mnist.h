@@ -23,8 +23,14 @@ struct FashionMnistConfig {
   int64_t ood_count = 0;    ///< per OOD set; 0 = as many as test images
   int64_t aux_count = 20000;
   std::vector<data::ImageAuxKind> aux_kinds = data::default_image_aux_kinds();
+  /// Candidates made per AUX image kept: with F > 1, F x aux_count candidates
+  /// are made and each kind keeps the share on which the members disagree
+  /// most (distill/aux_selection.h). 1 keeps every image made.
+  int64_t aux_oversample = 1;
   std::vector<int64_t> stages{16, 32};
   int64_t hidden = 128;
+  /// Students' channels and hidden units as a multiple of the members'.
+  int64_t student_width = 1;
   bool augment = true;  ///< random crop (pad 2) + horizontal flip for members
   /// Views of the transfer set the students train on: the images as they are,
   /// plus (views - 1) random crop-and-flip copies, each with the teacher's
