@@ -154,8 +154,8 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
                  "EnD^2 (end2): weight of an added EnD term on the Dirichlet mean (default 0, the paper)");
   fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)");
   fm->add_option("--aux-oversample", f->aux_oversample,
-                 "Make F times the AUX images and keep, per kind, those the members disagree on most (1 to 16, "
-                 "default 1 = keep every image made)");
+                 "Make F times the AUX images and keep, per kind, those the members disagree on most (1 to 16; "
+                 "default 3; 1 = keep every image made)");
   fm->add_option("--student-width", f->student_width,
                  "Channels and hidden units of the students, as a multiple of the members' (1 to 4, default 1)");
   fm->add_option("--end2-method", f->end2_method,

@@ -60,12 +60,14 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   EXPECT_EQ(p["models"]["end"], c["models"]["end"]);
   EXPECT_NE(p["models"]["end2"]["train_seconds"], c["models"]["end2"]["train_seconds"]);
   EXPECT_TRUE(p["ood"]["mnist"]["end2"]["knowledge"]["auroc"].is_number());
-  // AUX chosen by the members' disagreement retrains only the AUX student.
+  // AUX kept whatever the members' disagreement (the default keeps the most
+  // disagreed-on third) retrains only the AUX student.
+  EXPECT_EQ(p["config"]["aux_oversample"], 3);
   auto chosen = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--end2-method",
-                          "end2-proxy", "--aux-oversample", "3", "--out", dir});
+                          "end2-proxy", "--aux-oversample", "1", "--out", dir});
   ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
   auto o = nlohmann::json::parse(read_text(dir + "/results.json"));
-  EXPECT_EQ(o["config"]["aux_oversample"], 3);
+  EXPECT_EQ(o["config"]["aux_oversample"], 1);
   EXPECT_EQ(o["models"]["end"], p["models"]["end"]);
   EXPECT_EQ(o["models"]["end2"], p["models"]["end2"]);
   EXPECT_NE(o["models"]["end2_aux"]["train_seconds"], p["models"]["end2_aux"]["train_seconds"]);

@@ -238,7 +238,8 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
       for (const char* key : {"smoothing", "end2_method", "mean_weight"}) settings["distill"].erase(key);
     if (spec.aux) {
       settings["aux"] = {config.at("aux_count"), config.at("aux_kinds")};
-      // Only when set, so that AUX students saved before the option existed resume.
+      // Only when not 1: AUX students saved before the option existed kept every
+      // image, and resume under --aux-oversample 1.
       if (c.aux_oversample > 1) settings["aux"].push_back(config.at("aux_oversample"));
     }
     fingerprints.push_back(settings.dump());

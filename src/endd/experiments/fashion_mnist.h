@@ -25,8 +25,10 @@ struct FashionMnistConfig {
   std::vector<data::ImageAuxKind> aux_kinds = data::default_image_aux_kinds();
   /// Candidates made per AUX image kept: with F > 1, F x aux_count candidates
   /// are made and each kind keeps the share on which the members disagree
-  /// most (distill/aux_selection.h). 1 keeps every image made.
-  int64_t aux_oversample = 1;
+  /// most (distill/aux_selection.h). 1 keeps every image made. 3 raised
+  /// EnD^2+AUX's MNIST AUROC from 94.3% to 97.1% of the ensemble's over four
+  /// seeds, error unchanged (docs/fashion-mnist.md).
+  int64_t aux_oversample = 3;
   std::vector<int64_t> stages{16, 32};
   int64_t hidden = 128;
   /// Students' channels and hidden units as a multiple of the members'.
