@@ -46,7 +46,13 @@ config::Config build_config(config::Config cfg, const std::string& config_file, 
                             const std::vector<std::string>& sets) {
   if (!config_file.empty()) cfg.merge_toml_file(config_file);
   for (const auto& [key, value] : flags) cfg.set_value(key, value);
-  for (const auto& s : sets) cfg.set(s);
+  for (const auto& s : sets) {
+    try {
+      cfg.set(s);
+    } catch (const Error& e) {
+      throw UsageError(std::string("--set ") + e.what());
+    }
+  }
   for (const auto* key : {"data.train", "distill.aux"}) {
     for (const auto& field : cfg.schema()) {
       if (field.key == key) cfg.set_value(key, absolute_source(cfg.get_string(key)));
@@ -61,10 +67,13 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", std::string("endd ") + kVersion);
   app.require_subcommand(1);
   GlobalOptions g;
-  app.add_option("--seed", g.seed, "Random seed (runs are deterministic on CPU given seed and threads)")
-      ->capture_default_str();
+  g.seed_option = app.add_option("--seed", g.seed,
+                                 "Random seed (runs are deterministic on CPU given seed and threads); overrides "
+                                 "a config file's seed")
+                      ->check(integer_at_least(0))
+                      ->capture_default_str();
   app.add_option("--threads", g.threads, "Threads; 0 = measured default (1 for training, all cores for uncertainty/score)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_at_least(0));
   app.add_option("--device", g.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_flag("-q,--quiet", g.quiet, "No progress output");
   app.fallthrough();  // global flags may also follow the subcommand
@@ -82,7 +91,10 @@ int run_cli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return report_parse_error(app, e, std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const UsageError& e) {
+    std::cerr << "endd: error: " << e.what() << "\n";
+    return 2;
   } catch (const Error& e) {
     std::cerr << "endd: error: " << e.what() << "\n";
     return 1;

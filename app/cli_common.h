@@ -19,7 +19,18 @@ struct GlobalOptions {
   int threads = 0;  ///< 0 = the measured default (docs/threads.md)
   std::string device = "cpu";
   bool quiet = false;
+  const CLI::Option* seed_option = nullptr;
+  /// --seed was typed: only then does it override a config file's seed.
+  bool seed_given() const { return seed_option && seed_option->count() > 0; }
 };
+
+/// Validators whose messages say what was given and what is accepted.
+CLI::Validator integer_at_least(int64_t min);
+CLI::Validator number_at_least(double min);
+
+/// Prints a command-line error as "endd: error: ..." (help and --version as
+/// CLI11 does) and returns the exit code: 2, or 0 for help.
+int report_parse_error(CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args);
 
 /// Applies threads (default by workload) and returns the parsed device; call
 /// at the start of a command.

@@ -1,4 +1,6 @@
 // endd distill: a finished ensemble run into one student (EnD or EnD^2).
+#include <filesystem>
+
 #include "cli_common.h"
 #include "endd/core/error.h"
 #include "endd/runs/run_config.h"
@@ -13,22 +15,37 @@ struct DistillArgs {
   std::vector<std::string> sets;
 };
 
-void run_distill(const DistillArgs& a, const GlobalOptions& g) {
-  auto device = apply_globals(g);
-  if (!a.resume.empty()) {
-    ENDD_CHECK(a.out.empty() && a.teacher.empty() && a.config.empty() && a.sets.empty(),
-               "--resume continues a run as it was configured; give no other run options");
-    ENDD_CHECK(runs::load_run_info(a.resume).kind == runs::RunKind::kStudent, a.resume,
-               ": is an ensemble run; resume it with endd train --resume");
-    runs::resume_run(a.resume, device, g.quiet);
-    return;
-  }
-  ENDD_CHECK(!a.teacher.empty() && !a.out.empty(), "--teacher RUN and --out RUN2 are required (or --resume RUN2)");
-  Flags flags{{"seed", static_cast<int64_t>(g.seed)}};
+// The flags the user typed, as config keys (defaults < file < flags < --set).
+Flags typed_flags(const DistillArgs& a, const GlobalOptions& g) {
+  Flags flags;
+  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
   if (!a.method.empty()) flags.push_back({"distill.method", a.method});
   if (!a.aux.empty()) flags.push_back({"distill.aux", a.aux});
   if (a.epochs > 0) flags.push_back({"distill.epochs", a.epochs});
-  runs::distill_run(build_config(runs::distill_config(), a.config, flags, a.sets), a.teacher, a.out, device, g.quiet);
+  return flags;
+}
+
+std::string normalised(const std::string& path) {
+  return std::filesystem::weakly_canonical(std::filesystem::absolute(path)).string();
+}
+
+void run_distill(const DistillArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g);
+  if (!a.resume.empty()) {
+    ENDD_USAGE_CHECK(a.out.empty(), "--resume RUN2 continues RUN2 in place; give no --out");
+    auto info = runs::load_run_info(a.resume);
+    ENDD_CHECK(info.kind == runs::RunKind::kStudent, a.resume,
+               ": is an ensemble run; resume it with endd train --resume");
+    ENDD_USAGE_CHECK(a.teacher.empty() || normalised(a.teacher) == normalised(info.teacher), "--resume ", a.resume,
+                     ": the run was distilled from ", info.teacher, ", not ", a.teacher,
+                     "; a resumed run keeps its teacher");
+    runs::resume_run(a.resume, build_config(runs::stored_config(a.resume), a.config, typed_flags(a, g), a.sets),
+                     device, g.quiet);
+    return;
+  }
+  ENDD_USAGE_CHECK(!a.teacher.empty() && !a.out.empty(), "--teacher RUN and --out RUN2 are required (or --resume RUN2)");
+  runs::distill_run(build_config(runs::distill_config(), a.config, typed_flags(a, g), a.sets), a.teacher, a.out,
+                    device, g.quiet);
 }
 
 }  // namespace
@@ -39,11 +56,13 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--teacher", a->teacher, "Finished ensemble run directory");
   cmd->add_option("--method", a->method, "end, end2 or end2-proxy (default end2)");
   cmd->add_option("--aux", a->aux, "AUX inputs: 'generated' or a data source");
-  cmd->add_option("--epochs", a->epochs, "Distillation epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", a->epochs, "Distillation epochs (with --resume: extend the run to N epochs)")
+      ->check(integer_at_least(1));
   cmd->add_option("-o,--out", a->out, "Student run directory to create");
   cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");
   cmd->add_option("--set", a->sets, "key=value override, e.g. --set distill.temperature=5 (repeatable)");
-  cmd->add_option("--resume", a->resume, "Continue an interrupted distillation run");
+  cmd->add_option("--resume", a->resume,
+                  "Continue a distillation run (an interrupted one, or a finished one with more --epochs)");
   cmd->callback([a, &g] { run_distill(*a, g); });
 }
 

@@ -4,6 +4,7 @@
 #include "cli_common.h"
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/core/output_paths.h"
 #include "endd/core/version.h"
 #include "endd/data/source.h"
 #include "endd/report/evaluation_figures.h"
@@ -20,14 +21,22 @@ struct EvaluateArgs {
 
 void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
+  // Every input is read and checked before anything is written.
   runs::LoadedModel model = runs::load_model(a.model, device);
-  data::Dataset test = data::load_source(a.data, {model.info.inputs, true, model.info.classes, true});
+  std::vector<std::string> inputs = runs::run_inputs(a.model);
+  for (const auto& f : data::source_files(a.data)) inputs.push_back(f);
+  data::Dataset test = data::load_source(a.data, runs::source_request(model.info, true));
   std::vector<std::pair<std::string, data::Dataset>> ood_sets;
   for (const auto& spec : a.ood) {
     auto [src, name] = data::split_source_name(spec);
-    ood_sets.emplace_back(name, data::load_source(src, {model.info.inputs, false, 0, true}));
+    for (const auto& [seen, unused] : ood_sets)
+      ENDD_USAGE_CHECK(seen != name, "--ood: the set name '", name, "' is given twice; name each set (SRC:NAME)");
+    for (const auto& f : data::source_files(src)) inputs.push_back(f);
+    ood_sets.emplace_back(name, data::load_source(src, runs::source_request(model.info, false)));
   }
-  ensure_writable_directory(a.out);
+  check_not_an_input(a.out, inputs, "--out");
+  StagedDirectory out(a.out, "results.json");
+
   auto in = runs::infer(model, test.inputs);
   const std::string name = model.info.model_name();
   report::json doc;
@@ -41,15 +50,15 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   doc["models"][name] = m;
   doc["misclassification"][name] = report::misclassification_json(in.measures, test.labels);
   doc["ood"] = report::json::object();
-  report::write_reliability_figure(a.out, in.measures, test.labels, g.quiet);
-  report::write_rejection_figure(a.out, in.measures, test.labels, g.quiet);
+  report::write_reliability_figure(out.path(), in.measures, test.labels, g.quiet);
+  report::write_rejection_figure(out.path(), in.measures, test.labels, g.quiet);
   for (auto& [set, data] : ood_sets) {
-    ENDD_CHECK(!doc["ood"].contains(set), "OOD set name '", set, "' is given twice");
-    auto out = runs::infer(model, data.inputs);
-    doc["ood"][set][name] = report::ood_json(in.measures, out.measures);
-    report::write_ood_figures(a.out, set, in.measures, out.measures, g.quiet);
+    auto ood = runs::infer(model, data.inputs);
+    doc["ood"][set][name] = report::ood_json(in.measures, ood.measures);
+    report::write_ood_figures(out.path(), set, in.measures, ood.measures, g.quiet);
   }
-  report::write_json((std::filesystem::path(a.out) / "results.json").string(), doc);
+  report::write_json((std::filesystem::path(out.path()) / "results.json").string(), doc);
+  out.commit();
 }
 
 }  // namespace
@@ -60,7 +69,9 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--model", a->model, "Finished run directory")->required();
   cmd->add_option("--data", a->data, "Labelled test data source")->required();
   cmd->add_option("--ood", a->ood, "Out-of-domain data source, optionally SRC:NAME (repeatable)");
-  cmd->add_option("-o,--out", a->out, "Output directory")->required();
+  cmd->add_option("-o,--out", a->out,
+                  "Output directory: new, empty, or an earlier evaluate output (replaced when this one is complete)")
+      ->required();
   cmd->callback([a, &g] { run_evaluate(*a, g); });
 }
 

@@ -1,7 +1,8 @@
 // endd export: a run as a TorchScript module for deployment.
 #include "cli_common.h"
 #include "endd/export/torchscript.h"
-#include "endd/runs/run_directory.h"
+#include "endd/core/output_paths.h"
+#include "endd/runs/workflow.h"
 
 namespace endd::cli {
 
@@ -12,7 +13,9 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("-o,--out", *out, "Output .pt file")->required();
   cmd->callback([model, out, &g] {
     apply_globals(g);
-    exporting::export_torchscript(runs::load_model(*model, c10::Device(c10::kCPU)), *out);
+    auto loaded = runs::load_model(*model, c10::Device(c10::kCPU));
+    check_not_an_input(*out, runs::run_inputs(*model), "--out");
+    exporting::export_torchscript(loaded, *out);
   });
 }
 

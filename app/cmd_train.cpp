@@ -8,28 +8,35 @@ namespace endd::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, arch, out, config, resume;
+  std::string data, arch, out, config, resume, label_column;
   int64_t members = 0, epochs = 0;
   std::vector<std::string> sets;
 };
 
-void run_train(const TrainArgs& a, const GlobalOptions& g) {
-  auto device = apply_globals(g);
-  if (!a.resume.empty()) {
-    ENDD_CHECK(a.out.empty() && a.data.empty() && a.config.empty() && a.sets.empty(),
-               "--resume continues a run as it was configured; give no other run options");
-    ENDD_CHECK(runs::load_run_info(a.resume).kind == runs::RunKind::kEnsemble, a.resume,
-               ": is a distillation run; resume it with endd distill --resume");
-    runs::resume_run(a.resume, device, g.quiet);
-    return;
-  }
-  ENDD_CHECK(!a.out.empty(), "--out RUN is required (or --resume RUN)");
-  Flags flags{{"seed", static_cast<int64_t>(g.seed)}};
+// The flags the user typed, as config keys (defaults < file < flags < --set).
+Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
+  Flags flags;
+  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
   if (!a.data.empty()) flags.push_back({"data.train", a.data});
+  if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
   if (!a.arch.empty()) flags.push_back({"model.arch", a.arch});
   if (a.members > 0) flags.push_back({"train.members", a.members});
   if (a.epochs > 0) flags.push_back({"train.epochs", a.epochs});
-  runs::train_run(build_config(runs::train_config(), a.config, flags, a.sets), a.out, device, g.quiet);
+  return flags;
+}
+
+void run_train(const TrainArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g);
+  if (!a.resume.empty()) {
+    ENDD_USAGE_CHECK(a.out.empty(), "--resume RUN continues RUN in place; give no --out");
+    ENDD_CHECK(runs::load_run_info(a.resume).kind == runs::RunKind::kEnsemble, a.resume,
+               ": is a distillation run; resume it with endd distill --resume");
+    runs::resume_run(a.resume, build_config(runs::stored_config(a.resume), a.config, typed_flags(a, g), a.sets),
+                     device, g.quiet);
+    return;
+  }
+  ENDD_USAGE_CHECK(!a.out.empty(), "--out RUN is required (or --resume RUN)");
+  runs::train_run(build_config(runs::train_config(), a.config, typed_flags(a, g), a.sets), a.out, device, g.quiet);
 }
 
 }  // namespace
@@ -37,14 +44,17 @@ void run_train(const TrainArgs& a, const GlobalOptions& g) {
 void add_train_command(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train an ensemble (--members 1: a single model) into a run directory");
-  cmd->add_option("--data", a->data, "Training data source (csv:FILE: features, then an integer label)");
+  cmd->add_option("--data", a->data, "Training data source (csv:FILE: features and a label column)");
+  cmd->add_option("--label-column", a->label_column,
+                  "CSV label column: a header name or a 0-based index (-1 = last, the default)");
   cmd->add_option("--arch", a->arch, "Architecture (mlp)");
-  cmd->add_option("-m,--members", a->members, "Ensemble size")->check(CLI::PositiveNumber);
-  cmd->add_option("--epochs", a->epochs, "Training epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("-m,--members", a->members, "Ensemble size")->check(integer_at_least(1));
+  cmd->add_option("--epochs", a->epochs, "Training epochs (with --resume: extend the run to N epochs)")
+      ->check(integer_at_least(1));
   cmd->add_option("-o,--out", a->out, "Run directory to create");
   cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");
   cmd->add_option("--set", a->sets, "key=value override, e.g. --set train.learning_rate=1e-3 (repeatable)");
-  cmd->add_option("--resume", a->resume, "Continue an interrupted run");
+  cmd->add_option("--resume", a->resume, "Continue a run (an interrupted one, or a finished one with more --epochs)");
   cmd->callback([a, &g] { run_train(*a, g); });
 }
 

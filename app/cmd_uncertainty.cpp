@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include "cli_common.h"
+#include "endd/core/output_paths.h"
 #include "endd/core/error.h"
 #include "endd/data/member_outputs.h"
 #include "endd/data/tensor_file.h"
@@ -21,7 +22,8 @@ struct UncertaintyArgs {
 void run_uncertainty(const UncertaintyArgs& a, const GlobalOptions& g) {
   apply_globals(g, Workload::kLargeTensors);
   int given = !a.probs.empty() + !a.logits.empty() + !a.dirichlet_logits.empty();
-  ENDD_CHECK(given == 1, "give exactly one of --probs, --logits, --dirichlet-logits");
+  ENDD_USAGE_CHECK(given == 1, "give exactly one of --probs, --logits, --dirichlet-logits");
+  check_not_an_input(a.out, {a.probs, a.logits, a.dirichlet_logits}, "--out");
   uncertainty::Measures m;
   if (!a.dirichlet_logits.empty()) {
     at::Tensor z = data::is_tensor_file(a.dirichlet_logits)
@@ -60,7 +62,7 @@ void add_uncertainty_command(CLI::App& app, GlobalOptions& g) {
   CLI::App* cmd = app.add_subcommand(
       "uncertainty", "Per-input prediction, confidence, total/data/knowledge uncertainty and EPKL");
   cmd->add_option("-m,--members", args->members, "Ensemble size M (CSV: M*K columns, member-major)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1));
   auto* probs = cmd->add_option("--probs", args->probs, "Member probabilities: CSV or torch.save .pt");
   auto* logits = cmd->add_option("--logits", args->logits, "Member logits instead: CSV or .pt");
   auto* dir = cmd->add_option("--dirichlet-logits", args->dirichlet_logits,
@@ -69,7 +71,7 @@ void add_uncertainty_command(CLI::App& app, GlobalOptions& g) {
   logits->excludes(dir);
   cmd->add_option("-o,--out", args->out, "Output CSV")->required();
   cmd->add_flag("--renormalize", args->renormalize, "Rescale rows that do not sum to 1");
-  cmd->add_option("--tolerance", args->tolerance, "Allowed |row sum - 1|")->capture_default_str();
+  cmd->add_option("--tolerance", args->tolerance, "Allowed |row sum - 1|")->check(number_at_least(0))->capture_default_str();
   cmd->callback([args, &g] { run_uncertainty(*args, g); });
 }
 

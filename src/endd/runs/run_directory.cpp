@@ -10,6 +10,7 @@
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/data/class_labels.h"
 
 namespace endd::runs {
 namespace {
@@ -60,6 +61,17 @@ std::string run_file(const std::string& dir, const std::string& name) {
   return (std::filesystem::path(dir) / name).string();
 }
 
+data::SourceRequest source_request(const RunInfo& info, bool need_labels) {
+  data::SourceRequest r;
+  r.features = info.inputs;
+  r.need_labels = need_labels;
+  if (need_labels) r.classes = info.class_names;
+  r.flatten = true;
+  r.label_column = info.label_column;
+  r.label_index = info.label_index;
+  return r;
+}
+
 void save_run_info(const std::string& dir, const RunInfo& i) {
   nlohmann::json j{{"format", kFormat},
                    {"kind", i.kind == RunKind::kEnsemble ? "ensemble" : "student"},
@@ -71,6 +83,8 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"model", {{"arch", i.model.arch}, {"hidden_layers", i.model.hidden_layers},
                               {"width", i.model.width}, {"activation", i.model.activation}}},
                    {"teacher", i.teacher},
+                   {"labels", i.class_names},
+                   {"label_column", {{"given", i.label_column}, {"index", i.label_index}, {"name", i.label_name}}},
                    {"finished", i.finished},
                    {"epochs_done", i.epochs_done}};
   write_file_atomic(run_file(dir, "run.json"), j.dump(2) + "\n");
@@ -102,6 +116,16 @@ RunInfo load_run_info(const std::string& dir) {
                m.at("activation").get<std::string>()};
     i.teacher = j.at("teacher").get<std::string>();
     i.finished = j.at("finished").get<bool>();
+    i.class_names = j.contains("labels") ? j.at("labels").get<std::vector<std::string>>()
+                                         : data::index_classes(i.classes);
+    ENDD_CHECK(static_cast<int64_t>(i.class_names.size()) == i.classes, path, ": damaged run.json: ",
+               i.class_names.size(), " labels for ", i.classes, " classes");
+    if (j.contains("label_column")) {
+      const auto& l = j.at("label_column");
+      i.label_column = l.at("given").get<std::string>();
+      i.label_index = l.at("index").get<int64_t>();
+      i.label_name = l.at("name").get<std::string>();
+    }
     i.epochs_done = j.at("epochs_done").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": damaged run.json: " + e.what());
@@ -135,7 +159,9 @@ LoadedModel load_model(const std::string& dir, c10::Device device) {
   m.net = make_network(m.info, std::vector<uint64_t>(static_cast<size_t>(m.info.members), 0));
   restore_parameters(archive, *m.net, path);
   m.scaler.mean = read_tensor(archive, "scaler/mean", path);
-  m.scaler.std = read_tensor(archive, "scaler/std", path);
+  // Older runs clamped a constant feature's spread to 1e-12; scale 1 is the
+  // same model on training data and stays finite on anything else.
+  m.scaler.std = data::Standardizer::safe_scale(read_tensor(archive, "scaler/std", path), m.scaler.mean);
   m.net->to(device);
   m.net->eval();
   return m;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "endd/data/dataset.h"
+#include "endd/data/source.h"
 #include "endd/models/mlp_ensemble.h"
 #include "endd/runs/run_config.h"
 #include "endd/train/epoch_log.h"
@@ -32,6 +33,14 @@ struct RunInfo {
   int64_t inputs = 0, classes = 0, members = 0;
   ArchSettings model;
   std::string teacher;  ///< students: the teacher run directory
+  /// The user's label value of each class (run.json "labels"); runs written
+  /// before labels were mapped have "0".."K-1".
+  std::vector<std::string> class_names;
+  /// Where the labels were in the training data: the --label-column given
+  /// ("" = last), and the column and header name it resolved to (CSV).
+  std::string label_column;
+  int64_t label_index = -1;
+  std::string label_name;
   bool finished = false;
   int64_t epochs_done = 0;
 
@@ -41,6 +50,10 @@ struct RunInfo {
 };
 
 std::string run_file(const std::string& dir, const std::string& name);
+
+/// How to read data for a run's model: its feature count, its classes (when
+/// labels are needed) and the label column it was trained with.
+data::SourceRequest source_request(const RunInfo& info, bool need_labels);
 
 void save_run_info(const std::string& dir, const RunInfo& info);
 /// Throws endd::Error naming the directory if it is missing, is not an endd

@@ -4,10 +4,13 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/core/output_paths.h"
 #include "endd/core/seeding.h"
+#include "endd/data/class_labels.h"
 #include "endd/data/source.h"
 #include "endd/data/tensor_file.h"
 #include "endd/distill/teacher_cache.h"
@@ -24,7 +27,8 @@ void check_fresh_output(const std::string& out) {
   std::error_code ec;
   ENDD_CHECK(!fs::exists(run_file(out, "run.json"), ec), out,
              ": already holds a run; choose another --out or continue it with --resume ", out);
-  ensure_writable_directory(out);
+  ENDD_CHECK(!fs::exists(out, ec) || (fs::is_directory(out, ec) && fs::is_empty(out, ec)), out,
+             ": exists and is not an empty directory; --out names a new run directory");
 }
 
 // Hooks that checkpoint every epoch and restore from a checkpoint on resume.
@@ -68,23 +72,35 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   TrainSettings s = train_settings(cfg);
   data::SourceRequest request;
   request.flatten = true;  // MLPs take images as rows
+  request.label_column = s.label_column;
   data::Dataset train_set = data::load_source(s.data, request);
-  const int64_t classes = train_set.labels.max().item<int64_t>() + 1;
-  ENDD_CHECK(classes >= 2, s.data, ": all labels are ", classes - 1, "; training needs at least 2 classes");
-  ENDD_CHECK(train_set.size() >= s.train.batch_size, s.data, ": ", train_set.size(),
-             " training inputs are fewer than train.batch_size = ", s.train.batch_size,
-             "; lower train.batch_size (--set train.batch_size=N)");
+  const int64_t classes = static_cast<int64_t>(train_set.classes.size());
+  if (train_set.label_index >= 0) {
+    data::check_plausible_labels({train_set.classes, train_set.labels}, s.data,
+                                 train_set.label_name.empty() ? "(column " + std::to_string(train_set.label_index) + ")"
+                                                              : "'" + train_set.label_name + "'");
+  }
+  ENDD_CHECK(at::bincount(train_set.labels, {}, classes).gt(0).sum().item<int64_t>() >= 2, s.data,
+             ": every label is '", train_set.classes.at(train_set.labels[0].item<int64_t>()),
+             "'; training needs at least 2 classes");
   RunInfo info;
+  std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   if (resume) {
     info = load_run_info(out);
-    ENDD_CHECK(info.inputs == train_set.inputs.size(1) && info.classes == classes, s.data,
-               ": the data changed since the run started (", train_set.inputs.size(1), " features, ", classes,
-               " classes; the run has ", info.inputs, " and ", info.classes, ")");
+    ENDD_CHECK(info.inputs == train_set.inputs.size(1) && info.class_names == train_set.classes, s.data,
+               ": the data changed since the run started (", train_set.inputs.size(1), " features, classes ",
+               data::join_classes(train_set.classes), "; the run has ", info.inputs, " and ",
+               data::join_classes(info.class_names), ")");
   } else {
     info.inputs = train_set.inputs.size(1);
     info.classes = classes;
+    info.class_names = train_set.classes;
+    info.label_column = s.label_column;
+    info.label_index = train_set.label_index;
+    info.label_name = train_set.label_name;
     info.members = s.members;
     info.model = s.model;
+    created.emplace(out);
     write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
     save_run_info(out, info);
   }
@@ -93,6 +109,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   net->to(device);
   auto opts = s.train;
   opts.quiet = quiet;
+  opts.batch_size = std::min(opts.batch_size, train_set.size());  // a small data set is one batch
   train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
                         seeds(s.seed, Stream::kMemberOrder, s.members), opts,
                         checkpoint_hooks(out, *net, info, resume));
@@ -100,6 +117,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   write_final_metrics(out, {info, net, scaler}, train_set);
   info.finished = true;
   save_run_info(out, info);
+  if (created) created->keep();
 }
 
 void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
@@ -112,11 +130,8 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
              ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
-  data::Dataset train_set = data::load_source(teacher_cfg.get_string("data.train"),
-                                              {teacher.info.inputs, true, teacher.info.classes, true});
-  ENDD_CHECK(train_set.size() >= s.distill.batch_size, teacher_cfg.get_string("data.train"), ": ",
-             train_set.size(), " training inputs are fewer than distill.batch_size = ", s.distill.batch_size,
-             "; lower distill.batch_size (--set distill.batch_size=N)");
+  data::Dataset train_set =
+      data::load_source(teacher_cfg.get_string("data.train"), source_request(teacher.info, true));
   at::Tensor x = teacher.scaler.apply(train_set.inputs);
   const bool with_aux = !s.aux.empty();
   if (s.aux == "generated") {
@@ -124,10 +139,11 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
     x = at::cat({x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
   } else if (with_aux) {
-    data::Dataset aux = data::load_source(s.aux, {teacher.info.inputs, false, 0, true});
+    data::Dataset aux = data::load_source(s.aux, source_request(teacher.info, false));
     x = at::cat({x, teacher.scaler.apply(aux.inputs)}, 0);
   }
   RunInfo info;
+  std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   if (resume) {
     info = load_run_info(out);
     ENDD_CHECK(info.classes == teacher.info.classes && info.inputs == teacher.info.inputs, out,
@@ -142,6 +158,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
     info.finished = false;
     info.epochs_done = 0;
+    created.emplace(out);
     write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
     save_run_info(out, info);
   }
@@ -164,11 +181,13 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
   o.quiet = quiet;
   o.label = "distill " + info.model_name();
+  o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
   train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
   save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
   write_final_metrics(out, {info, student, teacher.scaler}, train_set);
   info.finished = true;
   save_run_info(out, info);
+  if (created) created->keep();
 }
 
 }  // namespace
@@ -187,18 +206,64 @@ void distill_run(const config::Config& cfg, const std::string& teacher, const st
   run_distillation(cfg, teacher, out, device, quiet, false);
 }
 
-void resume_run(const std::string& run, c10::Device device, bool quiet) {
+std::vector<std::string> run_inputs(const std::string& run) {
+  std::vector<std::string> out{run};
   RunInfo info = load_run_info(run);
-  ENDD_CHECK(!info.finished, run, ": the run has already finished; nothing to resume");
+  for (const auto* f : {"run.json", "config.toml", "weights.pt", "checkpoint.pt", "train_log.csv",
+                        "teacher_cache.pt", "metrics.json"})
+    out.push_back(run_file(run, f));
+  config::Config cfg = stored_config(run);
+  for (const auto* key : {"data.train", "distill.aux"}) {
+    for (const auto& field : cfg.schema())
+      if (field.key == key)
+        for (const auto& f : data::source_files(cfg.get_string(key))) out.push_back(f);
+  }
+  if (info.kind == RunKind::kStudent && !info.teacher.empty()) {
+    std::error_code ec;
+    if (fs::exists(run_file(info.teacher, "run.json"), ec))
+      for (const auto& f : run_inputs(info.teacher)) out.push_back(f);
+  }
+  return out;
+}
+
+config::Config stored_config(const std::string& run) {
+  RunInfo info = load_run_info(run);
+  config::Config cfg = info.kind == RunKind::kEnsemble ? train_config() : distill_config();
+  cfg.merge_toml_file(run_file(run, "config.toml"));
+  return cfg;
+}
+
+void resume_run(const std::string& run, const config::Config& wanted, c10::Device device, bool quiet) {
+  RunInfo info = load_run_info(run);
+  const config::Config stored = stored_config(run);
+  const std::string epochs_key = info.kind == RunKind::kEnsemble ? "train.epochs" : "distill.epochs";
+  const nlohmann::json before = stored.to_json(), after = wanted.to_json();
+  for (const auto& [key, value] : after.items()) {
+    ENDD_USAGE_CHECK(key == epochs_key || before.value(key, nlohmann::json()) == value, "--resume ", run, ": ", key,
+                     " would change from ", before.value(key, nlohmann::json()).dump(), " to ", value.dump(),
+                     "; a resumed run keeps its settings (only its epochs may grow: --epochs N)");
+  }
+  const int64_t epochs = wanted.get_int(epochs_key);
+  ENDD_USAGE_CHECK(epochs >= info.epochs_done, "--resume ", run, ": ", info.epochs_done, " epochs are done; ",
+                   epochs_key, " = ", epochs, " would undo them (give --epochs N with N >= ", info.epochs_done, ")");
+  if (info.finished) {
+    ENDD_USAGE_CHECK(epochs > info.epochs_done, run, ": the run has already finished after ", info.epochs_done,
+                     " epochs; nothing to resume (give --epochs N with N > ", info.epochs_done,
+                     " to train it further)");
+    std::error_code ec;
+    ENDD_CHECK(fs::exists(run_file(run, "checkpoint.pt"), ec), run, ": no checkpoint.pt to continue from");
+  }
+  if (info.kind == RunKind::kStudent) load_model(info.teacher, device);  // the teacher must still be there
   remove_stale_temporaries(run);
+  if (epochs != stored.get_int(epochs_key)) write_file_atomic(run_file(run, "config.toml"), wanted.to_toml());
+  if (info.finished) {  // extended: unfinished until the new epochs are done
+    info.finished = false;
+    save_run_info(run, info);
+  }
   if (info.kind == RunKind::kEnsemble) {
-    config::Config cfg = train_config();
-    cfg.merge_toml_file(run_file(run, "config.toml"));
-    run_training(cfg, run, device, quiet, true);
+    run_training(wanted, run, device, quiet, true);
   } else {
-    config::Config cfg = distill_config();
-    cfg.merge_toml_file(run_file(run, "config.toml"));
-    run_distillation(cfg, info.teacher, run, device, quiet, true);
+    run_distillation(wanted, info.teacher, run, device, quiet, true);
   }
 }
 

@@ -1,0 +1,128 @@
+// Command-line errors in the project's words: every malformed command line
+// gets "endd: error: ...", what was wrong, and exit code 2 (docs/cli.md).
+#include <charconv>
+#include <iostream>
+#include <regex>
+
+#include "cli_common.h"
+#include "endd/config/config.h"
+
+namespace endd::cli {
+namespace {
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+std::vector<std::string> subcommand_names(const CLI::App& cmd) {
+  std::vector<std::string> out;
+  for (const auto* sub : cmd.get_subcommands({})) out.push_back(sub->get_name());
+  return out;
+}
+
+std::vector<std::string> long_option_names(const CLI::App& cmd) {
+  std::vector<std::string> out;
+  for (const auto* app = &cmd; app; app = app->get_parent())
+    for (const auto* opt : app->get_options())
+      for (const auto& name : opt->get_lnames()) out.push_back("--" + name);
+  return out;
+}
+
+// The command word that follows `cmd` on the command line, skipping flags and
+// the values of the global options that take one.
+std::string word_after(const CLI::App& cmd, const std::vector<std::string>& args) {
+  size_t i = 0;
+  if (cmd.get_parent()) {
+    while (i < args.size() && args[i] != cmd.get_name()) ++i;
+    ++i;
+  }
+  for (; i < args.size(); ++i) {
+    if (args[i] == "--seed" || args[i] == "--threads" || args[i] == "--device") {
+      ++i;
+      continue;
+    }
+    if (!args[i].empty() && args[i][0] != '-') return args[i];
+  }
+  return "";
+}
+
+std::string command_path(const CLI::App& cmd) {
+  std::string path = cmd.get_parent() ? cmd.get_name() : "endd";
+  for (const auto* p = cmd.get_parent(); p; p = p->get_parent()) path = (p->get_parent() ? p->get_name() : "endd") + " " + path;
+  return path;
+}
+
+std::string rewrite(const CLI::App& cmd, const CLI::ParseError& e, const std::vector<std::string>& args) {
+  std::string msg = e.what();
+  std::smatch m;
+  const std::vector<std::string> subs = subcommand_names(cmd);
+  const bool needs_subcommand = !subs.empty() && cmd.get_subcommands().empty();
+  if (needs_subcommand && (dynamic_cast<const CLI::RequiredError*>(&e) || dynamic_cast<const CLI::ExtrasError*>(&e))) {
+    std::string word = word_after(cmd, args);
+    const std::string what = cmd.get_parent() ? "experiment" : "command";
+    if (word.empty()) return "no " + what + " given; expected one of: " + join(subs);
+    std::string near = config::nearest_word(word, subs);
+    return "unknown " + what + " '" + word + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+           " (expected one of: " + join(subs) + ")";
+  }
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    static const std::regex extras("not expected: (.*)");
+    std::string extra = std::regex_search(msg, m, extras) ? std::string(m[1]) : msg;
+    std::string first = extra.substr(0, extra.find(' '));
+    std::string near = first.rfind("--", 0) == 0 ? config::nearest_word(first, long_option_names(cmd)) : "";
+    return "unknown option or argument: " + extra + (near.empty() ? "" : " (did you mean " + near + "?)");
+  }
+  static const std::regex convert("Could not convert: (\\S+) = (.*)");
+  static const std::regex not_allowed("The value (.*) is not an allowed value for (\\S+)");
+  if (std::regex_search(msg, m, convert)) return std::string(m[1]) + ": got '" + std::string(m[2]) + "', expected a number";
+  if (std::regex_search(msg, m, not_allowed)) return std::string(m[2]) + ": got '" + std::string(m[1]) + "', which it does not accept";
+  static const std::regex missing_value("^(\\S+): (\\d+) required \\S+ missing");
+  if (std::regex_search(msg, m, missing_value)) return std::string(m[1]) + " needs a value";
+  return msg;
+}
+
+}  // namespace
+
+CLI::Validator integer_at_least(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || ptr != s.data() + s.size() || v < min)
+          return "got '" + s + "', expected an integer >= " + std::to_string(min);
+        return "";
+      },
+      "INT>=" + std::to_string(min));
+}
+
+CLI::Validator number_at_least(double min) {
+  return CLI::Validator(
+      [min](std::string& s) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size() || !(v >= min))
+          return "got '" + s + "', expected a number >= " + CLI::detail::to_string(min);
+        return "";
+      },
+      "NUM>=" + CLI::detail::to_string(min));
+}
+
+int report_parse_error(CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
+  if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+  const CLI::App* cmd = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const auto* sub : cmd->get_subcommands()) {
+      cmd = sub;
+      deeper = true;
+      break;
+    }
+  }
+  std::cerr << "endd: error: " << rewrite(*cmd, e, args) << "\n"
+            << "(see '" << command_path(*cmd) << " --help')\n";
+  return 2;
+}
+
+}  // namespace endd::cli
