@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli_test_util.h"
+#include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/data/numeric_csv.h"
 #include "endd/runs/run_directory.h"
@@ -129,14 +130,21 @@ TEST(CrashSafetyTest, FullDiskGivesAClearErrorAndKeepsEarlierFiles) {
   write_data(dir + "/train.csv", 300);
   std::string err;
   // run.json and config.toml (~1-2 KB) fit; the first checkpoint (~25 KB) does not.
-  int code = run_with_file_limit({"train", "--data", dir + "/train.csv", "--members", "4", "--epochs", "3", "--out",
-                                  dir + "/run"},
-                                 12000, err);
+  const std::vector<std::string> train{"train", "--data", dir + "/train.csv", "--members", "4", "--epochs", "1", "--out",
+                                       dir + "/run"};
+  int code = run_with_file_limit(train, 12000, err);
   EXPECT_EQ(code, 1) << err;
   EXPECT_NE(err.find("File too large"), std::string::npos) << err;
   EXPECT_NE(err.find("checkpoint.pt"), std::string::npos) << err;
-  EXPECT_NO_THROW(endd::runs::load_run_info(dir + "/run"));  // the earlier file is intact
-  EXPECT_FALSE(fs::exists(dir + "/run/checkpoint.pt"));
+  EXPECT_FALSE(fs::exists(dir + "/run")) << "a fresh run that failed leaves nothing behind";
+  // A run that exists keeps what it had when a resumed epoch cannot be saved.
+  ASSERT_EQ(run_endd(train).exit_code, 0);
+  const std::string checkpoint = endd::read_file(dir + "/run/checkpoint.pt");
+  code = run_with_file_limit({"train", "--resume", dir + "/run", "--epochs", "3"}, 12000, err);
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_NE(err.find("checkpoint.pt"), std::string::npos) << err;
+  EXPECT_NO_THROW(endd::runs::load_run_info(dir + "/run"));  // the earlier files are intact
+  EXPECT_EQ(endd::read_file(dir + "/run/checkpoint.pt"), checkpoint);
   for (const auto& entry : fs::directory_iterator(dir + "/run"))
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
 }

@@ -98,6 +98,22 @@ TEST(EnD2LossTest, FiniteForNearOneHotTeachersAndManyClasses) {
   }
 }
 
+TEST(EnD2LossTest, FiniteAfterTheTemperatureFallsOnAnOvergrownPrecision) {
+  // Members that agree closely at T = 10 let z / T climb to ~10; at T = 1 the
+  // same logits mean alpha = exp(100 .. 1000): beyond float32, or float64.
+  at::Tensor teacher = at::randn({4, 3, 5}, at::kDouble) * 0.01;
+  for (double scale : {100.0, 1000.0}) {
+    at::Tensor z = (at::rand({4, 5}, at::kFloat) * scale).requires_grad_(true);
+    for (bool f64 : {false, true}) {
+      at::Tensor loss = end2_loss(z, teacher_mean_log_probs(teacher, 1.0, 1e-4), 1.0, f64);
+      loss.backward();
+      EXPECT_TRUE(std::isfinite(loss.item<double>())) << scale << " " << f64;
+      EXPECT_TRUE(z.grad().isfinite().all().item<bool>()) << scale << " " << f64;
+      z.grad().zero_();
+    }
+  }
+}
+
 TEST(TeacherStatisticsTest, SmoothingIsExactForTinyProbabilities) {
   // ln((1 - eps) p + eps / K) with p = e^-200: the floor eps / K dominates.
   at::Tensor teacher = at::tensor({0.0, -200.0}, at::kDouble).view({1, 1, 2});

@@ -129,7 +129,7 @@ bool is_missing_marker(std::string_view s) {
 }  // namespace
 
 std::string DelimitedTable::describe_column(int64_t j) const {
-  std::string where = "column " + std::to_string(j);
+  std::string where = "column " + std::to_string(j + 1);  // people count columns from 1
   if (j >= 0 && j < static_cast<int64_t>(header.size()) && !header[j].empty()) return "'" + header[j] + "' (" + where + ")";
   return where;
 }
@@ -166,8 +166,9 @@ DelimitedTable parse_delimited_table(const std::string& text, const std::string&
     split_line(lines[1].first, t.delimiter, path, lines[1].second, second);
     for (size_t j = 0; j < first.views.size() && j < second.views.size(); ++j)
       header = header || (!is_number(first.views[j]) && is_number(second.views[j]));
-  } else {
-    for (auto f : first.views) header = header || !is_number(f);
+  } else {  // a single line is a header only if nothing in it is a number
+    header = true;
+    for (auto f : first.views) header = header && !is_number(f);
   }
   const int64_t file_cols = static_cast<int64_t>(first.views.size());
   size_t skip = 0;  // leading columns dropped (pandas' index)
@@ -206,7 +207,7 @@ DelimitedTable parse_delimited_table(const std::string& text, const std::string&
         ENDD_CHECK(!is_missing_marker(f), path, ":", at_line, ": ", t.describe_column(j), ": missing value ",
                    excerpt(f), "; every feature must be present (drop or fill such rows)");
         throw Error(detail::concat(path, ":", at_line, ": ", t.describe_column(j), ": expected a number, got ",
-                                   excerpt(f)));
+                                   excerpt(f), " (a text column can only be the label: --label-column NAME|INDEX)"));
       }
       ENDD_CHECK(std::isfinite(v), path, ":", at_line, ": ", t.describe_column(j), ": value ", excerpt(f),
                  " is not finite");

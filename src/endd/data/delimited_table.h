@@ -23,7 +23,8 @@ struct DelimitedTable {
   std::vector<std::string> text;    ///< rows values of `text_column`, trimmed and unquoted
   std::vector<int64_t> line_of_row; ///< 1-based source line of each row
 
-  /// "'name' (column j)" or "column j" (0-based), for messages.
+  /// "'name' (column j+1)" or "column j+1" for the 0-based index j: messages
+  /// count columns from 1, as people do.
   std::string describe_column(int64_t j) const;
 };
 

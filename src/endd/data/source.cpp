@@ -30,8 +30,8 @@ int64_t resolve_label_column(const std::string& path, const std::vector<std::str
   int64_t index = 0;
   auto [ptr, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), index);
   if (ec == std::errc() && ptr == spec.data() + spec.size()) {
-    ENDD_CHECK(index >= -cols && index < cols, path, ": label column ", index, " is out of range: the file has ",
-               cols, " columns (0 .. ", cols - 1, ", or -1 for the last)");
+    ENDD_CHECK(index >= -cols && index < cols, path, ": label column index ", index, " is out of range: the file has ",
+               cols, " columns (0-based indexes 0 .. ", cols - 1, ", or -1 for the last)");
     return index < 0 ? index + cols : index;
   }
   if (!header.empty()) {

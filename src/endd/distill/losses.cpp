@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "endd/core/error.h"
+#include "endd/uncertainty/measures.h"
 
 namespace endd::distill {
 namespace {
@@ -23,12 +24,20 @@ struct End2Nll : torch::autograd::Function<End2Nll> {
                             const at::Tensor& mean_log_probs, double temperature, bool float64) {
     auto dtype = float64 ? at::kDouble : logits.scalar_type();
     at::Tensor stat = mean_log_probs.to(dtype);
-    at::Tensor alpha = (logits.to(dtype) / temperature).exp();
+    // Where the members agree (closely at a high T) the likelihood has no
+    // finite optimum and z / T climbs; once T falls, exp(z / T) can leave
+    // float64. The exponent is bounded as the measures bound it, and the
+    // gradient (which keeps its direction) so that it fits the logits' float32:
+    // clipping and Adam use only its direction. Neither bound acts on a
+    // well-posed student (|z / T| < 300, gradients far below 1e8).
+    const double bound = float64 ? uncertainty::kMaxDirichletLogit : 80.0;
+    at::Tensor alpha = (logits.to(dtype) / temperature).clamp(-bound, bound).exp();
     at::Tensor alpha0 = alpha.sum(-1);
     at::Tensor nll = at::lgamma(alpha).sum(-1) - at::lgamma(alpha0) - ((alpha - 1.0) * stat).sum(-1);
     const double B = double(logits.size(0));
     // d/dz_c of T^2 * mean(nll) = (T / B) alpha_c [psi(alpha_c) - psi(alpha_0) - stat_c].
-    at::Tensor grad = alpha * (at::digamma(alpha) - at::digamma(alpha0).unsqueeze(-1) - stat) * (temperature / B);
+    at::Tensor grad = (alpha * (at::digamma(alpha) - at::digamma(alpha0).unsqueeze(-1) - stat)).clamp(-1e8, 1e8) *
+                      (temperature / B);
     ctx->save_for_backward({grad.to(logits.scalar_type())});
     return nll.mean() * (temperature * temperature);
   }

@@ -75,14 +75,16 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   request.label_column = s.label_column;
   data::Dataset train_set = data::load_source(s.data, request);
   const int64_t classes = static_cast<int64_t>(train_set.classes.size());
-  if (train_set.label_index >= 0) {
-    data::check_plausible_labels({train_set.classes, train_set.labels}, s.data,
-                                 train_set.label_name.empty() ? "(column " + std::to_string(train_set.label_index) + ")"
-                                                              : "'" + train_set.label_name + "'");
-  }
+  const std::string label_column = train_set.label_name.empty()
+                                       ? "(index " + std::to_string(train_set.label_index) + ")"
+                                       : "'" + train_set.label_name + "'";
+  const std::string column = train_set.label_index < 0 ? std::string() : " in the label column " + label_column;
+  if (train_set.label_index >= 0)
+    data::check_plausible_labels({train_set.classes, train_set.labels}, s.data, label_column);
   ENDD_CHECK(at::bincount(train_set.labels, {}, classes).gt(0).sum().item<int64_t>() >= 2, s.data,
-             ": every label is '", train_set.classes.at(train_set.labels[0].item<int64_t>()),
-             "'; training needs at least 2 classes");
+             ": every label", column, " is '", train_set.classes.at(train_set.labels[0].item<int64_t>()),
+             "'; training needs at least 2 classes",
+             column.empty() ? "" : " (is the label another column? --label-column NAME|INDEX)");
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   if (resume) {
