@@ -27,6 +27,7 @@ struct GlobalOptions {
 /// Validators whose messages say what was given and what is accepted.
 CLI::Validator integer_at_least(int64_t min);
 CLI::Validator number_at_least(double min);
+CLI::Validator number_in(double min, double below);  ///< min <= x < below
 
 /// Prints a command-line error as "endd: error: ..." (help and --version as
 /// CLI11 does) and returns the exit code: 2, or 0 for help.

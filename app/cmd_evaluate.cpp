@@ -5,8 +5,10 @@
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
+#include "endd/core/seeding.h"
 #include "endd/core/version.h"
 #include "endd/data/source.h"
+#include "endd/data/subsets.h"
 #include "endd/report/evaluation_figures.h"
 #include "endd/report/results.h"
 #include "endd/runs/workflow.h"
@@ -16,6 +18,8 @@ namespace {
 
 struct EvaluateArgs {
   std::string model, data, out;
+  int64_t limit = 0;
+  bool limit_random = false;
   std::vector<std::string> ood;
 };
 
@@ -25,14 +29,16 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   runs::LoadedModel model = runs::load_model(a.model, device);
   std::vector<std::string> inputs = runs::run_inputs(a.model);
   for (const auto& f : data::source_files(a.data)) inputs.push_back(f);
-  data::Dataset test = data::load_source(a.data, runs::source_request(model.info, true));
+  data::Dataset test = data::limit_rows(data::load_source(a.data, runs::source_request(model.info, true)), a.limit,
+                                        a.limit_random, derive_seed(g.seed, Stream::kSubset));
   std::vector<std::pair<std::string, data::Dataset>> ood_sets;
   for (const auto& spec : a.ood) {
     auto [src, name] = data::split_source_name(spec);
     for (const auto& [seen, unused] : ood_sets)
       ENDD_USAGE_CHECK(seen != name, "--ood: the set name '", name, "' is given twice; name each set (SRC:NAME)");
     for (const auto& f : data::source_files(src)) inputs.push_back(f);
-    ood_sets.emplace_back(name, data::load_source(src, runs::source_request(model.info, false)));
+    ood_sets.emplace_back(name, data::limit_rows(data::load_source(src, runs::source_request(model.info, false)),
+                                                 a.limit, a.limit_random, derive_seed(g.seed, Stream::kSubset, 1)));
   }
   check_not_an_input(a.out, inputs, "--out");
   StagedDirectory out(a.out, "results.json");
@@ -43,7 +49,7 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   doc["endd_version"] = kVersion;
   doc["experiment"] = "evaluate";
   doc["seed"] = g.seed;
-  doc["config"] = {{"model", a.model}, {"data", a.data}, {"ood", a.ood}};
+  doc["config"] = {{"model", a.model}, {"data", a.data}, {"ood", a.ood}, {"limit", a.limit}};
   report::json m = report::classification_json(report::classify(in.measures, test.labels));
   m["members"] = model.info.members;
   m["parameters"] = model.net->parameter_count();
@@ -69,6 +75,9 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--model", a->model, "Finished run directory")->required();
   cmd->add_option("--data", a->data, "Labelled test data source")->required();
   cmd->add_option("--ood", a->ood, "Out-of-domain data source, optionally SRC:NAME (repeatable)");
+  cmd->add_option("--limit", a->limit, "Use only N rows of the data (the first N; see --limit-random)")
+      ->check(integer_at_least(1));
+  cmd->add_flag("--limit-random", a->limit_random, "With --limit: N rows drawn at random (seeded by --seed)");
   cmd->add_option("-o,--out", a->out,
                   "Output directory: new, empty, or an earlier evaluate output (replaced when this one is complete)")
       ->required();

@@ -4,7 +4,9 @@
 #include "cli_common.h"
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
+#include "endd/core/seeding.h"
 #include "endd/data/source.h"
+#include "endd/data/subsets.h"
 #include "endd/report/csv_writer.h"
 #include "endd/runs/workflow.h"
 
@@ -13,6 +15,8 @@ namespace {
 
 struct PredictArgs {
   std::string model, data, out;
+  int64_t limit = 0;
+  bool limit_random = false;
   bool member_probs = false;
 };
 
@@ -25,7 +29,8 @@ void run_predict(const PredictArgs& a, const GlobalOptions& g) {
   std::vector<std::string> inputs = runs::run_inputs(a.model);
   for (const auto& f : data::source_files(a.data)) inputs.push_back(f);
   check_not_an_input(a.out, inputs, "--out");
-  data::Dataset input = data::load_source(a.data, runs::source_request(model.info, false));
+  data::Dataset input = data::limit_rows(data::load_source(a.data, runs::source_request(model.info, false)), a.limit,
+                                         a.limit_random, derive_seed(g.seed, Stream::kSubset));
   auto inf = runs::infer(model, input.inputs, a.member_probs);
   const auto& m = inf.measures;
   // The prediction in the user's own label values; p<c> follow the run's class order.
@@ -53,6 +58,9 @@ void add_predict_command(CLI::App& app, GlobalOptions& g) {
   CLI::App* cmd = app.add_subcommand("predict", "Per-input predictions and uncertainties of a run, as CSV");
   cmd->add_option("--model", a->model, "Finished run directory")->required();
   cmd->add_option("--data", a->data, "Data source (a label column, if present, is dropped unread)")->required();
+  cmd->add_option("--limit", a->limit, "Use only N rows of the data (the first N; see --limit-random)")
+      ->check(integer_at_least(1));
+  cmd->add_flag("--limit-random", a->limit_random, "With --limit: N rows drawn at random (seeded by --seed)");
   cmd->add_option("-o,--out", a->out, "Output CSV")->required();
   cmd->add_flag("--member-probs", a->member_probs, "Also write each member's probabilities (ensembles)");
   cmd->callback([a, &g] { run_predict(*a, g); });

@@ -9,7 +9,9 @@ namespace {
 
 struct TrainArgs {
   std::string data, arch, out, config, resume, label_column;
-  int64_t members = 0, epochs = 0;
+  int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1;
+  bool limit_random = false;
+  double val_fraction = -1;
   std::vector<std::string> sets;
 };
 
@@ -22,6 +24,10 @@ Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
   if (!a.arch.empty()) flags.push_back({"model.arch", a.arch});
   if (a.members > 0) flags.push_back({"train.members", a.members});
   if (a.epochs > 0) flags.push_back({"train.epochs", a.epochs});
+  if (a.limit >= 0) flags.push_back({"data.limit", a.limit});
+  if (a.limit_random) flags.push_back({"data.limit_random", true});
+  if (a.val_fraction >= 0) flags.push_back({"train.val_fraction", a.val_fraction});
+  if (a.early_stopping >= 0) flags.push_back({"train.early_stopping", a.early_stopping});
   return flags;
 }
 
@@ -50,6 +56,16 @@ void add_train_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--arch", a->arch, "Architecture (mlp)");
   cmd->add_option("-m,--members", a->members, "Ensemble size")->check(integer_at_least(1));
   cmd->add_option("--epochs", a->epochs, "Training epochs (with --resume: extend the run to N epochs)")
+      ->check(integer_at_least(1));
+  cmd->add_option("--limit", a->limit, "Use only N rows of the data (the first N; see --limit-random)")
+      ->check(integer_at_least(1));
+  cmd->add_flag("--limit-random", a->limit_random, "With --limit: N rows drawn at random (seeded by --seed)");
+  cmd->add_option("--val-fraction", a->val_fraction,
+                  "Hold out this fraction of the data (stratified) and log validation error and NLL each epoch")
+      ->check(number_in(0.0, 1.0));
+  cmd->add_option("--early-stopping", a->early_stopping,
+                  "With --val-fraction: stop once every member has gone N epochs without a lower validation NLL; "
+                  "each member keeps its best epoch")
       ->check(integer_at_least(1));
   cmd->add_option("-o,--out", a->out, "Run directory to create");
   cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");

@@ -109,6 +109,19 @@ CLI::Validator number_at_least(double min) {
       "NUM>=" + CLI::detail::to_string(min));
 }
 
+CLI::Validator number_in(double min, double below) {
+  const std::string expected = "a number >= " + CLI::detail::to_string(min) + " and < " + CLI::detail::to_string(below);
+  return CLI::Validator(
+      [min, below, expected](std::string& s) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size() || !(v >= min && v < below))
+          return "got '" + s + "', expected " + expected;
+        return "";
+      },
+      "NUM in [" + CLI::detail::to_string(min) + ", " + CLI::detail::to_string(below) + ")");
+}
+
 int report_parse_error(CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
   if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
   const CLI::App* cmd = &app;

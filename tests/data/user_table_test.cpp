@@ -10,6 +10,7 @@
 #include "endd/data/class_labels.h"
 #include "endd/data/dataset.h"
 #include "endd/data/delimited_table.h"
+#include "endd/data/subsets.h"
 #include "endd/report/csv_writer.h"
 
 using namespace endd::data;
@@ -112,4 +113,43 @@ TEST(CsvWriterTest, TextColumnsAreQuotedAndNegativeZeroIsZero) {
   endd::report::write_csv(path, {{"label", at::Tensor(), {"a,b", "say \"hi\""}}, {"v", at::tensor({-0.0, -1.5})}});
   std::string text = endd::read_file(path);
   EXPECT_EQ(text, "label,v\n\"a,b\",0\n\"say \"\"hi\"\"\",-1.5\n");
+}
+
+TEST(SubsetsTest, StratifiedSplitKeepsClassSharesAndIsSeeded) {
+  // 60 of class 0, 30 of class 1, 10 of class 2.
+  Dataset d;
+  d.name = "d";
+  d.inputs = at::arange(100, at::kFloat).view({100, 1});
+  std::vector<int64_t> y;
+  for (int i = 0; i < 100; ++i) y.push_back(i < 60 ? 0 : i < 90 ? 1 : 2);
+  d.labels = at::tensor(y, at::kLong);
+  d.classes = {"a", "b", "c"};
+  auto [train, val] = stratified_split(d, 0.2, 7);
+  EXPECT_EQ(val.size(), 20);
+  EXPECT_EQ(train.size(), 80);
+  at::Tensor counts = at::bincount(val.labels, {}, 3);
+  EXPECT_TRUE(at::equal(counts, at::tensor({12, 6, 2}, at::kLong))) << counts;
+  // Disjoint and complete: the inputs are the row numbers.
+  at::Tensor all = std::get<0>(at::cat({train.inputs, val.inputs}).flatten().sort());
+  EXPECT_TRUE(at::equal(all, at::arange(100, at::kFloat)));
+  EXPECT_TRUE(at::equal(stratified_split(d, 0.2, 7).second.inputs, val.inputs));
+  EXPECT_FALSE(at::equal(stratified_split(d, 0.2, 8).second.inputs, val.inputs));
+  EXPECT_EQ(train.classes, d.classes);
+  EXPECT_NE(error_of([&] { stratified_split(d, 1.0, 7); }).find("must lie in (0, 1)"), std::string::npos);
+  EXPECT_NE(error_of([&] { stratified_split(take_rows(d, at::tensor({0, 1}, at::kLong)), 0.1, 7); }).find("at least one"),
+            std::string::npos);
+}
+
+TEST(SubsetsTest, LimitTakesTheFirstOrASeededRandomSubset) {
+  Dataset d;
+  d.inputs = at::arange(50, at::kFloat).view({50, 1});
+  d.labels = at::zeros({50}, at::kLong);
+  EXPECT_TRUE(at::equal(limit_rows(d, 5, false, 0).inputs.flatten(), at::arange(5, at::kFloat)));
+  at::Tensor r = limit_rows(d, 5, true, 3).inputs.flatten();
+  EXPECT_EQ(r.numel(), 5);
+  EXPECT_TRUE(at::equal(r, std::get<0>(r.sort())));                         // original order kept
+  EXPECT_EQ(std::get<0>(at::_unique(r)).numel(), 5);                        // no repeats
+  EXPECT_TRUE(at::equal(r, limit_rows(d, 5, true, 3).inputs.flatten()));  // seeded
+  EXPECT_EQ(limit_rows(d, 0, false, 0).size(), 50);
+  EXPECT_EQ(limit_rows(d, 500, true, 0).size(), 50);
 }

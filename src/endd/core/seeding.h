@@ -17,7 +17,8 @@ at::Generator cpu_generator(uint64_t seed);
 
 /// Stream ids, so two purposes never share a seed by accident.
 enum class Stream : uint64_t {
-  kTrainData = 1, kTestData, kAuxData, kOodData, kTransferJitter, kTransferViews, kMemberInit = 1000, kMemberOrder = 2000,
+  kTrainData = 1, kTestData, kAuxData, kOodData, kTransferJitter, kTransferViews, kSubset, kValidationSplit,
+  kMemberInit = 1000, kMemberOrder = 2000,
   kStudentInit = 3000, kStudentOrder = 4000, kBootstrap = 5000,
 };
 inline uint64_t derive_seed(uint64_t seed, Stream s, uint64_t index = 0) {

@@ -31,14 +31,20 @@ config::Config train_config() {
   std::vector<Field> f{{"seed", int64_t{0}, "random seed"},
                        {"data.train", std::string(""), "training data source (csv:FILE)"},
                        {"data.label_column", std::string(""),
-                        "CSV label column: a header name or a 0-based index (negative from the end); '' = the last"}};
+                        "CSV label column: a header name or a 0-based index (negative from the end); '' = the last"},
+                       {"data.limit", int64_t{0}, "use only N rows of the data (0 = all)"},
+                       {"data.limit_random", false, "with data.limit: N rows drawn at random (seeded), not the first N"}};
   for (auto& m : model_fields()) f.push_back(m);
   std::vector<Field> t{{"train.members", int64_t{5}, "ensemble size (1 = a single model)"},
                        {"train.epochs", int64_t{100}, "epochs"},
                        {"train.batch_size", int64_t{128}, "batch size"},
                        {"train.learning_rate", 3e-3, "Adam learning rate"},
                        {"train.weight_decay", 0.0, "Adam weight decay"},
-                       {"train.cosine_schedule", true, "cosine learning-rate decay to 5%"}};
+                       {"train.cosine_schedule", true, "cosine learning-rate decay to 5%"},
+                       {"train.val_fraction", 0.0, "fraction of the data held out, stratified, for validation (0 = none)"},
+                       {"train.early_stopping", int64_t{0},
+                        "with a validation set: stop once every member has gone N epochs without a lower validation "
+                        "NLL, keeping each member's best epoch (0 = off)"}};
   f.insert(f.end(), t.begin(), t.end());
   return config::Config(f);
 }
@@ -72,6 +78,16 @@ TrainSettings train_settings(const config::Config& c) {
   s.data = c.get_string("data.train");
   ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
   s.label_column = c.get_string("data.label_column");
+  s.limit = c.get_int("data.limit");
+  ENDD_CHECK(s.limit >= 0, "data.limit: expected >= 0 (0 = all rows), got ", s.limit);
+  s.limit_random = c.get_bool("data.limit_random");
+  s.val_fraction = c.get_double("train.val_fraction");
+  ENDD_CHECK(std::isfinite(s.val_fraction) && s.val_fraction >= 0 && s.val_fraction < 1,
+             "train.val_fraction: expected in [0, 1), got ", s.val_fraction);
+  s.early_stopping = c.get_int("train.early_stopping");
+  ENDD_CHECK(s.early_stopping >= 0, "train.early_stopping: expected >= 0 epochs (0 = off), got ", s.early_stopping);
+  ENDD_CHECK(s.early_stopping == 0 || s.val_fraction > 0,
+             "train.early_stopping: needs a validation set (--val-fraction F, train.val_fraction)");
   s.model.arch = c.get_string("model.arch");
   ENDD_CHECK(s.model.arch == "mlp", "model.arch: expected mlp, got '", s.model.arch, "'");
   s.model.hidden_layers = c.get_int("model.hidden_layers");

@@ -22,6 +22,10 @@ struct TrainSettings {
   uint64_t seed = 0;
   std::string data;
   std::string label_column;  ///< "" = the last column (data/source.h)
+  int64_t limit = 0;         ///< rows used (0 = all)
+  bool limit_random = false; ///< a seeded random `limit` rows instead of the first
+  double val_fraction = 0;   ///< stratified validation split (0 = none)
+  int64_t early_stopping = 0;  ///< patience in epochs (0 = off)
   ArchSettings model;
   int64_t members = 5;
   train::EnsembleTrainOptions train;

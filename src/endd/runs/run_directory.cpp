@@ -5,6 +5,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -168,39 +169,63 @@ LoadedModel load_model(const std::string& dir, c10::Device device) {
 }
 
 void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
-                     const train::TrainingCurve& curve) {
+                     const train::TrainingCurve& curve, const train::BestMembers* best) {
   torch::serialize::OutputArchive archive, optimizer;
   for (const auto& p : net.named_parameters()) archive.write("model/" + p.key(), p.value().detach().cpu());
   opt.save(optimizer);
   archive.write("optimizer", optimizer);
   std::vector<double> rows;
-  for (const auto& e : curve) rows.insert(rows.end(), {double(e.epoch), e.loss, e.temperature, e.learning_rate, e.seconds});
-  archive.write("curve", at::tensor(rows, at::kDouble).view({static_cast<int64_t>(curve.size()), 5}));
+  for (const auto& e : curve)
+    rows.insert(rows.end(), {double(e.epoch), e.loss, e.temperature, e.learning_rate, e.seconds, e.val_error, e.val_nll});
+  archive.write("curve", at::tensor(rows, at::kDouble).view({static_cast<int64_t>(curve.size()), 7}));
+  if (best && !best->empty()) {
+    for (size_t i = 0; i < best->params.size(); ++i) archive.write("best/" + std::to_string(i), best->params[i]);
+    archive.write("best_nll", best->nll);
+    archive.write("best_epoch", best->epoch);
+  }
   write_file_atomic(path, serialize(archive));
 }
 
 int64_t load_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
-                        train::TrainingCurve& curve) {
+                        train::TrainingCurve& curve, train::BestMembers* best) {
   torch::serialize::InputArchive archive, optimizer;
   load_archive(archive, path, net.parameters().front().device());  // optimiser state beside its parameters
   restore_parameters(archive, net, path);
   ENDD_CHECK(archive.try_read("optimizer", optimizer), path, ": missing optimiser state");
   opt.load(optimizer);
-  at::Tensor rows = read_tensor(archive, "curve", path).contiguous();
+  at::Tensor rows = read_tensor(archive, "curve", path).cpu().contiguous();
+  ENDD_CHECK(rows.dim() == 2 && (rows.size(1) == 5 || rows.size(1) == 7), path, ": damaged training curve");
   curve.clear();
   for (int64_t r = 0; r < rows.size(0); ++r) {
     const double* v = rows[r].data_ptr<double>();
-    curve.push_back({static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4]});
+    train::EpochLog e{static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4]};
+    if (rows.size(1) == 7) {  // checkpoints before validation sets had 5 columns
+      e.val_error = v[5];
+      e.val_nll = v[6];
+    }
+    curve.push_back(e);
+  }
+  at::Tensor nll;
+  if (best && archive.try_read("best_nll", nll)) {
+    best->nll = nll.cpu();
+    best->epoch = read_tensor(archive, "best_epoch", path).cpu();
+    best->params.clear();
+    for (size_t i = 0; i < net.parameters().size(); ++i)
+      best->params.push_back(read_tensor(archive, "best/" + std::to_string(i), path).cpu());
   }
   return static_cast<int64_t>(curve.size());
 }
 
 void write_training_log(const std::string& path, const train::TrainingCurve& curve) {
   std::ostringstream out;
-  out << "epoch,loss,temperature,learning_rate,seconds\n";
+  const bool validation = !curve.empty() && !std::isnan(curve.front().val_nll);
+  out << "epoch,loss,temperature,learning_rate,seconds" << (validation ? ",val_error,val_nll" : "") << "\n";
   out.precision(9);
-  for (const auto& e : curve)
-    out << e.epoch + 1 << "," << e.loss << "," << e.temperature << "," << e.learning_rate << "," << e.seconds << "\n";
+  for (const auto& e : curve) {
+    out << e.epoch + 1 << "," << e.loss << "," << e.temperature << "," << e.learning_rate << "," << e.seconds;
+    if (validation) out << "," << e.val_error << "," << e.val_nll;
+    out << "\n";
+  }
   write_file_atomic(path, out.str());
 }
 

@@ -20,6 +20,7 @@
 #include "endd/data/source.h"
 #include "endd/models/mlp_ensemble.h"
 #include "endd/runs/run_config.h"
+#include "endd/train/best_members.h"
 #include "endd/train/epoch_log.h"
 
 namespace endd::runs {
@@ -73,12 +74,14 @@ struct LoadedModel {
 /// Loads a finished run's final weights onto `device`.
 LoadedModel load_model(const std::string& dir, c10::Device device);
 
-/// Checkpoint after `curve.size()` epochs: weights, optimiser state, curve.
+/// Checkpoint after `curve.size()` epochs: weights, optimiser state, curve,
+/// and each member's best epoch so far when `best` is given (early stopping).
 void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
-                     const train::TrainingCurve& curve);
-/// Restores weights, optimiser state and curve; returns the epochs done.
+                     const train::TrainingCurve& curve, const train::BestMembers* best = nullptr);
+/// Restores weights, optimiser state, curve (and `best`, if the checkpoint
+/// has it); returns the epochs done.
 int64_t load_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
-                        train::TrainingCurve& curve);
+                        train::TrainingCurve& curve, train::BestMembers* best = nullptr);
 
 /// train_log.csv of a curve (atomic).
 void write_training_log(const std::string& path, const train::TrainingCurve& curve);

@@ -12,6 +12,7 @@
 #include "endd/core/seeding.h"
 #include "endd/data/class_labels.h"
 #include "endd/data/source.h"
+#include "endd/data/subsets.h"
 #include "endd/data/tensor_file.h"
 #include "endd/distill/teacher_cache.h"
 #include "endd/report/results.h"
@@ -32,17 +33,18 @@ void check_fresh_output(const std::string& out) {
 }
 
 // Hooks that checkpoint every epoch and restore from a checkpoint on resume.
-train::TrainingHooks checkpoint_hooks(const std::string& dir, models::MlpEnsemble& net, RunInfo& info, bool resume) {
+train::TrainingHooks checkpoint_hooks(const std::string& dir, models::MlpEnsemble& net, RunInfo& info, bool resume,
+                                      train::BestMembers* best = nullptr) {
   train::TrainingHooks hooks;
   if (resume) {
-    hooks.resume = [&net, dir](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
+    hooks.resume = [&net, dir, best](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
       std::error_code ec;
       if (!fs::exists(run_file(dir, "checkpoint.pt"), ec)) return int64_t{0};  // killed before epoch 1
-      return load_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve);
+      return load_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
     };
   }
-  hooks.after_epoch = [&net, &info, dir](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
-    save_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve);
+  hooks.after_epoch = [&net, &info, dir, best](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
+    save_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
     write_training_log(run_file(dir, "train_log.csv"), curve);
     info.epochs_done = static_cast<int64_t>(curve.size());
     save_run_info(dir, info);
@@ -58,22 +60,38 @@ std::vector<uint64_t> seeds(uint64_t seed, Stream stream, int64_t count) {
 
 // Training-set figures written to metrics.json at the end of a run, before
 // the run is marked finished (so a finished run always has them).
-void write_final_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set) {
+void write_final_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set,
+                         const data::Dataset& val_set) {
   model.net->eval();
-  auto inf = infer(model, train_set.inputs);
   nlohmann::json j;
   j["model"] = model.info.model_name();
-  j["train"] = report::classification_json(report::classify(inf.measures, train_set.labels));
+  j["train"] = report::classification_json(report::classify(infer(model, train_set.inputs).measures, train_set.labels));
+  if (val_set.inputs.defined())
+    j["validation"] = report::classification_json(report::classify(infer(model, val_set.inputs).measures, val_set.labels));
   report::write_json(run_file(dir, "metrics.json"), j);
+}
+
+// The training data of an ensemble run as its settings say: the source, the
+// rows asked for (data.limit) and, apart, the validation rows. A student's
+// transfer set is its teacher's training part, split the same way.
+struct TrainingData {
+  data::Dataset train, validation;  ///< validation.inputs undefined without a split
+};
+TrainingData load_training_data(const TrainSettings& s, data::SourceRequest request) {
+  request.flatten = true;  // MLPs take images as rows
+  data::Dataset all = data::load_source(s.data, request);
+  all = data::limit_rows(all, s.limit, s.limit_random, derive_seed(s.seed, Stream::kSubset));
+  if (s.val_fraction <= 0) return {all, {}};
+  auto [train, validation] = data::stratified_split(all, s.val_fraction, derive_seed(s.seed, Stream::kValidationSplit));
+  return {train, validation};
 }
 
 void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
                   bool resume) {
   TrainSettings s = train_settings(cfg);
   data::SourceRequest request;
-  request.flatten = true;  // MLPs take images as rows
   request.label_column = s.label_column;
-  data::Dataset train_set = data::load_source(s.data, request);
+  auto [train_set, val_set] = load_training_data(s, request);
   const int64_t classes = static_cast<int64_t>(train_set.classes.size());
   const std::string label_column = train_set.label_name.empty()
                                        ? "(index " + std::to_string(train_set.label_index) + ")"
@@ -112,11 +130,21 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   auto opts = s.train;
   opts.quiet = quiet;
   opts.batch_size = std::min(opts.batch_size, train_set.size());  // a small data set is one batch
+  train::BestMembers best;
+  if (val_set.inputs.defined()) {
+    opts.val_inputs = scaler.apply(val_set.inputs);
+    opts.val_labels = val_set.labels;
+    if (s.early_stopping > 0) {
+      opts.best = &best;
+      opts.patience = s.early_stopping;
+    }
+  }
   train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
                         seeds(s.seed, Stream::kMemberOrder, s.members), opts,
-                        checkpoint_hooks(out, *net, info, resume));
+                        checkpoint_hooks(out, *net, info, resume, opts.best));
+  if (opts.best) best.restore_into(*net);  // each member at its best validation epoch
   save_weights(run_file(out, "weights.pt"), *net, scaler);
-  write_final_metrics(out, {info, net, scaler}, train_set);
+  write_final_metrics(out, {info, net, scaler}, train_set, val_set);
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();
@@ -132,8 +160,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
              ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
-  data::Dataset train_set =
-      data::load_source(teacher_cfg.get_string("data.train"), source_request(teacher.info, true));
+  data::Dataset train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
   at::Tensor x = teacher.scaler.apply(train_set.inputs);
   const bool with_aux = !s.aux.empty();
   if (s.aux == "generated") {
@@ -186,7 +213,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
   train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
   save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
-  write_final_metrics(out, {info, student, teacher.scaler}, train_set);
+  write_final_metrics(out, {info, student, teacher.scaler}, train_set, {});
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();

@@ -1,6 +1,7 @@
 #include "endd/train/ensemble_trainer.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
 #include <torch/optim/adam.h>
 
 #include <chrono>
@@ -23,6 +24,25 @@ void set_learning_rate(torch::optim::Optimizer& opt, double lr) {
   for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
 }
 
+namespace {
+
+// The ensemble's validation error and NLL into `log`; returns each member's NLL [M].
+at::Tensor validate(models::EnsembleNet& net, const at::Tensor& x, const at::Tensor& y, EpochLog& log) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  at::Tensor log_probs = at::log_softmax(net.forward(x).to(at::kDouble), -1);  // [M, V, K]
+  net.train();
+  const int64_t M = log_probs.size(0);
+  at::Tensor target = y.view({1, -1, 1}).expand({M, y.size(0), 1});
+  at::Tensor member_nll = -log_probs.gather(2, target).squeeze(2).mean(1);  // [M]
+  at::Tensor ensemble_log = at::logsumexp(log_probs, 0) - std::log(double(M));  // [V, K]
+  log.val_nll = -ensemble_log.gather(1, y.view({-1, 1})).mean().item<double>();
+  log.val_error = 100.0 * ensemble_log.argmax(1).ne(y).to(at::kDouble).mean().item<double>();
+  return member_nll;
+}
+
+}  // namespace
+
 TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs, const at::Tensor& labels,
                              const std::vector<uint64_t>& order_seeds, const EnsembleTrainOptions& o,
                              const TrainingHooks& hooks) {
@@ -37,10 +57,20 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   at::Tensor x = inputs.to(device), y = labels.to(device);
   torch::optim::Adam opt(net.parameters(),
                          torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+  at::Tensor val_x, val_y;
+  if (o.val_inputs.defined() && o.val_inputs.size(0) > 0) {
+    ENDD_CHECK(o.val_labels.defined() && o.val_labels.size(0) == o.val_inputs.size(0), "validation labels must be [",
+               o.val_inputs.size(0), "]");
+    val_x = o.val_inputs.to(device);
+    val_y = o.val_labels.to(device);
+    if (o.best && o.best->empty()) o.best->reset(net);
+  }
   net.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
   const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
+  // A resumed run that had already stopped early does not train on.
+  if (o.best && o.patience > 0 && first_epoch > 0 && o.best->all_stopped(first_epoch - 1, o.patience)) return curve;
   Progress progress(o.label.empty() ? "train " + std::to_string(M) + " members" : o.label, o.epochs, "epochs",
                     o.quiet);
   for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
@@ -79,12 +109,19 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       loss_sum += loss.detach() * double(b);
     }
     double mean_loss = loss_sum.item<double>() / double(N) / double(M);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    curve.push_back({epoch, mean_loss, 1.0, lr, secs});
-    char status[64];
+    EpochLog log{epoch, mean_loss, 1.0, lr, 0.0};
+    char status[96];
     std::snprintf(status, sizeof status, "loss %.4f", mean_loss);
+    if (val_x.defined()) {
+      at::Tensor member_nll = validate(net, val_x, val_y, log);
+      std::snprintf(status, sizeof status, "loss %.4f  val error %.2f%% NLL %.4f", mean_loss, log.val_error, log.val_nll);
+      if (o.best) o.best->update(net, member_nll, epoch);
+    }
+    log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    curve.push_back(log);
     progress.update(epoch + 1, status);
     if (hooks.after_epoch) hooks.after_epoch(curve, opt);
+    if (o.best && o.patience > 0 && o.best->all_stopped(epoch, o.patience)) break;
   }
   progress.finish();
   return curve;

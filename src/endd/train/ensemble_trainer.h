@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "endd/models/ensemble_net.h"
+#include "endd/train/best_members.h"
 #include "endd/train/epoch_log.h"
 
 namespace endd::train {
@@ -27,6 +28,14 @@ struct EnsembleTrainOptions {
   /// derived from (member m's order seed, epoch, step): runs stay
   /// deterministic, and a member's draws do not depend on the other members.
   std::function<at::Tensor(const at::Tensor&, uint64_t)> augment;
+  /// Held-out inputs [V, D...] and labels [V]: each epoch logs the ensemble's
+  /// validation error and NLL, and `best` (when given) records each member's
+  /// weights at its lowest validation NLL.
+  at::Tensor val_inputs, val_labels;
+  BestMembers* best = nullptr;
+  /// With `best`: stop once every member has gone this many epochs without
+  /// improving (0 = train every epoch); the caller restores the best weights.
+  int64_t patience = 0;
 };
 
 /// Trains `net` on inputs [N, D...] / labels [N]. Member m's data order in

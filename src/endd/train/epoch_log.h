@@ -2,6 +2,7 @@
 // One row of a training curve, shared by ensemble training and distillation.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 namespace torch::optim {
@@ -16,6 +17,10 @@ struct EpochLog {
   double temperature = 1;  ///< distillation temperature (1 for ensemble training)
   double learning_rate = 0;
   double seconds = 0;      ///< wall time of the epoch
+  /// Validation error (%) and NLL of the ensemble's mean prediction; NaN
+  /// when training has no validation set.
+  double val_error = std::numeric_limits<double>::quiet_NaN();
+  double val_nll = std::numeric_limits<double>::quiet_NaN();
 };
 using TrainingCurve = std::vector<EpochLog>;
 
