@@ -52,7 +52,7 @@ TEST(ScoreCommandTest, BadLabelsFailCleanly) {
       {"negative", "0\n-1\n1\n0\n", "y.csv:2: label -1 is out of range"},
       {"fraction", "0\n1\n0.5\n0\n", "y.csv:3: label 0.5 is not an integer"},
       {"count", "0\n1\n1\n", "y.csv: 3 labels but"},
-      {"empty", "", "y.csv: no data rows"},
+      {"empty", "", "y.csv: the file is empty"},
   };
   for (const auto& c : cases) {
     auto dir = fresh_dir("score_" + c.name);

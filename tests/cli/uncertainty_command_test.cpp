@@ -37,13 +37,13 @@ TEST(UncertaintyCommandTest, BadInputFailsCleanlyWithoutOutput) {
     std::string name, text, members, expect;
   };
   const std::vector<Case> cases{
-      {"columns", "0.5,0.5,0.5,0.5\n0.5,0.5,0.5\n", "2", "in.csv:2: expected 4 columns"},
+      {"columns", "0.5,0.5,0.5,0.5\n0.5,0.5,0.5\n", "2", "in.csv:2: expected 4 fields"},
       {"text", "0.5,0.5,0.5,0.5\n0.5,abc,0.5,0.5\n", "2", "in.csv:2: column 2: expected a number, got 'abc'"},
       {"nan", "0.5,0.5,0.5,0.5\n0.5,nan,0.5,0.5\n", "2", "in.csv:2: column 2: value 'nan' is not finite"},
       {"inf", "0.5,0.5,0.5,0.5\n0.5,0.5,inf,0.5\n", "2", "in.csv:2: column 3: value 'inf' is not finite"},
       {"negative", "0.5,0.5,0.5,0.5\n1.5,-0.5,0.5,0.5\n", "2", "in.csv:2: column 2: probability -0.5 is negative"},
       {"sum", "0.5,0.5,0.5,0.5\n0.5,0.5,0.6,0.6\n", "2", "in.csv:2: member 2's probabilities sum to 1.2"},
-      {"empty", "", "2", "in.csv: no data rows"},
+      {"empty", "", "2", "in.csv: the file is empty"},
       {"divide", "0.5,0.5,0.5,0.5\n", "3", "4 columns do not split into --members 3"},
   };
   for (const auto& c : cases) {

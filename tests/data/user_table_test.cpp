@@ -61,6 +61,10 @@ TEST(DelimitedTableTest, ErrorsNameFileLineAndColumn) {
   EXPECT_NE(error_of([] { parse("a,b\n"); }).find("no data rows"), std::string::npos);
   EXPECT_NE(error_of([] { parse(""); }).find("the file is empty"), std::string::npos);
   EXPECT_NE(error_of([] { parse("1,inf\n"); }).find("is not finite"), std::string::npos);
+  EXPECT_NE(error_of([] { parse(std::string("\x93NUMPY\x01\x00", 8)); }).find("is a numpy .npy file"), std::string::npos);
+  EXPECT_NE(error_of([] { parse(std::string("1,2\n\x00\x01", 6)); }).find("holds binary data"), std::string::npos);
+  std::string junk = error_of([] { parse("a\x01\x02,1\nb\x03,2\n"); });
+  EXPECT_EQ(junk.find('\x03'), std::string::npos) << junk;
 }
 
 TEST(ClassLabelsTest, ValuesMapToSortedClasses) {
@@ -101,6 +105,9 @@ TEST(StandardizerTest, ConstantFeaturesGetScaleOne) {
   at::Tensor z = s.apply(later);
   EXPECT_FLOAT_EQ(z[0][1].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(z[0][2].item<float>(), 1.0f);
+  // A float32 constant whose mean is inexact in float32 (0.1 x 1001 rows).
+  auto inexact = Standardizer::fit(at::full({1001, 1}, 0.1f));
+  EXPECT_EQ(inexact.std[0].item<float>(), 1.0f);
   // One row: every spread is undefined, so every scale is 1.
   auto one = Standardizer::fit(at::tensor({5.0f, 6.0f}).view({1, 2}));
   EXPECT_TRUE(at::equal(one.std, at::ones({2})));

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 
 #include "endd/core/error.h"
+#include "endd/data/class_labels.h"
+#include "endd/data/delimited_table.h"
 #include "endd/data/image_files.h"
 #include "endd/data/member_outputs.h"
 #include "endd/data/numeric_csv.h"
@@ -12,7 +14,7 @@
 namespace endd::fuzz {
 
 const std::vector<std::string>& targets() {
-  static const std::vector<std::string> t{"csv", "predictions", "tensor", "config", "idx", "cifar", "mnist_json"};
+  static const std::vector<std::string> t{"csv", "table", "predictions", "tensor", "config", "idx", "cifar", "mnist_json"};
   return t;
 }
 
@@ -22,6 +24,12 @@ void parse_input(const std::string& target, const uint8_t* data, size_t size) {
   try {
     if (target == "csv") {
       data::parse_numeric_csv(text, "fuzz.csv");
+    } else if (target == "table") {
+      // A user's data file: the last column as the label, mapped to classes.
+      auto t = data::parse_delimited_table(text, "fuzz.csv", [](const std::vector<std::string>&, int64_t cols) {
+        return cols >= 2 ? cols - 1 : int64_t{-1};
+      });
+      if (t.text_column >= 0) data::encode_labels(t.text);
     } else if (target == "predictions") {
       // Member probabilities, M = 2: parse, then the same checks as --probs.
       auto t = data::parse_numeric_csv(text, "fuzz.csv");

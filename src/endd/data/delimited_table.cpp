@@ -119,6 +119,8 @@ char sniff_delimiter(std::string_view line) {
 
 std::string excerpt(std::string_view s) {
   std::string out(s.substr(0, 40));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // never echo control bytes
   return out.empty() ? "(empty)" : "'" + out + (s.size() > 40 ? "...'" : "'");
 }
 
@@ -140,6 +142,11 @@ DelimitedTable parse_delimited_table(const std::string& text, const std::string&
   t.path = path;
   std::string_view all(text);
   if (all.substr(0, 3) == "\xEF\xBB\xBF") all.remove_prefix(3);  // UTF-8 byte-order mark
+  ENDD_CHECK(all.substr(0, 6) != "\x93NUMPY", path, ": is a numpy .npy file, not a delimited text file "
+             "(save it with numpy.savetxt(..., delimiter=','))");
+  const size_t nul = all.substr(0, 65536).find('\0');
+  ENDD_CHECK(nul == std::string_view::npos, path, ": holds binary data (a NUL byte at offset ", nul,
+             "); expected a delimited text file");
 
   // Content lines (non-blank), as views with their 1-based line numbers.
   std::vector<std::pair<std::string_view, int64_t>> lines;

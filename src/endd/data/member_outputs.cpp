@@ -7,7 +7,7 @@
 #include <functional>
 
 #include "endd/core/error.h"
-#include "endd/data/numeric_csv.h"
+#include "endd/data/delimited_table.h"
 #include "endd/data/tensor_file.h"
 
 namespace endd::data {
@@ -20,7 +20,8 @@ int64_t first_true_row(const at::Tensor& row_flags) {
 
 at::Tensor load_csv(const std::string& path, const MemberOutputOptions& o, std::vector<int64_t>& lines) {
   ENDD_CHECK(o.members >= 1, "--members must be at least 1, got ", o.members);
-  NumericTable t = read_numeric_csv(path);
+  // Read as users write them: a header, pandas' index column, ; or tab, CRLF.
+  DelimitedTable t = read_delimited_table(path, [](const std::vector<std::string>&, int64_t) { return int64_t{-1}; });
   ENDD_CHECK(t.cols % o.members == 0, path, ": ", t.cols, " columns do not split into --members ",
              o.members, " equal groups of class ", o.kind == OutputKind::kLogits ? "logits" : "probabilities");
   lines = t.line_of_row;
@@ -92,7 +93,8 @@ at::Tensor load_member_outputs(const std::string& path, const MemberOutputOption
 }
 
 at::Tensor read_labels(const std::string& path, int64_t num_classes) {
-  NumericTable t = read_numeric_csv(path);
+  // Read as users write them: a header, pandas' index column, ; or tab, CRLF.
+  DelimitedTable t = read_delimited_table(path, [](const std::vector<std::string>&, int64_t) { return int64_t{-1}; });
   ENDD_CHECK(t.cols == 1, path, ": expected one integer class per line, got ", t.cols, " columns");
   at::Tensor labels = at::empty({t.rows}, at::kLong);
   int64_t* out = labels.data_ptr<int64_t>();

@@ -1,5 +1,4 @@
-// The input standardiser (dataset.h): statistics in float64, scale 1 for
-// constant features.
+// The input standardiser (dataset.h): scale 1 for constant features.
 #include <ATen/ATen.h>
 
 #include "endd/data/dataset.h"
@@ -7,20 +6,21 @@
 namespace endd::data {
 
 at::Tensor Standardizer::safe_scale(const at::Tensor& std, const at::Tensor& mean) {
-  // A float32 column that is constant in training has a float64 spread of
-  // exactly 0; a spread below float32's resolution of the mean is rounding,
-  // not signal. NaN (a single training row) counts as constant too.
+  // A spread below float32's resolution of the mean is rounding, not signal
+  // (a constant column's float32 mean need not be exact); NaN (a single
+  // training row) counts as constant too.
   at::Tensor s = std.to(at::kDouble), m = mean.to(at::kDouble);
   at::Tensor constant = (s <= m.abs() * 1e-6) | (s <= 1e-12) | s.isnan() | s.isinf();
   return at::where(constant, at::ones_like(s), s).to(std.scalar_type());
 }
 
 Standardizer Standardizer::fit(const at::Tensor& inputs) {
-  at::Tensor x = inputs.to(at::kDouble);
+  // Statistics in the inputs' own precision, as before constant features were
+  // handled, so that every other feature is scaled exactly as it was (and the
+  // experiments' results stay as recorded).
   Standardizer s;
-  at::Tensor mean = x.mean(0);
-  s.std = safe_scale(x.std(0), mean).to(inputs.scalar_type());
-  s.mean = mean.to(inputs.scalar_type());
+  s.mean = inputs.mean(0);
+  s.std = safe_scale(inputs.std(0), s.mean);
   return s;
 }
 
