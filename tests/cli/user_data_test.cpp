@@ -498,3 +498,39 @@ TEST_F(UserDataTest, DigitsFromScikitLearnGiveACalibratedEnsembleWithFiniteEpkl)
   EXPECT_LT(largest_inside, 10.0);
   EXPECT_LT(largest, 100.0);
 }
+
+// A test file whose header orders the columns differently is read by name; one
+// that lacks a feature, or a label, is refused rather than silently misread.
+TEST_F(UserDataTest, ColumnsAreMatchedByHeaderName) {
+  auto rows = blobs(200, 11);
+  write_text(path("train.csv"), csv(rows, plain, false, true));  // a,b,c,d,kind
+  ASSERT_EQ(run_endd({"train", "--data", path("train.csv"), "--members", "2", "--epochs", "3", "--out", path("ens")}).exit_code, 0);
+  std::ostringstream shuffled, missing, no_label;
+  shuffled.precision(17);
+  missing.precision(17);
+  shuffled << "kind,c,a,d,b\n";
+  missing << "a,b,c,kind\n";
+  for (const auto& row : rows) {
+    shuffled << row.y << "," << row.x[2] << "," << row.x[0] << "," << row.x[3] << "," << row.x[1] << "\n";
+    missing << row.x[0] << "," << row.x[1] << "," << row.x[2] << "," << row.y << "\n";
+  }
+  write_text(path("shuffled.csv"), shuffled.str());
+  write_text(path("missing.csv"), missing.str());
+  write_text(path("no_label.csv"), "a,b,c,d,kind\n1,2,3,4,\n");
+  ASSERT_EQ(run_endd({"predict", "--model", path("ens"), "--data", path("train.csv"), "--out", path("p1.csv")}).exit_code, 0);
+  auto r = run_endd({"predict", "--model", path("ens"), "--data", path("shuffled.csv"), "--out", path("p2.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(path("p1.csv")), read_text(path("p2.csv")));
+  r = run_endd({"evaluate", "--model", path("ens"), "--data", path("shuffled.csv"), "--out", path("ev")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_endd({"predict", "--model", path("ens"), "--data", path("missing.csv"), "--out", path("p3.csv")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing.csv: the header's feature columns are not the model's (missing: d; not in the training data: kind)"), std::string::npos) << r.err;
+  write_text(path("renamed.csv"), "a,b,c,e,kind\n1,2,3,4,0\n");
+  r = run_endd({"predict", "--model", path("ens"), "--data", path("renamed.csv"), "--out", path("p3.csv")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing: d; not in the training data: e"), std::string::npos) << r.err;
+  r = run_endd({"evaluate", "--model", path("ens"), "--data", path("no_label.csv"), "--out", path("ev2")});
+  EXPECT_NE(r.err.find("no_label.csv:2: 'kind' (column 5): the label is missing"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("p3.csv")) || fs::exists(path("ev2")));
+}

@@ -19,6 +19,8 @@ struct Dataset {
   /// column) and its header name ("" without a header); -1 for other sources.
   int64_t label_index = -1;
   std::string label_name;
+  /// CSV with a header: the names of the feature columns, in order.
+  std::vector<std::string> feature_names;
   int64_t size() const { return inputs.size(0); }
 };
 

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cctype>
 #include <cmath>
@@ -23,7 +24,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 // The label column of a CSV file with `cols` columns (docs/data-sources.md).
 int64_t resolve_label_column(const std::string& path, const std::vector<std::string>& header, int64_t cols,
-                             const std::string& spec, int64_t hint) {
+                             const std::string& spec, int64_t hint, const std::string& trained_name) {
+  if (!trained_name.empty())  // the model's label column, by its name, wherever it stands here
+    for (int64_t j = 0; j < static_cast<int64_t>(header.size()); ++j)
+      if (header[j] == trained_name) return j;
   if (spec.empty()) return hint >= 0 && hint < cols ? hint : cols - 1;
   for (int64_t j = 0; j < static_cast<int64_t>(header.size()); ++j)
     if (header[j] == spec) return j;
@@ -45,6 +49,32 @@ int64_t resolve_label_column(const std::string& path, const std::vector<std::str
               "0-based index with --label-column INDEX");
 }
 
+// The columns of `header` holding `wanted` (the model's features), in the
+// model's order; an error names what is missing or unexpected.
+std::vector<int64_t> match_feature_columns(const std::string& path, const std::vector<std::string>& header,
+                                           const std::vector<int64_t>& feature_columns,
+                                           const std::vector<std::string>& wanted) {
+  std::vector<int64_t> out;
+  std::string missing, unexpected;
+  for (const auto& name : wanted) {
+    int64_t found = -1;
+    for (int64_t j : feature_columns)
+      if (header[static_cast<size_t>(j)] == name && std::find(out.begin(), out.end(), j) == out.end()) {
+        found = j;
+        break;
+      }
+    if (found < 0) missing += (missing.empty() ? "" : ", ") + name;
+    out.push_back(found);
+  }
+  for (int64_t j : feature_columns)
+    if (std::find(out.begin(), out.end(), j) == out.end())
+      unexpected += (unexpected.empty() ? "" : ", ") + header[static_cast<size_t>(j)];
+  ENDD_CHECK(missing.empty() && unexpected.empty(), path, ": the header's feature columns are not the model's (",
+             missing.empty() ? "" : "missing: " + missing, !missing.empty() && !unexpected.empty() ? "; " : "",
+             unexpected.empty() ? "" : "not in the training data: " + unexpected, ")");
+  return out;
+}
+
 Dataset load_csv(const std::string& path, const SourceRequest& r) {
   bool has_labels = false;
   DelimitedTable t = read_delimited_table(path, [&](const std::vector<std::string>& header, int64_t cols) {
@@ -58,24 +88,37 @@ Dataset load_csv(const std::string& path, const SourceRequest& r) {
     }
     ENDD_CHECK(has_labels || !r.need_labels, path, ": no label column (expected ", r.features + 1,
                " columns: the features and the label)");
-    return has_labels ? resolve_label_column(path, header, cols, r.label_column, r.label_index) : int64_t{-1};
+    return has_labels ? resolve_label_column(path, header, cols, r.label_column, r.label_index, r.label_name)
+                      : int64_t{-1};
   });
   const int64_t d = has_labels ? t.cols - 1 : t.cols;
   Dataset out;
   out.name = path;
+  // The file's feature columns, in the order the model takes them.
+  std::vector<int64_t> columns;
+  for (int64_t j = 0; j < t.cols; ++j)
+    if (j != t.text_column) columns.push_back(j);
+  if (!t.header.empty()) {
+    for (int64_t j : columns) out.feature_names.push_back(t.header[static_cast<size_t>(j)]);
+    if (!r.feature_names.empty() && out.feature_names != r.feature_names)
+      columns = match_feature_columns(path, t.header, columns, r.feature_names);
+    if (!r.feature_names.empty()) out.feature_names = r.feature_names;
+  }
   out.inputs = at::empty({t.rows, d}, at::kFloat);
   float* x = out.inputs.data_ptr<float>();
   for (int64_t i = 0; i < t.rows; ++i) {
     const double* row = t.values.data() + i * t.cols;
-    int64_t k = 0;
-    for (int64_t j = 0; j < t.cols; ++j) {
-      if (j == t.text_column) continue;
+    for (int64_t k = 0; k < d; ++k) {
+      const int64_t j = columns[static_cast<size_t>(k)];
       ENDD_CHECK(std::fabs(row[j]) < 3.0e38, path, ":", t.line_of_row[i], ": ", t.describe_column(j), ": value ",
                  row[j], " does not fit in float32");
-      x[i * d + k++] = static_cast<float>(row[j]);
+      x[i * d + k] = static_cast<float>(row[j]);
     }
   }
   if (has_labels && r.need_labels) {
+    for (int64_t i = 0; i < t.rows; ++i)
+      ENDD_CHECK(!t.text[static_cast<size_t>(i)].empty(), path, ":", t.line_of_row[i], ": ",
+                 t.describe_column(t.text_column), ": the label is missing");
     EncodedLabels e = encode_labels(t.text);
     out.labels = e.codes;
     out.classes = e.classes;

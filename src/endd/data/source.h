@@ -33,6 +33,14 @@ struct SourceRequest {
   /// CSV: the label's column when the model was trained (-1 = unknown), used
   /// where `label_column` is a name and the file has no header.
   int64_t label_index = -1;
+  /// CSV: the label's header name when the model was trained; found by name
+  /// in a file with a header wherever it stands.
+  std::string label_name;
+  /// The model's feature names (from its training file's header; empty if it
+  /// had none). A file with a header must name the same features: in another
+  /// order they are put back in the model's, and missing or unexpected ones
+  /// are an error.
+  std::vector<std::string> feature_names;
 };
 
 /// Loads a source. Errors name the source, file and line: unknown scheme, a

@@ -70,6 +70,8 @@ data::SourceRequest source_request(const RunInfo& info, bool need_labels) {
   r.flatten = true;
   r.label_column = info.label_column;
   r.label_index = info.label_index;
+  r.label_name = info.label_name;
+  r.feature_names = info.feature_names;
   return r;
 }
 
@@ -86,6 +88,7 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"teacher", i.teacher},
                    {"labels", i.class_names},
                    {"label_column", {{"given", i.label_column}, {"index", i.label_index}, {"name", i.label_name}}},
+                   {"features", i.feature_names},
                    {"finished", i.finished},
                    {"epochs_done", i.epochs_done}};
   write_file_atomic(run_file(dir, "run.json"), j.dump(2) + "\n");
@@ -127,6 +130,7 @@ RunInfo load_run_info(const std::string& dir) {
       i.label_index = l.at("index").get<int64_t>();
       i.label_name = l.at("name").get<std::string>();
     }
+    if (j.contains("features")) i.feature_names = j.at("features").get<std::vector<std::string>>();
     i.epochs_done = j.at("epochs_done").get<int64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": damaged run.json: " + e.what());

@@ -42,6 +42,8 @@ struct RunInfo {
   std::string label_column;
   int64_t label_index = -1;
   std::string label_name;
+  /// CSV with a header: the feature columns' names (run.json "features").
+  std::vector<std::string> feature_names;
   bool finished = false;
   int64_t epochs_done = 0;
 

@@ -118,6 +118,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     info.label_column = s.label_column;
     info.label_index = train_set.label_index;
     info.label_name = train_set.label_name;
+    info.feature_names = train_set.feature_names;
     info.members = s.members;
     info.model = s.model;
     created.emplace(out);
