@@ -69,3 +69,13 @@ TEST(RunSettingsTest, DistillSmoothingDefaultIsTheLibrarysAndInTheReferenceRange
   EXPECT_LE(s.distill.smoothing, 1e-3);
   EXPECT_EQ(s.distill.clip_norm, library.clip_norm);
 }
+
+TEST(RunSettingsTest, LabelColumnMayBeWrittenAsANumber) {
+  Config c = endd::runs::train_config();
+  c.merge_toml("[data]\ntrain = \"x.csv\"\nlabel_column = 0\n", "run.toml");
+  EXPECT_EQ(c.get_string("data.label_column"), "0");
+  c.set("data.label_column=-1");
+  EXPECT_EQ(c.get_string("data.label_column"), "-1");
+  c.set("data.label_column=species");
+  EXPECT_EQ(endd::runs::train_settings(c).label_column, "species");
+}

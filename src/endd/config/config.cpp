@@ -49,6 +49,8 @@ bool convert(const toml::node& node, const Value& like, Value& out) {
       return false;
     default:
       if (auto v = node.value_exact<std::string>()) { out = *v; return true; }
+      // A column index written as a number (label_column = 0) means its text.
+      if (auto v = node.value_exact<int64_t>()) { out = std::to_string(*v); return true; }
       return false;
   }
 }
