@@ -26,6 +26,8 @@ struct GlobalOptions {
 
 /// Validators whose messages say what was given and what is accepted.
 CLI::Validator integer_at_least(int64_t min);
+CLI::Validator integer_in(int64_t min, int64_t max);
+CLI::Validator positive_number();
 CLI::Validator number_at_least(double min);
 CLI::Validator number_in(double min, double below);  ///< min <= x < below
 

@@ -114,28 +114,49 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   CLI::App* spiral = exp->add_subcommand("spiral", "3-class spiral: single, ensemble, EnD, EnD^2, EnD^2+AUX");
   spiral->add_option("-o,--out", a->out, "Output directory")->capture_default_str();
   spiral->add_flag("--quick", a->quick, "Small, fast run (smoke test)");
-  spiral->add_option("-m,--members", a->members, "Ensemble size (default 100; 10 with --quick)");
-  spiral->add_option("--per-class", a->per_class, "Training (and test) points per class");
-  spiral->add_option("--aux-count", a->aux_count, "Number of AUX inputs");
-  spiral->add_option("--epochs", a->epochs, "Ensemble training epochs");
-  spiral->add_option("--distill-epochs", a->distill_epochs, "Distillation epochs");
-  spiral->add_option("--width", a->width, "Hidden units per layer");
-  spiral->add_option("--depth", a->depth, "Hidden layers");
-  spiral->add_option("--noise", a->noise, "Spiral noise scale s");
-  spiral->add_option("--temperature", a->temperature, "Initial distillation temperature T0 (>= 1)");
-  spiral->add_option("--hold", a->hold, "Fraction of distillation epochs held at T0");
-  spiral->add_option("--decay", a->decay, "Fraction of distillation epochs decaying T0 -> 1");
-  spiral->add_option("--smoothing", a->smoothing, "EnD^2 central smoothing eps");
-  spiral->add_option("--lr", a->lr, "Ensemble learning rate (Adam)");
-  spiral->add_option("--distill-lr", a->distill_lr, "Student learning rate (Adam)");
-  spiral->add_option("--batch-size", a->batch_size, "Ensemble batch size");
-  spiral->add_option("--distill-batch-size", a->distill_batch_size, "Student batch size");
-  spiral->add_option("--aux-radius", a->aux_radius, "AUX disc radius in units of the spiral radius");
+  spiral->add_option("-m,--members", a->members, "Ensemble size (default 100; 10 with --quick)")
+      ->check(integer_at_least(1));
+  spiral->add_option("--per-class", a->per_class, "Training (and test) points per class")
+      ->check(integer_at_least(1));
+  spiral->add_option("--aux-count", a->aux_count, "Number of AUX inputs")
+      ->check(integer_at_least(1));
+  spiral->add_option("--epochs", a->epochs, "Ensemble training epochs")
+      ->check(integer_at_least(1));
+  spiral->add_option("--distill-epochs", a->distill_epochs, "Distillation epochs")
+      ->check(integer_at_least(1));
+  spiral->add_option("--width", a->width, "Hidden units per layer")
+      ->check(integer_at_least(1));
+  spiral->add_option("--depth", a->depth, "Hidden layers")
+      ->check(integer_at_least(0));
+  spiral->add_option("--noise", a->noise, "Spiral noise scale s")
+      ->check(number_at_least(0));
+  spiral->add_option("--temperature", a->temperature, "Initial distillation temperature T0 (>= 1)")
+      ->check(number_at_least(1));
+  spiral->add_option("--hold", a->hold, "Fraction of distillation epochs held at T0")
+      ->check(number_at_least(0));
+  spiral->add_option("--decay", a->decay, "Fraction of distillation epochs decaying T0 -> 1")
+      ->check(number_at_least(0));
+  spiral->add_option("--smoothing", a->smoothing, "EnD^2 central smoothing eps")
+      ->check(number_in(0, 1));
+  spiral->add_option("--lr", a->lr, "Ensemble learning rate (Adam)")
+      ->check(positive_number());
+  spiral->add_option("--distill-lr", a->distill_lr, "Student learning rate (Adam)")
+      ->check(positive_number());
+  spiral->add_option("--batch-size", a->batch_size, "Ensemble batch size")
+      ->check(integer_at_least(1));
+  spiral->add_option("--distill-batch-size", a->distill_batch_size, "Student batch size")
+      ->check(integer_at_least(1));
+  spiral->add_option("--aux-radius", a->aux_radius, "AUX disc radius in units of the spiral radius")
+      ->check(positive_number());
   spiral->add_option("--transfer-copies", a->transfer_copies,
-                     "Jittered copies of the students' transfer inputs, labelled by the ensemble");
-  spiral->add_option("--aux-copies", a->aux_copies, "Jittered copies of the AUX inputs (AUX student)");
-  spiral->add_option("--transfer-jitter", a->transfer_jitter, "Jitter (standardised units) of those copies");
-  spiral->add_option("--clip-norm", a->clip_norm, "Students' gradient-norm clipping threshold (0: none)");
+                     "Jittered copies of the students' transfer inputs, labelled by the ensemble")
+      ->check(integer_at_least(0));
+  spiral->add_option("--aux-copies", a->aux_copies, "Jittered copies of the AUX inputs (AUX student)")
+      ->check(integer_at_least(0));
+  spiral->add_option("--transfer-jitter", a->transfer_jitter, "Jitter (standardised units) of those copies")
+      ->check(number_at_least(0));
+  spiral->add_option("--clip-norm", a->clip_norm, "Students' gradient-norm clipping threshold (0: none)")
+      ->check(number_at_least(0));
   spiral->add_flag("--float64-loss", a->float64_loss, "Compute distillation losses in float64");
   spiral->callback([a, &g] { run_spiral_command(*a, g); });
 
@@ -144,27 +165,38 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
                                                       "single, ensemble, EnD, EnD^2, EnD^2+AUX (CNN members)");
   fm->add_option("-o,--out", f->out, "Output directory")->capture_default_str();
   fm->add_flag("--quick", f->quick, "Small, fast run (smoke test)");
-  fm->add_option("-m,--members", f->members, "Ensemble size (default 10)");
-  fm->add_option("--epochs", f->epochs, "Ensemble training epochs");
-  fm->add_option("--distill-epochs", f->distill_epochs, "Distillation epochs");
-  fm->add_option("--train-count", f->train_count, "Use the first N training images (0 = all)");
-  fm->add_option("--temperature", f->temperature, "Initial distillation temperature T0 (>= 1)");
-  fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps");
+  fm->add_option("-m,--members", f->members, "Ensemble size (default 10)")
+      ->check(integer_at_least(2));
+  fm->add_option("--epochs", f->epochs, "Ensemble training epochs")
+      ->check(integer_at_least(1));
+  fm->add_option("--distill-epochs", f->distill_epochs, "Distillation epochs")
+      ->check(integer_at_least(1));
+  fm->add_option("--train-count", f->train_count, "Use the first N training images (0 = all)")
+      ->check(integer_at_least(0));
+  fm->add_option("--temperature", f->temperature, "Initial distillation temperature T0 (>= 1)")
+      ->check(number_at_least(1));
+  fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps")
+      ->check(number_in(0, 1));
   fm->add_option("--mean-weight", f->mean_weight,
-                 "EnD^2 (end2): weight of an added EnD term on the Dirichlet mean (default 0, the paper)");
-  fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)");
+                 "EnD^2 (end2): weight of an added EnD term on the Dirichlet mean (default 0, the paper)")
+      ->check(number_at_least(0));
+  fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)")
+      ->check(integer_at_least(0));
   fm->add_option("--aux-oversample", f->aux_oversample,
                  "Make F times the AUX images and keep, per kind, those the members disagree on most (1 to 16; "
-                 "default 3; 1 = keep every image made)");
+                 "default 3; 1 = keep every image made)")
+      ->check(integer_in(1, 16));
   fm->add_option("--student-width", f->student_width,
-                 "Channels and hidden units of the students, as a multiple of the members' (1 to 4, default 1)");
+                 "Channels and hidden units of the students, as a multiple of the members' (1 to 4, default 1)")
+      ->check(integer_in(1, 4));
   fm->add_option("--end2-method", f->end2_method,
                  "Loss of the EnD^2 students: end2 (the members' Dirichlet likelihood, the paper) or end2-proxy "
                  "(a Proxy-Dirichlet target)")
       ->check(CLI::IsMember({"end2", "end2-proxy"}));
   fm->add_option("--transfer-views", f->transfer_views,
                  "Views of the transfer set for the students: the images plus (N - 1) random crop-and-flip copies, "
-                 "each labelled by the ensemble (1 to 8, default 1 = the images only; each view is a copy of the set in memory)");
+                 "each labelled by the ensemble (1 to 8, default 1 = the images only; each view is a copy of the set in memory)")
+      ->check(integer_in(1, 8));
   fm->add_option("--aux-kinds", f->aux_kinds,
                  "AUX kinds for EnD^2+AUX, comma-separated (default: all of mix, noise, edges, zoom, shuffle, small, "
                  "outline, chain)");

@@ -1,6 +1,7 @@
 // Command-line errors in the project's words: every malformed command line
 // gets "endd: error: ...", what was wrong, and exit code 2 (docs/cli.md).
 #include <charconv>
+#include <cmath>
 #include <iostream>
 #include <regex>
 
@@ -95,6 +96,30 @@ CLI::Validator integer_at_least(int64_t min) {
         return "";
       },
       "INT>=" + std::to_string(min));
+}
+
+CLI::Validator integer_in(int64_t min, int64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& s) -> std::string {
+        int64_t v = 0;
+        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || ptr != s.data() + s.size() || v < min || v > max)
+          return "got '" + s + "', expected an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        return "";
+      },
+      "INT in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+}
+
+CLI::Validator positive_number() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size() || !(v > 0) || !std::isfinite(v))
+          return "got '" + s + "', expected a number > 0";
+        return "";
+      },
+      "NUM>0");
 }
 
 CLI::Validator number_at_least(double min) {

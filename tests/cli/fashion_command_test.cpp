@@ -84,24 +84,23 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
 
 TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
   auto dir = fresh_dir("fashion_bad");
-  auto r = run_endd({"experiment", "fashion-mnist", "--members", "1", "--out", dir + "/o"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("members: expected >= 2"), std::string::npos) << r.err;
-  EXPECT_FALSE(exists(dir + "/o"));
-  r = run_endd({"experiment", "fashion-mnist", "--temperature", "0.2", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("temperature (T0): expected >= 1, got 0.2"), std::string::npos) << r.err;
-  r = run_endd({"experiment", "fashion-mnist", "--transfer-views", "0", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("transfer_views: expected 1 to 8, got 0"), std::string::npos) << r.err;
-  r = run_endd({"experiment", "fashion-mnist", "--transfer-views", "9", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("transfer_views: expected 1 to 8, got 9"), std::string::npos) << r.err;
-  r = run_endd({"experiment", "fashion-mnist", "--mean-weight", "-1", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("mean_weight: expected >= 0"), std::string::npos) << r.err;
-  r = run_endd({"experiment", "fashion-mnist", "--aux-oversample", "0", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("aux_oversample: expected 1 to 16, got 0"), std::string::npos) << r.err;
-  r = run_endd({"experiment", "fashion-mnist", "--student-width", "5", "--out", dir + "/o"});
-  EXPECT_NE(r.err.find("student_width: expected 1 to 4, got 5"), std::string::npos) << r.err;
-  r = run_endd({"experiment", "fashion-mnist", "--end2-method", "end", "--out", dir + "/o"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("--end2-method"), std::string::npos) << r.err;
-  EXPECT_FALSE(exists(dir + "/o"));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--members", "1"}, "--members: got '1', expected an integer >= 2"},
+      {{"--temperature", "0.2"}, "--temperature: got '0.2', expected a number >= 1"},
+      {{"--transfer-views", "0"}, "--transfer-views: got '0', expected an integer from 1 to 8"},
+      {{"--transfer-views", "9"}, "--transfer-views: got '9', expected an integer from 1 to 8"},
+      {{"--mean-weight", "-1"}, "--mean-weight: got '-1', expected a number >= 0"},
+      {{"--aux-oversample", "0"}, "--aux-oversample: got '0', expected an integer from 1 to 16"},
+      {{"--student-width", "5"}, "--student-width: got '5', expected an integer from 1 to 4"},
+      {{"--end2-method", "end"}, "--end2-method"},
+  };
+  for (const auto& [flags, expect] : cases) {
+    std::vector<std::string> args{"experiment", "fashion-mnist"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.end(), {"--out", dir + "/o"});
+    auto r = run_endd(args);
+    EXPECT_EQ(r.exit_code, 2) << flags[0];
+    EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
+    EXPECT_FALSE(exists(dir + "/o"));
+  }
 }

@@ -49,15 +49,17 @@ TEST(SpiralCommandTest, InvalidFlagsFailBeforeAnyWork) {
     std::string expect;
   };
   const std::vector<Case> cases{
-      {{"--members", "0"}, "members: expected >= 1, got 0"},
-      {{"--temperature", "0.5"}, "temperature (T0): expected >= 1, got 0.5"},
-      {{"--noise", "-1"}, "noise: expected >= 0, got -1"},
+      {{"--members", "0"}, "--members: got '0', expected an integer >= 1"},
+      {{"--temperature", "0.5"}, "--temperature: got '0.5', expected a number >= 1"},
+      {{"--noise", "-1"}, "--noise: got '-1', expected a number >= 0"},
+      {{"--hold", "0.9", "--decay", "0.9"}, "hold/decay fractions: expected >= 0 each and a sum <= 1"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args{"experiment", "spiral", "--quick", "--out", dir + "/o"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     auto r = run_endd(args);
     EXPECT_NE(r.exit_code, 0);
+    if (c.args[0] != "--hold") EXPECT_EQ(r.exit_code, 2) << r.err;  // a flag out of its range is a usage error
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_FALSE(exists(dir + "/o")) << "work started before the check";
   }
