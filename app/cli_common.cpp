@@ -26,10 +26,11 @@ std::string absolute_source(const std::string& spec) {
   if (spec.empty() || spec == "generated") return spec;
   auto starts = [&](const char* p) { return spec.rfind(p, 0) == 0; };
   if (starts("csv:")) return "csv:" + absolute(spec.substr(4));
-  if (starts("idx:")) {
+  for (const char* pair : {"idx:", "npy:"}) {
+    if (!starts(pair)) continue;
     auto comma = spec.find(',');
-    if (comma == std::string::npos) return spec;
-    return "idx:" + absolute(spec.substr(4, comma - 4)) + "," + absolute(spec.substr(comma + 1));
+    if (comma == std::string::npos) return std::string(pair) + absolute(spec.substr(4));
+    return std::string(pair) + absolute(spec.substr(4, comma - 4)) + "," + absolute(spec.substr(comma + 1));
   }
   for (const char* kind : {"cifar10:", "cifar100:"}) {
     if (!starts(kind)) continue;

@@ -26,8 +26,8 @@ void run_uncertainty(const UncertaintyArgs& a, const GlobalOptions& g) {
   check_not_an_input(a.out, {a.probs, a.logits, a.dirichlet_logits}, "--out");
   uncertainty::Measures m;
   if (!a.dirichlet_logits.empty()) {
-    at::Tensor z = data::is_tensor_file(a.dirichlet_logits)
-                       ? data::load_tensor_file(a.dirichlet_logits)
+    at::Tensor z = data::is_array_file(a.dirichlet_logits)
+                       ? data::load_array_file(a.dirichlet_logits)
                        : data::load_member_outputs(a.dirichlet_logits,
                                                    {1, data::OutputKind::kLogits, 0, false})
                              .squeeze(1);
@@ -36,7 +36,7 @@ void run_uncertainty(const UncertaintyArgs& a, const GlobalOptions& g) {
     ENDD_CHECK(z.isfinite().all().item<bool>(), a.dirichlet_logits, ": contains NaN or infinity");
     m = uncertainty::dirichlet_measures(z);
   } else {
-    ENDD_CHECK(a.members >= 1 || data::is_tensor_file(a.probs + a.logits),
+    ENDD_USAGE_CHECK(a.members >= 1 || data::is_array_file(a.probs + a.logits),
                "--members is required for CSV input (member-major columns)");
     data::MemberOutputOptions o;
     o.members = a.members;

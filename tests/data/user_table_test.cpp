@@ -45,6 +45,9 @@ TEST(DelimitedTableTest, OrdinaryFileShapes) {
   EXPECT_EQ(t.values[0], 1.5);
   EXPECT_EQ(t.values[2], -2.0);
   EXPECT_EQ(t.line_of_row, (std::vector<int64_t>{2, 4}));
+  // pandas' boolean columns are 1 and 0.
+  auto b = parse("x,flag\n1,True\n2,False\n");
+  EXPECT_EQ(b.values, (std::vector<double>{1, 1, 2, 0}));
   // Semicolons and tabs.
   EXPECT_EQ(parse("1;2;3\n4;5;6\n").cols, 3);
   auto tabs = parse("p\tq\n1\t2\n");

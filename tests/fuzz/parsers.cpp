@@ -6,6 +6,7 @@
 #include "endd/data/class_labels.h"
 #include "endd/data/delimited_table.h"
 #include "endd/data/image_files.h"
+#include "endd/data/npy_file.h"
 #include "endd/data/member_outputs.h"
 #include "endd/data/numeric_csv.h"
 #include "endd/data/tensor_file.h"
@@ -14,7 +15,7 @@
 namespace endd::fuzz {
 
 const std::vector<std::string>& targets() {
-  static const std::vector<std::string> t{"csv", "table", "predictions", "tensor", "config", "idx", "cifar", "mnist_json"};
+  static const std::vector<std::string> t{"csv", "table", "npy", "predictions", "tensor", "config", "idx", "cifar", "mnist_json"};
   return t;
 }
 
@@ -30,6 +31,8 @@ void parse_input(const std::string& target, const uint8_t* data, size_t size) {
         return cols >= 2 ? cols - 1 : int64_t{-1};
       });
       if (t.text_column >= 0) data::encode_labels(t.text);
+    } else if (target == "npy") {
+      data::parse_npy(bytes, "fuzz.npy");
     } else if (target == "predictions") {
       // Member probabilities, M = 2: parse, then the same checks as --probs.
       auto t = data::parse_numeric_csv(text, "fuzz.csv");

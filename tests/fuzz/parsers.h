@@ -8,7 +8,7 @@
 
 namespace endd::fuzz {
 
-/// The fuzzable parsers: csv, table, predictions, tensor, config, idx, cifar, mnist_json.
+/// The fuzzable parsers: csv, table, npy, predictions, tensor, config, idx, cifar, mnist_json.
 const std::vector<std::string>& targets();
 
 /// Feeds `data` to parser `target`. Rejections (endd::Error) are the expected

@@ -84,6 +84,9 @@ void split_line(std::string_view line, char delimiter, const std::string& path, 
 
 bool parse_number(std::string_view s, double& out) {
   if (s.empty()) return false;
+  // pandas writes boolean columns as True/False: features 1 and 0.
+  if (s == "True" || s == "true" || s == "TRUE") return (out = 1.0), true;
+  if (s == "False" || s == "false" || s == "FALSE") return (out = 0.0), true;
   if (s.front() == '+') s.remove_prefix(1);
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   if (ec == std::errc::result_out_of_range) {

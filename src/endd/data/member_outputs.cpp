@@ -8,6 +8,7 @@
 
 #include "endd/core/error.h"
 #include "endd/data/delimited_table.h"
+#include "endd/data/npy_file.h"
 #include "endd/data/tensor_file.h"
 
 namespace endd::data {
@@ -32,7 +33,7 @@ at::Tensor load_csv(const std::string& path, const MemberOutputOptions& o, std::
 }
 
 at::Tensor load_tensor(const std::string& path, const MemberOutputOptions& o) {
-  at::Tensor t = load_tensor_file(path);
+  at::Tensor t = load_array_file(path);
   ENDD_CHECK(t.is_floating_point(), path, ": expected a floating-point tensor, got ", t.scalar_type());
   // Kept in its own precision: the measures convert chunk by chunk to float64.
   t = t.contiguous();
@@ -76,9 +77,18 @@ void validate_probabilities(at::Tensor& probs, const MemberOutputOptions& o,
   if (o.renormalize) probs.div_(sums.unsqueeze(-1));
 }
 
+bool is_array_file(const std::string& path) { return is_tensor_file(path) || is_npy_file(path); }
+
+at::Tensor load_array_file(const std::string& path) {
+  if (!is_npy_file(path)) return load_tensor_file(path);
+  NpyArray a = read_npy(path);
+  ENDD_CHECK(!a.is_text(), path, ": holds text; expected numbers");
+  return a.values.scalar_type() == at::kHalf ? a.values.to(at::kFloat) : a.values;
+}
+
 at::Tensor load_member_outputs(const std::string& path, const MemberOutputOptions& o) {
   std::vector<int64_t> lines;
-  const bool tensor_file = is_tensor_file(path);
+  const bool tensor_file = is_array_file(path);
   at::Tensor out = tensor_file ? load_tensor(path, o) : load_csv(path, o, lines);
   auto where = [&](int64_t row) {
     return tensor_file ? detail::concat(path, ": row ", row) : detail::concat(path, ":", lines[row]);

@@ -26,6 +26,12 @@ struct MemberOutputOptions {
 /// Errors name the file and the line (CSV) or row (tensor) at fault.
 at::Tensor load_member_outputs(const std::string& path, const MemberOutputOptions& options);
 
+/// A numeric array file: a torch.save'd tensor (.pt/.pth) or a numpy .npy
+/// file (recognised by its magic, whatever its name).
+bool is_array_file(const std::string& path);
+/// Its numbers (a text .npy array is refused).
+at::Tensor load_array_file(const std::string& path);
+
 /// Checks (and optionally renormalises) [N, M, K] probabilities in place;
 /// `where(i)` names row i in messages ("file.csv:12").
 void validate_probabilities(at::Tensor& probs, const MemberOutputOptions& options,

