@@ -41,6 +41,8 @@ std::string dict_value(const std::string& header, const std::string& key, const 
 }
 
 std::vector<int64_t> parse_shape(const std::string& tuple, const std::string& path) {
+  ENDD_CHECK(tuple.size() >= 2 && tuple.front() == '(' && tuple.back() == ')', path, ": .npy shape '",
+             tuple.substr(0, 40), "' is not a tuple");
   std::vector<int64_t> shape;
   std::string inner = tuple.substr(1, tuple.size() - 2);
   size_t p = 0;
