@@ -312,6 +312,11 @@ TEST_F(UserDataTest, FailuresLeaveNothingAndOutputsNeverOverwriteInputs) {
       {"export", "--model", path("stu"), "--out", path("train.csv")},
       {"export", "--model", path("stu"), "--out", path("ens")},
       {"uncertainty", "--probs", path("train.csv"), "--members", "1", "--out", path("train.csv")},
+      {"uncertainty", "--probs", path("bad.csv"), "--members", "2", "--out", path("new/u.csv")},
+      {"score", "--probs", path("bad.csv"), "--members", "2", "--labels", path("train.csv"), "--out", path("new/r.json")},
+      {"score", "--probs", path("one_class.csv"), "--members", "1", "--renormalize", "--labels", path("train.csv"),
+       "--out", path("train.csv")},
+      {"experiment", "spiral", "--quick", "--members", "0", "--out", path("new/spiral")},
   };
   for (const auto& args : failing) {
     auto r = run_endd(args);
