@@ -2,6 +2,8 @@
 // gets "endd: error: ...", what was wrong, and exit code 2 (docs/cli.md).
 #include <charconv>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <iostream>
 #include <regex>
 
@@ -86,65 +88,59 @@ std::string rewrite(const CLI::App& cmd, const CLI::ParseError& e, const std::ve
 
 }  // namespace
 
-CLI::Validator integer_at_least(int64_t min) {
-  return CLI::Validator(
-      [min](std::string& s) -> std::string {
-        int64_t v = 0;
-        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || ptr != s.data() + s.size() || v < min)
-          return "got '" + s + "', expected an integer >= " + std::to_string(min);
-        return "";
-      },
-      "INT>=" + std::to_string(min));
-}
+namespace {
 
-CLI::Validator integer_in(int64_t min, int64_t max) {
+// A validator whose message says what was given and what is accepted.
+CLI::Validator integer_check(int64_t min, int64_t max, const std::string& expected, const std::string& range) {
   return CLI::Validator(
-      [min, max](std::string& s) -> std::string {
+      [min, max, expected](std::string& s) -> std::string {
         int64_t v = 0;
         auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (ec != std::errc() || ptr != s.data() + s.size() || v < min || v > max)
-          return "got '" + s + "', expected an integer from " + std::to_string(min) + " to " + std::to_string(max);
-        return "";
-      },
-      "INT in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-}
-
-CLI::Validator positive_number() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        char* end = nullptr;
-        double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || end != s.c_str() + s.size() || !(v > 0) || !std::isfinite(v))
-          return "got '" + s + "', expected a number > 0";
-        return "";
-      },
-      "NUM>0");
-}
-
-CLI::Validator number_at_least(double min) {
-  return CLI::Validator(
-      [min](std::string& s) -> std::string {
-        char* end = nullptr;
-        double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || end != s.c_str() + s.size() || !(v >= min))
-          return "got '" + s + "', expected a number >= " + CLI::detail::to_string(min);
-        return "";
-      },
-      "NUM>=" + CLI::detail::to_string(min));
-}
-
-CLI::Validator number_in(double min, double below) {
-  const std::string expected = "a number >= " + CLI::detail::to_string(min) + " and < " + CLI::detail::to_string(below);
-  return CLI::Validator(
-      [min, below, expected](std::string& s) -> std::string {
-        char* end = nullptr;
-        double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || end != s.c_str() + s.size() || !(v >= min && v < below))
           return "got '" + s + "', expected " + expected;
         return "";
       },
-      "NUM in [" + CLI::detail::to_string(min) + ", " + CLI::detail::to_string(below) + ")");
+      range);
+}
+
+CLI::Validator number_check(const std::function<bool(double)>& accepts, const std::string& expected,
+                            const std::string& range) {
+  return CLI::Validator(
+      [accepts, expected](std::string& s) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || !accepts(v))
+          return "got '" + s + "', expected " + expected;
+        return "";
+      },
+      range);
+}
+
+}  // namespace
+
+CLI::Validator integer_at_least(int64_t min) {
+  return integer_check(min, std::numeric_limits<int64_t>::max(), "an integer >= " + std::to_string(min),
+                       ">= " + std::to_string(min));
+}
+
+CLI::Validator integer_in(int64_t min, int64_t max) {
+  return integer_check(min, max, "an integer from " + std::to_string(min) + " to " + std::to_string(max),
+                       std::to_string(min) + " to " + std::to_string(max));
+}
+
+CLI::Validator positive_number() {
+  return number_check([](double v) { return v > 0; }, "a number > 0", "> 0");
+}
+
+CLI::Validator number_at_least(double min) {
+  return number_check([min](double v) { return v >= min; }, "a number >= " + CLI::detail::to_string(min),
+                      ">= " + CLI::detail::to_string(min));
+}
+
+CLI::Validator number_in(double min, double below) {
+  return number_check([min, below](double v) { return v >= min && v < below; },
+                      "a number >= " + CLI::detail::to_string(min) + " and < " + CLI::detail::to_string(below),
+                      "[" + CLI::detail::to_string(min) + ", " + CLI::detail::to_string(below) + ")");
 }
 
 int report_parse_error(CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args) {
