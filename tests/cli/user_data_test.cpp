@@ -539,3 +539,23 @@ TEST_F(UserDataTest, ColumnsAreMatchedByHeaderName) {
   EXPECT_NE(r.err.find("no_label.csv:2: 'kind' (column 5): the label is missing"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("p3.csv")) || fs::exists(path("ev2")));
 }
+
+// A run killed after writing its config but before run.json holds only endd's
+// own files: a fresh start into the same --out takes it over; anything else
+// there is kept and refused.
+TEST_F(UserDataTest, ARunKilledBeforeItBeganStartsAgainInPlace) {
+  write_text(path("train.csv"), csv(blobs(60, 12), plain));
+  fs::create_directories(path("run"));
+  write_text(path("run/config.toml"), "seed = 0\n");
+  write_text(path("run/.run.json.tmp.123.0"), "{");
+  auto r = run_endd({"train", "--data", path("train.csv"), "--members", "2", "--epochs", "1", "--out", path("run")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(read_json(path("run/run.json"))["finished"].get<bool>());
+  fs::create_directories(path("mine"));
+  write_text(path("mine/config.toml"), "seed = 0\n");
+  write_text(path("mine/notes.txt"), "keep me");
+  r = run_endd({"train", "--data", path("train.csv"), "--out", path("mine")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(read_text(path("mine/notes.txt")), "keep me");
+  EXPECT_TRUE(fs::exists(path("mine/config.toml")));
+}

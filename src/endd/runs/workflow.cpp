@@ -28,6 +28,20 @@ void check_fresh_output(const std::string& out) {
   std::error_code ec;
   ENDD_CHECK(!fs::exists(run_file(out, "run.json"), ec), out,
              ": already holds a run; choose another --out or continue it with --resume ", out);
+  // A run killed before it began (config.toml or a temporary written, no
+  // run.json yet) left only endd's own files: start it again in place.
+  if (fs::is_directory(out, ec)) {
+    std::vector<fs::path> leftovers;
+    bool only_ours = true;
+    for (const auto& entry : fs::directory_iterator(out, ec)) {
+      const std::string name = entry.path().filename().string();
+      const bool ours = name == "config.toml" || (name.size() > 1 && name[0] == '.' && name.find(".tmp.") != std::string::npos);
+      only_ours = only_ours && ours && entry.is_regular_file(ec);
+      leftovers.push_back(entry.path());
+    }
+    if (only_ours)
+      for (const auto& p : leftovers) fs::remove(p, ec);
+  }
   ENDD_CHECK(!fs::exists(out, ec) || (fs::is_directory(out, ec) && fs::is_empty(out, ec)), out,
              ": exists and is not an empty directory; --out names a new run directory");
 }
