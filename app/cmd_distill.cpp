@@ -11,7 +11,8 @@ namespace {
 
 struct DistillArgs {
   std::string teacher, method, aux, out, config, resume;
-  int64_t epochs = 0;
+  std::string teacher_outputs, teacher_kind, aux_teacher_outputs, data, label_column;
+  int64_t epochs = 0, members = 0;
   std::vector<std::string> sets;
 };
 
@@ -22,6 +23,12 @@ Flags typed_flags(const DistillArgs& a, const GlobalOptions& g) {
   if (!a.method.empty()) flags.push_back({"distill.method", a.method});
   if (!a.aux.empty()) flags.push_back({"distill.aux", a.aux});
   if (a.epochs > 0) flags.push_back({"distill.epochs", a.epochs});
+  if (!a.teacher_outputs.empty()) flags.push_back({"teacher.outputs", a.teacher_outputs});
+  if (!a.teacher_kind.empty()) flags.push_back({"teacher.kind", a.teacher_kind});
+  if (a.members > 0) flags.push_back({"teacher.members", a.members});
+  if (!a.aux_teacher_outputs.empty()) flags.push_back({"teacher.aux_outputs", a.aux_teacher_outputs});
+  if (!a.data.empty()) flags.push_back({"data.train", a.data});
+  if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
   return flags;
 }
 
@@ -43,7 +50,8 @@ void run_distill(const DistillArgs& a, const GlobalOptions& g) {
                      device, g.quiet);
     return;
   }
-  ENDD_USAGE_CHECK(!a.teacher.empty() && !a.out.empty(), "--teacher RUN and --out RUN2 are required (or --resume RUN2)");
+  ENDD_USAGE_CHECK(a.teacher.empty() != a.teacher_outputs.empty() && !a.out.empty(),
+                   "--teacher RUN (or --teacher-outputs FILE --data SRC) and --out RUN2 are required (or --resume RUN2)");
   runs::distill_run(build_config(runs::distill_config(), a.config, typed_flags(a, g), a.sets), a.teacher, a.out,
                     device, g.quiet);
 }
@@ -54,6 +62,17 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<DistillArgs>();
   CLI::App* cmd = app.add_subcommand("distill", "Distil an ensemble run into one network (EnD or EnD^2)");
   cmd->add_option("--teacher", a->teacher, "Finished ensemble run directory");
+  cmd->add_option("--teacher-outputs", a->teacher_outputs,
+                  "Instead of --teacher: the members' outputs [N, M, K] on the --data inputs, from anywhere "
+                  "(torch.save'd .pt, numpy .npy, or member-major CSV with --members)");
+  cmd->add_option("--teacher-kind", a->teacher_kind, "--teacher-outputs hold logits (default) or probs")
+      ->check(CLI::IsMember({"logits", "probs"}));
+  cmd->add_option("-m,--members", a->members, "Members M in a CSV --teacher-outputs")->check(integer_at_least(1));
+  cmd->add_option("--data", a->data, "With --teacher-outputs: the same N inputs, in the same order (any data source)");
+  cmd->add_option("--label-column", a->label_column,
+                  "CSV label column of --data: a name or 0-based index, or 'none' (default: the last column)");
+  cmd->add_option("--aux-teacher-outputs", a->aux_teacher_outputs,
+                  "With --teacher-outputs and --aux SRC: the members' outputs on the AUX inputs");
   cmd->add_option("--method", a->method, "end, end2 or end2-proxy (default end2)");
   cmd->add_option("--aux", a->aux, "AUX inputs: 'generated' or a data source");
   cmd->add_option("--epochs", a->epochs, "Distillation epochs (with --resume: extend the run to N epochs)")

@@ -130,6 +130,10 @@ Dataset load_npy(const std::string& x_path, const std::string& y_path, const Sou
 Dataset load_csv(const std::string& path, const SourceRequest& r) {
   bool has_labels = false;
   DelimitedTable t = read_delimited_table(path, [&](const std::vector<std::string>& header, int64_t cols) {
+    if (r.label_column == "none") {  // every column is a feature
+      has_labels = false;
+      return int64_t{-1};
+    }
     if (r.features > 0) {
       ENDD_CHECK(cols == r.features || cols == r.features + 1, path, ": ", cols, " columns, but the model takes ",
                  r.features, " features (expected ", r.features, " feature columns, optionally with a label column)");

@@ -27,8 +27,8 @@ struct SourceRequest {
   std::vector<std::string> classes;
   /// Return images [N, C, H, W] as rows [N, C*H*W] (for MLPs).
   bool flatten = false;
-  /// CSV label column: "" = the last column, a header name, or a 0-based
-  /// index (negative counts from the end).
+  /// CSV label column: "" = the last column, a header name, a 0-based
+  /// index (negative counts from the end), or "none" (every column a feature).
   std::string label_column;
   /// CSV: the label's column when the model was trained (-1 = unknown), used
   /// where `label_column` is a name and the file has no header.

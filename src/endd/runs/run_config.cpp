@@ -68,7 +68,19 @@ config::Config distill_config() {
                          {"distill.float64_loss", true, "compute the loss in float64"},
                          {"distill.aux", std::string(""), "AUX inputs: '', 'generated' or a data source"},
                          {"distill.aux_count", int64_t{0}, "generated AUX inputs (0 = training-set size)"},
-                         {"distill.aux_scale", 2.0, "generated AUX spread, in standard deviations"}});
+                         {"distill.aux_scale", 2.0, "generated AUX spread, in standard deviations"},
+                         {"teacher.outputs", std::string(""),
+                          "members' outputs [N, M, K] on the transfer inputs, from anywhere (.pt, .npy or CSV); "
+                          "instead of an endd teacher run"},
+                         {"teacher.kind", std::string("logits"), "teacher.outputs hold logits or probs"},
+                         {"teacher.members", int64_t{0}, "members M in a CSV teacher.outputs (member-major columns)"},
+                         {"teacher.aux_outputs", std::string(""), "the members' outputs on distill.aux (with teacher.outputs)"},
+                         {"data.train", std::string(""), "with teacher.outputs: the same N inputs, in the same order"},
+                         {"data.label_column", std::string(""),
+                          "CSV label column of data.train ('' = the last, 'none' = no labels)"},
+                         {"model.hidden_layers", int64_t{-1}, "student hidden layers (-1 = the teacher's; 3 for outputs)"},
+                         {"model.width", int64_t{0}, "student units per hidden layer (0 = the teacher's; 64 for outputs)"},
+                         {"model.activation", std::string(""), "student activation ('' = the teacher's; relu for outputs)"}});
 }
 
 TrainSettings train_settings(const config::Config& c) {
@@ -156,6 +168,34 @@ DistillSettings distill_settings(const config::Config& c) {
   ENDD_CHECK(s.aux_count >= 0, "distill.aux_count: expected >= 0");
   s.aux_scale = c.get_double("distill.aux_scale");
   ENDD_CHECK(s.aux_scale > 0, "distill.aux_scale: expected > 0");
+  s.teacher_outputs = c.get_string("teacher.outputs");
+  s.teacher_kind = c.get_string("teacher.kind");
+  ENDD_CHECK(s.teacher_kind == "logits" || s.teacher_kind == "probs", "teacher.kind: expected logits or probs, got '",
+             s.teacher_kind, "'");
+  s.teacher_members = c.get_int("teacher.members");
+  ENDD_CHECK(s.teacher_members >= 0, "teacher.members: expected >= 0");
+  s.aux_outputs = c.get_string("teacher.aux_outputs");
+  s.data = c.get_string("data.train");
+  s.label_column = c.get_string("data.label_column");
+  ENDD_CHECK(s.teacher_outputs.empty() == s.data.empty(), s.data.empty() ? "data.train" : "teacher.outputs",
+             ": teacher outputs from a file need their inputs: give both --teacher-outputs FILE and --data SRC");
+  ENDD_CHECK(s.aux_outputs.empty() || (!s.teacher_outputs.empty() && !s.aux.empty() && s.aux != "generated"),
+             "teacher.aux_outputs: goes with --teacher-outputs and --aux SRC");
+  ENDD_CHECK(s.teacher_outputs.empty() || s.aux.empty() || (s.aux != "generated" && !s.aux_outputs.empty()),
+             "distill.aux: endd cannot run a foreign ensemble on new inputs; with --teacher-outputs give --aux SRC "
+             "and the members' outputs on it with --aux-teacher-outputs FILE");
+  s.student.hidden_layers = c.get_int("model.hidden_layers");
+  s.student.width = c.get_int("model.width");
+  s.student.activation = c.get_string("model.activation");
+  ENDD_CHECK(s.student.hidden_layers >= -1, "model.hidden_layers: expected >= 0 (or -1, the teacher's)");
+  ENDD_CHECK(s.student.width >= 0, "model.width: expected >= 1 (or 0, the teacher's)");
+  if (!s.student.activation.empty()) {
+    try {
+      models::parse_activation(s.student.activation);
+    } catch (const Error& e) {
+      throw Error(std::string("model.") + e.what());
+    }
+  }
   return s;
 }
 

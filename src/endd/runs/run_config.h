@@ -38,6 +38,12 @@ struct DistillSettings {
   std::string aux;        ///< "", "generated" or a data source
   int64_t aux_count = 0;  ///< generated AUX inputs; 0 = as many as training inputs
   double aux_scale = 2.0; ///< generated AUX: N(0, scale^2) in standardised input space
+  /// Teacher outputs from a file instead of an endd run (issue 18): the
+  /// members' outputs [N, M, K] on `data`, and on `aux` (aux_outputs).
+  std::string teacher_outputs, teacher_kind = "logits", aux_outputs, data, label_column;
+  int64_t teacher_members = 0;  ///< M of a CSV teacher_outputs
+  /// The student's architecture; -1 / 0 / "" = the teacher's (3, 64, relu for outputs).
+  ArchSettings student{"mlp", -1, 0, ""};
 };
 DistillSettings distill_settings(const config::Config& c);
 

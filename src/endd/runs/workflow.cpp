@@ -11,6 +11,7 @@
 #include "endd/core/output_paths.h"
 #include "endd/core/seeding.h"
 #include "endd/data/class_labels.h"
+#include "endd/data/member_outputs.h"
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/data/tensor_file.h"
@@ -18,6 +19,7 @@
 #include "endd/report/results.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
+#include "endd/uncertainty/measures.h"
 
 namespace endd::runs {
 namespace {
@@ -79,7 +81,8 @@ void write_final_metrics(const std::string& dir, LoadedModel model, const data::
   model.net->eval();
   nlohmann::json j;
   j["model"] = model.info.model_name();
-  j["train"] = report::classification_json(report::classify(infer(model, train_set.inputs).measures, train_set.labels));
+  if (train_set.labels.defined())  // a student of teacher outputs may have no labels
+    j["train"] = report::classification_json(report::classify(infer(model, train_set.inputs).measures, train_set.labels));
   if (val_set.inputs.defined())
     j["validation"] = report::classification_json(report::classify(infer(model, val_set.inputs).measures, val_set.labels));
   report::write_json(run_file(dir, "metrics.json"), j);
@@ -165,9 +168,29 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   if (created) created->keep();
 }
 
-void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
-                      c10::Device device, bool quiet, bool resume) {
-  DistillSettings s = distill_settings(cfg);
+// What a student learns from: the standardised transfer inputs, the scaler
+// that made them, the labelled training part (for metrics.json), and either
+// the teacher's logits on them (outputs given as files) or the teacher to
+// compute them; `info` is the student's run.json before training.
+struct TransferSource {
+  data::Dataset train_set;
+  data::Standardizer scaler;
+  at::Tensor x;
+  at::Tensor teacher_logits;           ///< [N, M, K], or undefined: computed by `teacher`
+  std::shared_ptr<models::MlpEnsemble> teacher;
+  RunInfo info;
+};
+
+// The student's architecture: the settings, or where they say so, `base`.
+ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
+  ArchSettings a = base;
+  if (s.student.hidden_layers >= 0) a.hidden_layers = s.student.hidden_layers;
+  if (s.student.width > 0) a.width = s.student.width;
+  if (!s.student.activation.empty()) a.activation = s.student.activation;
+  return a;
+}
+
+TransferSource from_teacher_run(const DistillSettings& s, const std::string& teacher_dir, c10::Device device) {
   LoadedModel teacher = load_model(teacher_dir, device);
   ENDD_CHECK(teacher.info.kind == RunKind::kEnsemble, teacher_dir,
              ": is a distilled student; distil from an ensemble run (endd train)");
@@ -175,31 +198,96 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
              ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
-  data::Dataset train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
-  at::Tensor x = teacher.scaler.apply(train_set.inputs);
-  const bool with_aux = !s.aux.empty();
+  TransferSource t;
+  t.train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
+  t.scaler = teacher.scaler;
+  t.x = teacher.scaler.apply(t.train_set.inputs);
   if (s.aux == "generated") {
-    int64_t n = s.aux_count > 0 ? s.aux_count : train_set.size();
+    int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
-    x = at::cat({x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
-  } else if (with_aux) {
+    t.x = at::cat({t.x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+  } else if (!s.aux.empty()) {
     data::Dataset aux = data::load_source(s.aux, source_request(teacher.info, false));
-    x = at::cat({x, teacher.scaler.apply(aux.inputs)}, 0);
+    t.x = at::cat({t.x, teacher.scaler.apply(aux.inputs)}, 0);
   }
+  t.teacher = teacher.net;
+  t.info = teacher.info;
+  t.info.model = student_arch(s, teacher.info.model);
+  t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
+  return t;
+}
+
+// Members' outputs from a file as logits [N, M, K]: probabilities become log
+// probabilities (softmax(log p / T) anneals them as logits would be).
+at::Tensor teacher_logits_from_file(const std::string& path, const DistillSettings& s) {
+  data::MemberOutputOptions o;
+  o.members = s.teacher_members;
+  o.kind = s.teacher_kind == "probs" ? data::OutputKind::kProbabilities : data::OutputKind::kLogits;
+  at::Tensor out = data::load_member_outputs(path, o).to(at::kDouble);
+  if (o.kind == data::OutputKind::kProbabilities) out = out.clamp_min(uncertainty::kLogFloor).log();
+  return out.to(at::kFloat);
+}
+
+TransferSource from_teacher_outputs(const DistillSettings& s) {
+  TransferSource t;
+  at::Tensor logits = teacher_logits_from_file(s.teacher_outputs, s);
+  const int64_t M = logits.size(1), K = logits.size(2);
+  ENDD_CHECK(!train::is_dirichlet(s.distill.method) || M >= 2, s.teacher_outputs,
+             ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
+  data::SourceRequest request;
+  request.flatten = true;
+  request.classes = data::index_classes(K);  // class c is column c of the outputs
+  request.need_labels = s.label_column != "none";
+  request.label_column = s.label_column;
+  t.train_set = data::load_source(s.data, request);
+  ENDD_CHECK(t.train_set.size() == logits.size(0), s.teacher_outputs, ": outputs for ", logits.size(0), " inputs, but ",
+             s.data, " holds ", t.train_set.size(), " (the same inputs, in the same order, are needed)");
+  t.scaler = data::Standardizer::fit(t.train_set.inputs);
+  t.x = t.scaler.apply(t.train_set.inputs);
+  t.teacher_logits = logits;
+  if (!s.aux.empty()) {
+    data::SourceRequest aux_request;
+    aux_request.features = t.train_set.inputs.size(1);
+    aux_request.need_labels = false;
+    aux_request.flatten = true;
+    data::Dataset aux = data::load_source(s.aux, aux_request);
+    at::Tensor aux_logits = teacher_logits_from_file(s.aux_outputs, s);
+    ENDD_CHECK(aux_logits.size(0) == aux.size() && aux_logits.size(1) == M && aux_logits.size(2) == K, s.aux_outputs,
+               ": outputs of shape ", aux_logits.sizes(), ", expected [", aux.size(), ", ", M, ", ", K, "] (",
+               s.aux, " holds ", aux.size(), " inputs; ", s.teacher_outputs, " has ", M, " members x ", K, " classes)");
+    t.x = at::cat({t.x, t.scaler.apply(aux.inputs)}, 0);
+    t.teacher_logits = at::cat({logits, aux_logits}, 0);
+  }
+  RunInfo& i = t.info;
+  i.inputs = t.train_set.inputs.size(1);
+  i.classes = K;
+  i.class_names = data::index_classes(K);
+  i.label_index = t.train_set.label_index;
+  i.label_name = t.train_set.label_name;
+  i.feature_names = t.train_set.feature_names;
+  i.model = student_arch(s, ArchSettings{});
+  return t;
+}
+
+void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
+                      c10::Device device, bool quiet, bool resume) {
+  DistillSettings s = distill_settings(cfg);
+  TransferSource source = s.teacher_outputs.empty() ? from_teacher_run(s, teacher_dir, device) : from_teacher_outputs(s);
+  const at::Tensor& x = source.x;
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   if (resume) {
     info = load_run_info(out);
-    ENDD_CHECK(info.classes == teacher.info.classes && info.inputs == teacher.info.inputs, out,
+    ENDD_CHECK(info.classes == source.info.classes && info.inputs == source.info.inputs, out,
                ": the student has ", info.classes, " classes and ", info.inputs, " inputs but its teacher ",
-               teacher_dir, " has ", teacher.info.classes, " and ", teacher.info.inputs);
+               s.teacher_outputs.empty() ? teacher_dir : s.teacher_outputs, " has ", source.info.classes, " and ",
+               source.info.inputs);
   } else {
-    info = teacher.info;
+    info = source.info;
     info.kind = RunKind::kStudent;
     info.method = train::distill_method_name(s.distill.method);
-    info.aux = with_aux;
+    info.aux = !s.aux.empty();
     info.members = 1;
-    info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
     info.finished = false;
     info.epochs_done = 0;
     created.emplace(out);
@@ -216,7 +304,8 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
                ": teacher cache of shape ", cache.sizes(), " does not fit ", x.size(0), " transfer inputs x ",
                info.classes, " classes");
   } else {
-    cache = distill::compute_teacher_logits(*teacher.net, x).cpu();
+    cache = source.teacher_logits.defined() ? source.teacher_logits
+                                            : distill::compute_teacher_logits(*source.teacher, x).cpu();
     data::save_tensor_file(cache_path, cache);
   }
   auto student = make_network(info, {derive_seed(s.seed, Stream::kStudentInit)});
@@ -227,8 +316,8 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.label = "distill " + info.model_name();
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
   train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
-  save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
-  write_final_metrics(out, {info, student, teacher.scaler}, train_set, {});
+  save_weights(run_file(out, "weights.pt"), *student, source.scaler);
+  write_final_metrics(out, {info, student, source.scaler}, source.train_set, {});
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();
@@ -244,8 +333,7 @@ void train_run(const config::Config& cfg, const std::string& out, c10::Device de
 
 void distill_run(const config::Config& cfg, const std::string& teacher, const std::string& out,
                  c10::Device device, bool quiet) {
-  distill_settings(cfg);
-  load_run_info(teacher);
+  if (distill_settings(cfg).teacher_outputs.empty()) load_run_info(teacher);
   check_fresh_output(out);
   run_distillation(cfg, teacher, out, device, quiet, false);
 }
@@ -297,7 +385,7 @@ void resume_run(const std::string& run, const config::Config& wanted, c10::Devic
     std::error_code ec;
     ENDD_CHECK(fs::exists(run_file(run, "checkpoint.pt"), ec), run, ": no checkpoint.pt to continue from");
   }
-  if (info.kind == RunKind::kStudent) load_model(info.teacher, device);  // the teacher must still be there
+  if (info.kind == RunKind::kStudent && !info.teacher.empty()) load_model(info.teacher, device);  // still there?
   remove_stale_temporaries(run);
   if (epochs != stored.get_int(epochs_key)) write_file_atomic(run_file(run, "config.toml"), wanted.to_toml());
   if (info.finished) {  // extended: unfinished until the new epochs are done
