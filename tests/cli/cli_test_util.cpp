@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "endd/runs/run_directory.h"
 
 namespace endd::testing {
 
@@ -27,6 +28,13 @@ CliResult run_endd(std::vector<std::string> args, bool quiet) {
   ::testing::internal::CaptureStderr();
   int code = cli::run_cli(static_cast<int>(argv.size()), argv.data());
   return {code, ::testing::internal::GetCapturedStderr()};
+}
+
+std::vector<at::Tensor> weights_of(const std::string& run) {
+  auto m = runs::load_model(run, c10::Device(c10::kCPU));
+  std::vector<at::Tensor> out;
+  for (const auto& p : m.net->parameters()) out.push_back(p.detach().clone());
+  return out;
 }
 
 std::string fresh_dir(const std::string& name) {

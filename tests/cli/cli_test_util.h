@@ -1,5 +1,7 @@
 #pragma once
 // Runs the endd CLI in-process and captures what it prints to stderr.
+#include <ATen/core/Tensor.h>
+
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ bool run_and_kill_after(const std::vector<std::string>& args, int delay_ms);
 /// Runs the endd binary as a child with a file-size limit (bytes) and
 /// SIGXFSZ ignored, as on a full disk; returns its exit code, stderr in `err`.
 int run_with_file_limit(const std::vector<std::string>& args, long limit_bytes, std::string& err);
+
+/// The final weights of a finished run, on the CPU (to compare runs bit for bit).
+std::vector<at::Tensor> weights_of(const std::string& run);
 
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);

@@ -33,13 +33,6 @@ void write_data(const std::string& path, int n) {
   write_text(path, out.str());
 }
 
-std::vector<at::Tensor> weights_of(const std::string& run) {
-  auto m = endd::runs::load_model(run, c10::Device(c10::kCPU));
-  std::vector<at::Tensor> out;
-  for (const auto& p : m.net->parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-
 // Every file a killed run left must be whole: parseable, loadable, no temporaries
 // under their real names.
 void expect_whole_files(const std::string& run, const std::string& when) {

@@ -28,13 +28,6 @@ void write_blobs(const std::string& path, int n, uint64_t seed) {
   write_text(path, out.str());
 }
 
-std::vector<at::Tensor> weights_of(const std::string& run) {
-  auto m = endd::runs::load_model(run, c10::Device(c10::kCPU));
-  std::vector<at::Tensor> out;
-  for (const auto& p : m.net->parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-
 }  // namespace
 
 // The same teacher logits, once computed by endd from its own run and once

@@ -41,13 +41,6 @@ void write_blobs(const std::string& path, int n, uint64_t seed, bool labels = tr
 
 nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 
-std::vector<at::Tensor> weights_of(const std::string& run) {
-  auto m = endd::runs::load_model(run, c10::Device(c10::kCPU));
-  std::vector<at::Tensor> out;
-  for (const auto& p : m.net->parameters()) out.push_back(p.detach().clone());
-  return out;
-}
-
 bool python_torch() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
 
 class WorkflowTest : public ::testing::Test {
