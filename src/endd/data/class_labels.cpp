@@ -85,7 +85,7 @@ at::Tensor recode_labels(const at::Tensor& codes, const std::vector<std::string>
     o[i] = map[static_cast<size_t>(in[i])];
     ENDD_CHECK(o[i] >= 0, source, ":", lines ? (*lines)[static_cast<size_t>(i)] : i + 1, ": label '",
                from[static_cast<size_t>(in[i])], "' is not one of the model's ", to.size(), " classes (",
-               join_classes(to), ")");
+               join_names(to), ")");
   }
   return out;
 }
@@ -102,7 +102,7 @@ void check_plausible_labels(const EncodedLabels& labels, const std::string& sour
              "last column)");
 }
 
-std::string join_classes(const std::vector<std::string>& classes, size_t limit) {
+std::string join_names(const std::vector<std::string>& classes, size_t limit) {
   std::string out;
   for (size_t k = 0; k < classes.size() && k < limit; ++k) out += (k ? ", " : "") + classes[k];
   if (classes.size() > limit) out += ", ...";

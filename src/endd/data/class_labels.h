@@ -35,7 +35,7 @@ at::Tensor recode_labels(const at::Tensor& codes, const std::vector<std::string>
 /// `column` names it in the message, which suggests --label-column.
 void check_plausible_labels(const EncodedLabels& labels, const std::string& source, const std::string& column);
 
-/// "a, b, c" (at most `limit` values, then "...").
-std::string join_classes(const std::vector<std::string>& classes, size_t limit = 12);
+/// "a, b, c" (at most `limit` names, then "...").
+std::string join_names(const std::vector<std::string>& classes, size_t limit = 12);
 
 }  // namespace endd::data

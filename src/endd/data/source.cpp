@@ -39,12 +39,9 @@ int64_t resolve_label_column(const std::string& path, const std::vector<std::str
                cols, " columns (0-based indexes 0 .. ", cols - 1, ", or -1 for the last)");
     return index < 0 ? index + cols : index;
   }
-  if (!header.empty()) {
-    std::string names;
-    for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
-    throw Error(path + ": no column named '" + spec + "' for the label (columns: " + names +
+  if (!header.empty())
+    throw Error(path + ": no column named '" + spec + "' for the label (columns: " + join_names(header, 50) +
                 "); give --label-column NAME or a 0-based INDEX");
-  }
   if (hint >= 0 && hint < cols) return hint;  // the training file's column, this file has no header
   throw Error(path + ": the label column '" + spec + "' is a name, but the file has no header line; give its "
               "0-based index with --label-column INDEX");
@@ -74,6 +71,21 @@ std::vector<int64_t> match_feature_columns(const std::string& path, const std::v
              missing.empty() ? "" : "missing: " + missing, !missing.empty() && !unexpected.empty() ? "; " : "",
              unexpected.empty() ? "" : "not in the training data: " + unexpected, ")");
   return out;
+}
+
+// The user's label values as classes: the values found, or the model's
+// classes when the request names them (a value outside them is an error).
+void set_labels(Dataset& d, const std::vector<std::string>& values, const SourceRequest& r, const std::string& source,
+                const std::vector<int64_t>* lines, int64_t column, const std::string& column_name) {
+  EncodedLabels e = encode_labels(values);
+  d.labels = e.codes;
+  d.classes = e.classes;
+  d.label_index = column;
+  d.label_name = column_name;
+  if (!r.classes.empty()) {
+    d.labels = recode_labels(d.labels, d.classes, r.classes, source, lines);
+    d.classes = r.classes;
+  }
 }
 
 // npy:X.npy[,Y.npy] (or X.npy): inputs [N, D...] and labels [N] (numbers or text).
@@ -115,15 +127,8 @@ Dataset load_npy(const std::string& x_path, const std::string& y_path, const Sou
   }
   for (int64_t i = 0; i < n; ++i)
     ENDD_CHECK(!values[static_cast<size_t>(i)].empty(), y_path, ": label ", i, " is empty");
-  EncodedLabels e = encode_labels(values);
-  out.labels = e.codes;
-  out.classes = e.classes;
-  out.label_index = 0;  // a label file: checked like a CSV label column
-  out.label_name = std::filesystem::path(y_path).filename().string();
-  if (!r.classes.empty()) {
-    out.labels = recode_labels(out.labels, out.classes, r.classes, y_path);
-    out.classes = r.classes;
-  }
+  // A label file is checked like a CSV label column.
+  set_labels(out, values, r, y_path, nullptr, 0, std::filesystem::path(y_path).filename().string());
   return out;
 }
 
@@ -175,15 +180,8 @@ Dataset load_csv(const std::string& path, const SourceRequest& r) {
     for (int64_t i = 0; i < t.rows; ++i)
       ENDD_CHECK(!t.text[static_cast<size_t>(i)].empty(), path, ":", t.line_of_row[i], ": ",
                  t.describe_column(t.text_column), ": the label is missing");
-    EncodedLabels e = encode_labels(t.text);
-    out.labels = e.codes;
-    out.classes = e.classes;
-    out.label_index = t.text_column;
-    out.label_name = t.text_column < static_cast<int64_t>(t.header.size()) ? t.header[t.text_column] : "";
-    if (!r.classes.empty()) {
-      out.labels = recode_labels(out.labels, out.classes, r.classes, path, &t.line_of_row);
-      out.classes = r.classes;
-    }
+    set_labels(out, t.text, r, path, &t.line_of_row, t.text_column,
+               t.text_column < static_cast<int64_t>(t.header.size()) ? t.header[t.text_column] : "");
   }
   return out;
 }

@@ -126,8 +126,8 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     info = load_run_info(out);
     ENDD_CHECK(info.inputs == train_set.inputs.size(1) && info.class_names == train_set.classes, s.data,
                ": the data changed since the run started (", train_set.inputs.size(1), " features, classes ",
-               data::join_classes(train_set.classes), "; the run has ", info.inputs, " and ",
-               data::join_classes(info.class_names), ")");
+               data::join_names(train_set.classes), "; the run has ", info.inputs, " and ",
+               data::join_names(info.class_names), ")");
   } else {
     info.inputs = train_set.inputs.size(1);
     info.classes = classes;
