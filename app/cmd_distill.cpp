@@ -12,6 +12,7 @@ namespace {
 struct DistillArgs {
   std::string teacher, method, aux, out, config, resume;
   std::string teacher_outputs, teacher_kind, aux_teacher_outputs, data, label_column;
+  std::string student, eval_data, eval_teacher_outputs;
   int64_t epochs = 0, members = 0;
   std::vector<std::string> sets;
 };
@@ -29,6 +30,9 @@ Flags typed_flags(const DistillArgs& a, const GlobalOptions& g) {
   if (!a.aux_teacher_outputs.empty()) flags.push_back({"teacher.aux_outputs", a.aux_teacher_outputs});
   if (!a.data.empty()) flags.push_back({"data.train", a.data});
   if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
+  if (!a.student.empty()) flags.push_back({"model.torchscript", a.student});
+  if (!a.eval_data.empty()) flags.push_back({"data.eval", a.eval_data});
+  if (!a.eval_teacher_outputs.empty()) flags.push_back({"teacher.eval_outputs", a.eval_teacher_outputs});
   return flags;
 }
 
@@ -73,6 +77,13 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
                   "CSV label column of --data: a name or 0-based index, or 'none' (default: the last column)");
   cmd->add_option("--aux-teacher-outputs", a->aux_teacher_outputs,
                   "With --teacher-outputs and --aux SRC: the members' outputs on the AUX inputs");
+  cmd->add_option("--student", a->student,
+                  "Your own student: a TorchScript module (.pt) mapping a batch of inputs to K logits, trained from "
+                  "the weights it holds (default: an MLP, or the teacher's architecture)");
+  cmd->add_option("--eval-data", a->eval_data,
+                  "Held-out inputs on which the student is compared with its teacher (metrics.json \"eval\")");
+  cmd->add_option("--eval-teacher-outputs", a->eval_teacher_outputs,
+                  "With --teacher-outputs and --eval-data: the members' outputs on the --eval-data inputs");
   cmd->add_option("--method", a->method, "end, end2 or end2-proxy (default end2)");
   cmd->add_option("--aux", a->aux, "AUX inputs: 'generated' or a data source");
   cmd->add_option("--epochs", a->epochs, "Distillation epochs (with --resume: extend the run to N epochs)")

@@ -8,7 +8,7 @@ namespace endd::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, arch, out, config, resume, label_column;
+  std::string data, arch, model, out, config, resume, label_column;
   int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1;
   bool limit_random = false;
   double val_fraction = -1;
@@ -22,6 +22,7 @@ Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
   if (!a.data.empty()) flags.push_back({"data.train", a.data});
   if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
   if (!a.arch.empty()) flags.push_back({"model.arch", a.arch});
+  if (!a.model.empty()) flags.push_back({"model.torchscript", a.model});
   if (a.members > 0) flags.push_back({"train.members", a.members});
   if (a.epochs > 0) flags.push_back({"train.epochs", a.epochs});
   if (a.limit >= 0) flags.push_back({"data.limit", a.limit});
@@ -53,7 +54,10 @@ void add_train_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--data", a->data, "Training data source (csv:FILE: features and a label column)");
   cmd->add_option("--label-column", a->label_column,
                   "CSV label column: a header name or a 0-based index (-1 = last, the default)");
-  cmd->add_option("--arch", a->arch, "Architecture (mlp)");
+  cmd->add_option("--arch", a->arch, "Architecture (mlp; torchscript with --model)");
+  cmd->add_option("--model", a->model,
+                  "Your own architecture: a TorchScript module (.pt) mapping a batch of inputs to K logits; each "
+                  "member is a copy initialised from its own seed (docs/your-own-ensemble.md)");
   cmd->add_option("-m,--members", a->members, "Ensemble size")->check(integer_at_least(1));
   cmd->add_option("--epochs", a->epochs, "Training epochs (with --resume: extend the run to N epochs)")
       ->check(integer_at_least(1));

@@ -31,7 +31,11 @@ struct Dataset {
 struct Standardizer {
   at::Tensor mean, std;  ///< [D...] float32
   static Standardizer fit(const at::Tensor& inputs);
+  /// Mean 0, scale 1 over `features`: inputs pass unchanged (a user's own
+  /// TorchScript network takes the data as it is stored).
+  static Standardizer identity(int64_t features);
   at::Tensor apply(const at::Tensor& inputs) const;
+  at::Tensor invert(const at::Tensor& standardised) const;  ///< inputs from apply()'s output
   /// Scale 1 where `std` is (near) zero or not finite; also repairs scalers
   /// saved by older versions, which clamped the spread to 1e-12.
   static at::Tensor safe_scale(const at::Tensor& std, const at::Tensor& mean);

@@ -102,10 +102,11 @@ Dataset load_npy(const std::string& x_path, const std::string& y_path, const Sou
   out.name = x_path;
   out.inputs = inputs.to(at::kFloat).contiguous();
   if (r.flatten) out.inputs = out.inputs.flatten(1);
-  ENDD_CHECK(r.features <= 0 || (out.inputs.dim() == 2 && out.inputs.size(1) == r.features), x_path, ": inputs of shape ",
+  // Compared per input, so [N, 1, 28, 28] fits a model of 784 features either way.
+  ENDD_CHECK(r.features <= 0 || out.inputs.numel() == out.inputs.size(0) * r.features, x_path, ": inputs of shape ",
              inputs.sizes(), " do not fit the model's ", r.features, " features");
   if (y_path.empty()) {
-    ENDD_CHECK(!r.need_labels, x_path, ": no labels; give them as npy:X.npy,Y.npy");
+    ENDD_CHECK(!r.need_labels || r.labels_optional, x_path, ": no labels; give them as npy:X.npy,Y.npy");
     return out;
   }
   if (!r.need_labels) return out;
@@ -341,13 +342,11 @@ Dataset load_source(const std::string& spec, const SourceRequest& request) {
         d.classes = request.classes;
       }
     }
-    if (request.flatten) {
-      auto shape = d.inputs.sizes().vec();
-      d.inputs = d.inputs.flatten(1);
-      ENDD_CHECK(request.features <= 0 || d.inputs.size(1) == request.features, spec, ": images of ", shape[1], "x",
-                 shape[2], "x", shape[3], " (", d.inputs.size(1), " values) do not fit the model's ",
-                 request.features, " input features");
-    }
+    auto shape = d.inputs.sizes().vec();
+    const int64_t values = shape[1] * shape[2] * shape[3];
+    ENDD_CHECK(request.features <= 0 || values == request.features, spec, ": images of ", shape[1], "x", shape[2], "x",
+               shape[3], " (", values, " values) do not fit the model's ", request.features, " input features");
+    if (request.flatten) d.inputs = d.inputs.flatten(1);
     return d;
   }
   throw Error("data source '" + spec + "': unknown kind; expected csv:FILE, FILE.csv, npy:X.npy[,Y.npy], fashion-mnist:train|test, "

@@ -22,6 +22,9 @@ struct SourceRequest {
   /// Labels are required; when false a label column, if present, is dropped
   /// unread (predict, OOD and AUX sets).
   bool need_labels = true;
+  /// With need_labels: a source that plainly has none (npy:X.npy without Y)
+  /// is read without them instead of refused (labels then undefined).
+  bool labels_optional = false;
   /// A model's classes: labels are re-encoded to them (a value outside them is
   /// an error). Empty: the values found are the classes.
   std::vector<std::string> classes;

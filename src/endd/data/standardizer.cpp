@@ -24,6 +24,12 @@ Standardizer Standardizer::fit(const at::Tensor& inputs) {
   return s;
 }
 
+Standardizer Standardizer::identity(int64_t features) {
+  return {at::zeros({features}, at::kFloat), at::ones({features}, at::kFloat)};
+}
+
 at::Tensor Standardizer::apply(const at::Tensor& inputs) const { return (inputs - mean) / std; }
+
+at::Tensor Standardizer::invert(const at::Tensor& standardised) const { return standardised * std + mean; }
 
 }  // namespace endd::data

@@ -1,11 +1,13 @@
 #include "endd/export/torchscript.h"
 
+#include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/api/module.h>
 
 #include <sstream>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/models/scripted_ensemble.h"
 #include "endd/uncertainty/measures.h"
 
 namespace endd::exporting {
@@ -67,31 +69,72 @@ def g(self, x: Tensor, log_x: Tensor) -> Tensor:
     return torch.where(x >= 20.0, series, direct)
 )";
 
+// A copy of member 0's module holding member m's weights: all copies share
+// member 0's compilation unit, where the exported module must be defined to
+// call them.
+torch::jit::Module member_copy(const models::ScriptedEnsemble& net, int64_t m) {
+  torch::NoGradGuard no_grad;
+  torch::jit::Module copy = net.member(0).deepcopy();
+  auto params = net.member(m).named_parameters();
+  auto buffers = net.member(m).named_buffers();
+  auto to_params = copy.named_parameters();
+  auto to_buffers = copy.named_buffers();
+  auto a = params.begin();
+  for (auto b = to_params.begin(); b != to_params.end(); ++a, ++b) (*b).value.copy_((*a).value.detach().cpu());
+  auto c = buffers.begin();
+  for (auto d = to_buffers.begin(); d != to_buffers.end(); ++c, ++d) (*d).value.copy_((*c).value.detach().cpu());
+  copy.eval();
+  return copy;
+}
+
+// The exported module; for a TorchScript run in its members' compilation unit.
+torch::jit::Module empty_module(const runs::LoadedModel& model) {
+  if (auto* scripted = dynamic_cast<models::ScriptedEnsemble*>(model.net.get()))
+    return torch::jit::Module("endd_model", scripted->member(0)._ivalue()->compilation_unit(), /*shouldMangle=*/true);
+  return torch::jit::Module("endd_model");
+}
+
 }  // namespace
 
 void export_torchscript(const runs::LoadedModel& model, const std::string& path) {
-  torch::jit::Module module("endd_model");
+  torch::jit::Module module = empty_module(model);
+  const int64_t D = model.info.inputs;
   std::ostringstream src;
+  // Any [N, ...] with D values per input: rows, or images as the data had them.
   src << "def forward(self, x: Tensor) -> Dict[str, Tensor]:\n"
-      << "    h = (x.float() - self.mean) / self.std\n"
-      << "    h = h.unsqueeze(0).expand(" << model.info.members << ", h.size(0), h.size(1))\n";
-  int64_t layer = 0;
-  std::vector<std::pair<std::string, at::Tensor>> params;
-  for (const auto& p : model.net->named_parameters()) params.emplace_back(p.key(), p.value().detach().cpu().contiguous());
-  for (const auto& [name, t] : params) module.register_parameter(name, t, /*is_buffer=*/false);
+      << "    h = (x.reshape([x.size(0), " << D << "]).float() - self.mean) / self.std\n";
   module.register_buffer("mean", model.scaler.mean.cpu().to(at::kFloat));
   module.register_buffer("std", model.scaler.std.cpu().to(at::kFloat));
-  const int64_t layers = static_cast<int64_t>(params.size() / 2);
-  for (layer = 0; layer < layers; ++layer) {
-    src << "    h = torch.baddbmm(self.b" << layer << ", h, self.w" << layer << ")\n";
-    if (layer + 1 < layers) src << "    h = " << activation_call(model.info.model.activation) << "\n";
+  if (auto* scripted = dynamic_cast<models::ScriptedEnsemble*>(model.net.get())) {
+    // The user's module itself, once per member, fed inputs of its own shape.
+    src << "    s = h.reshape([h.size(0)";
+    for (int64_t d : model.info.sample_shape) src << ", " << d;
+    src << "])\n    z = torch.stack([";
+    for (int64_t m = 0; m < scripted->members(); ++m) {
+      module.register_module("member" + std::to_string(m), member_copy(*scripted, m));
+      src << (m ? ", " : "") << "self.member" << m << ".forward(s)";
+    }
+    src << "], 0)\n";
+  } else {
+    src << "    h = h.unsqueeze(0).expand(" << model.info.members << ", h.size(0), h.size(1))\n";
+    std::vector<std::pair<std::string, at::Tensor>> params;
+    for (const auto& p : model.net->named_parameters())
+      params.emplace_back(p.key(), p.value().detach().cpu().contiguous());
+    for (const auto& [name, t] : params) module.register_parameter(name, t, /*is_buffer=*/false);
+    const int64_t layers = static_cast<int64_t>(params.size() / 2);
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      src << "    h = torch.baddbmm(self.b" << layer << ", h, self.w" << layer << ")\n";
+      if (layer + 1 < layers) src << "    h = " << activation_call(model.info.model.activation) << "\n";
+    }
+    src << "    z = h\n";
   }
-  src << "    z = h\n" << (model.info.dirichlet() ? kDirichletMeasures : kEnsembleMeasures);
+  src << (model.info.dirichlet() ? kDirichletMeasures : kEnsembleMeasures);
   try {
     module.define(src.str());
   } catch (const std::exception& e) {
     throw Error(std::string("export: TorchScript compilation failed: ") + e.what());
   }
+  module.eval();
   std::ostringstream bytes;
   module.save(bytes);
   write_file_atomic(path, bytes.str());

@@ -14,6 +14,10 @@ class EnsembleNet : public torch::nn::Module {
   virtual int64_t num_classes() const = 0;
   /// Number of trainable scalars over all members.
   int64_t parameter_count() const;
+  /// The part of parameters()[parameter_index] that belongs to `member` (a
+  /// view), or an undefined tensor if none does. `parameter` may be that
+  /// parameter or a copy of it. Default: members stacked along dimension 0.
+  virtual at::Tensor member_part(size_t parameter_index, const at::Tensor& parameter, int64_t member) const;
 };
 
 }  // namespace endd::models

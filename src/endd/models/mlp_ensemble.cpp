@@ -9,12 +9,6 @@
 
 namespace endd::models {
 
-int64_t EnsembleNet::parameter_count() const {
-  int64_t n = 0;
-  for (const auto& p : parameters()) n += p.numel();
-  return n;
-}
-
 Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::kReLU;
   if (name == "tanh") return Activation::kTanh;

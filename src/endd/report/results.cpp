@@ -112,8 +112,12 @@ json fidelity_json(const uncertainty::Measures& student, const uncertainty::Meas
                          ps.clamp_min(uncertainty::kLogFloor).log()))
                       .sum(-1)
                       .mean();
-  json out{{"knowledge_spearman", spearman(s, e)},
+  json out{{"agreement", 100.0 * student.prediction.eq(ensemble.prediction).to(at::kDouble).mean().item<double>()},
+              {"count", student.size()},
+              {"knowledge_spearman", spearman(s, e)},
               {"knowledge_pearson", pearson(s, e)},
+              {"total_spearman", spearman(to_vector(student.total), to_vector(ensemble.total))},
+              {"data_spearman", spearman(to_vector(student.data), to_vector(ensemble.data))},
               {"knowledge_mean_ratio", mean_e > 0 ? mean_s / mean_e : std::nan("")},
               {"knowledge_mean", mean_s},
               {"ensemble_knowledge_mean", mean_e},

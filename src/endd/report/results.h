@@ -32,7 +32,8 @@ json misclassification_json(const uncertainty::Measures& m, const at::Tensor& la
 /// {measure: {auroc, aupr_in, aupr_out, fpr95}}: OOD inputs are the positives.
 json ood_json(const uncertainty::Measures& in_domain, const uncertainty::Measures& ood);
 
-/// {knowledge_spearman, knowledge_pearson, knowledge_mean_ratio, kl_to_ensemble}
+/// {agreement (% same prediction), count, knowledge_spearman, knowledge_pearson,
+/// total_spearman, data_spearman, knowledge_mean_ratio, kl_to_ensemble, ...}
 /// of a student against the ensemble it was distilled from, on one set.
 json fidelity_json(const uncertainty::Measures& student, const uncertainty::Measures& ensemble);
 

@@ -11,11 +11,17 @@ namespace {
 using config::Field;
 
 std::vector<Field> model_fields() {
-  return {{"model.arch", std::string("mlp"), "network family (mlp)"},
+  return {{"model.arch", std::string("mlp"), "network family: mlp, or torchscript (set by model.torchscript)"},
+          {"model.torchscript", std::string(""),
+           "a TorchScript module (.pt) mapping a batch of inputs to K logits, used as every member's architecture; "
+           "each member is initialised from its own seed"},
           {"model.hidden_layers", int64_t{3}, "hidden layers"},
           {"model.width", int64_t{64}, "units per hidden layer"},
           {"model.activation", std::string("relu"), "relu, tanh, gelu or leaky_relu"}};
 }
+
+// A user's module: the MLP's settings do not apply (run.json shows them as 0 / "").
+ArchSettings torchscript_arch(const std::string& file) { return {"torchscript", 0, 0, "", file}; }
 
 void check_positive(const config::Config& c, const std::string& key) {
   ENDD_CHECK(c.get_int(key) >= 1, key, ": expected >= 1, got ", c.get_int(key));
@@ -75,9 +81,17 @@ config::Config distill_config() {
                          {"teacher.kind", std::string("logits"), "teacher.outputs hold logits or probs"},
                          {"teacher.members", int64_t{0}, "members M in a CSV teacher.outputs (member-major columns)"},
                          {"teacher.aux_outputs", std::string(""), "the members' outputs on distill.aux (with teacher.outputs)"},
+                         {"teacher.eval_outputs", std::string(""),
+                          "the members' outputs on data.eval (with teacher.outputs)"},
                          {"data.train", std::string(""), "with teacher.outputs: the same N inputs, in the same order"},
+                         {"data.eval", std::string(""),
+                          "held-out inputs on which the student's fidelity to the ensemble is measured (metrics.json "
+                          "\"eval\")"},
                          {"data.label_column", std::string(""),
                           "CSV label column of data.train ('' = the last, 'none' = no labels)"},
+                         {"model.torchscript", std::string(""),
+                          "the student: a TorchScript module (.pt) mapping a batch of inputs to K logits, trained "
+                          "from the weights it holds ('' = an MLP, or the teacher's own architecture)"},
                          {"model.hidden_layers", int64_t{-1}, "student hidden layers (-1 = the teacher's; 3 for outputs)"},
                          {"model.width", int64_t{0}, "student units per hidden layer (0 = the teacher's; 64 for outputs)"},
                          {"model.activation", std::string(""), "student activation ('' = the teacher's; relu for outputs)"}});
@@ -101,7 +115,11 @@ TrainSettings train_settings(const config::Config& c) {
   ENDD_CHECK(s.early_stopping == 0 || s.val_fraction > 0,
              "train.early_stopping: needs a validation set (--val-fraction F, train.val_fraction)");
   s.model.arch = c.get_string("model.arch");
-  ENDD_CHECK(s.model.arch == "mlp", "model.arch: expected mlp, got '", s.model.arch, "'");
+  s.model.torchscript = c.get_string("model.torchscript");
+  ENDD_CHECK(s.model.arch == "mlp" || s.model.arch == "torchscript", "model.arch: expected mlp or torchscript, got '",
+             s.model.arch, "'");
+  ENDD_CHECK(s.model.arch == "mlp" || !s.model.torchscript.empty(),
+             "model.arch: torchscript needs the module: --model FILE.pt (model.torchscript)");
   s.model.hidden_layers = c.get_int("model.hidden_layers");
   ENDD_CHECK(s.model.hidden_layers >= 0, "model.hidden_layers: expected >= 0, got ", s.model.hidden_layers);
   check_positive(c, "model.width");
@@ -112,6 +130,7 @@ TrainSettings train_settings(const config::Config& c) {
   } catch (const Error& e) {
     throw Error(std::string("model.") + e.what());
   }
+  if (!s.model.torchscript.empty()) s.model = torchscript_arch(s.model.torchscript);
   for (const auto* k : {"train.members", "train.epochs", "train.batch_size"}) check_positive(c, k);
   check_rate(c, "train.learning_rate");
   ENDD_CHECK(c.get_double("train.weight_decay") >= 0, "train.weight_decay: expected >= 0");
@@ -177,6 +196,14 @@ DistillSettings distill_settings(const config::Config& c) {
   s.aux_outputs = c.get_string("teacher.aux_outputs");
   s.data = c.get_string("data.train");
   s.label_column = c.get_string("data.label_column");
+  s.eval_outputs = c.get_string("teacher.eval_outputs");
+  s.eval_data = c.get_string("data.eval");
+  ENDD_CHECK(s.eval_outputs.empty() || !s.eval_data.empty(), "teacher.eval_outputs: needs its inputs: --eval-data SRC");
+  ENDD_CHECK(s.eval_data.empty() || s.teacher_outputs.empty() || !s.eval_outputs.empty(),
+             "data.eval: endd cannot run a foreign ensemble on new inputs; with --teacher-outputs give the members' "
+             "outputs on --eval-data too (--eval-teacher-outputs FILE)");
+  ENDD_CHECK(s.eval_outputs.empty() || !s.teacher_outputs.empty(),
+             "teacher.eval_outputs: goes with --teacher-outputs (an endd --teacher is run on --eval-data itself)");
   ENDD_CHECK(s.teacher_outputs.empty() == s.data.empty(), s.data.empty() ? "data.train" : "teacher.outputs",
              ": teacher outputs from a file need their inputs: give both --teacher-outputs FILE and --data SRC");
   ENDD_CHECK(s.aux_outputs.empty() || (!s.teacher_outputs.empty() && !s.aux.empty() && s.aux != "generated"),
@@ -184,6 +211,14 @@ DistillSettings distill_settings(const config::Config& c) {
   ENDD_CHECK(s.teacher_outputs.empty() || s.aux.empty() || (s.aux != "generated" && !s.aux_outputs.empty()),
              "distill.aux: endd cannot run a foreign ensemble on new inputs; with --teacher-outputs give --aux SRC "
              "and the members' outputs on it with --aux-teacher-outputs FILE");
+  if (!c.get_string("model.torchscript").empty()) {
+    ENDD_CHECK(c.get_int("model.hidden_layers") == -1 && c.get_int("model.width") == 0 &&
+                   c.get_string("model.activation").empty(),
+               "model.hidden_layers/width/activation: shape endd's MLP student; a TorchScript student "
+               "(model.torchscript) has its own architecture");
+    s.student = torchscript_arch(c.get_string("model.torchscript"));
+    return s;
+  }
   s.student.hidden_layers = c.get_int("model.hidden_layers");
   s.student.width = c.get_int("model.width");
   s.student.activation = c.get_string("model.activation");

@@ -13,9 +13,10 @@ config::Config train_config();    ///< schema + defaults of `endd train`
 config::Config distill_config();  ///< schema + defaults of `endd distill`
 
 struct ArchSettings {
-  std::string arch = "mlp";
+  std::string arch = "mlp";  ///< "mlp" or "torchscript" (the user's module)
   int64_t hidden_layers = 3, width = 64;
   std::string activation = "relu";
+  std::string torchscript;  ///< the TorchScript file given (model.torchscript); "" for MLPs
 };
 
 struct TrainSettings {
@@ -42,6 +43,9 @@ struct DistillSettings {
   /// members' outputs [N, M, K] on `data`, and on `aux` (aux_outputs).
   std::string teacher_outputs, teacher_kind = "logits", aux_outputs, data, label_column;
   int64_t teacher_members = 0;  ///< M of a CSV teacher_outputs
+  /// Held-out inputs (and, for teacher outputs from a file, the members'
+  /// outputs on them) where the student is compared with its teacher.
+  std::string eval_data, eval_outputs;
   /// The student's architecture; -1 / 0 / "" = the teacher's (3, 64, relu for outputs).
   ArchSettings student{"mlp", -1, 0, ""};
 };

@@ -6,12 +6,15 @@
 #include <torch/serialize/output-archive.h>
 
 #include <cmath>
+#include <optional>
 #include <filesystem>
 #include <sstream>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/data/class_labels.h"
+#include "endd/models/mlp_ensemble.h"
+#include "endd/models/scripted_ensemble.h"
 
 namespace endd::runs {
 namespace {
@@ -41,14 +44,23 @@ at::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::strin
   return t;
 }
 
-void restore_parameters(torch::serialize::InputArchive& archive, models::MlpEnsemble& net, const std::string& path) {
+// Parameters under "model/", buffers (batch-norm statistics of scripted
+// modules; built-in networks have none) under "buffer/".
+void write_state(torch::serialize::OutputArchive& archive, models::EnsembleNet& net) {
+  for (const auto& p : net.named_parameters()) archive.write("model/" + p.key(), p.value().detach().cpu());
+  for (const auto& b : net.named_buffers()) archive.write("buffer/" + b.key(), b.value().detach().cpu());
+}
+
+void restore_state(torch::serialize::InputArchive& archive, models::EnsembleNet& net, const std::string& path) {
   torch::NoGradGuard no_grad;
-  for (auto& p : net.named_parameters()) {
-    at::Tensor t = read_tensor(archive, "model/" + p.key(), path);
-    ENDD_CHECK(t.sizes() == p.value().sizes(), path, ": '", p.key(), "' has shape ", t.sizes(), ", the run's "
-               "architecture needs ", p.value().sizes());
-    p.value().copy_(t);
-  }
+  auto restore = [&](const std::string& key, at::Tensor& into) {
+    at::Tensor t = read_tensor(archive, key, path);
+    ENDD_CHECK(t.sizes() == into.sizes(), path, ": '", key, "' has shape ", t.sizes(), ", the run's "
+               "architecture needs ", into.sizes());
+    into.copy_(t);
+  };
+  for (auto& p : net.named_parameters()) restore("model/" + p.key(), p.value());
+  for (auto& b : net.named_buffers()) restore("buffer/" + b.key(), b.value());
 }
 
 }  // namespace
@@ -83,8 +95,10 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"inputs", i.inputs},
                    {"classes", i.classes},
                    {"members", i.members},
+                   {"sample_shape", i.sample_shape.empty() ? std::vector<int64_t>{i.inputs} : i.sample_shape},
                    {"model", {{"arch", i.model.arch}, {"hidden_layers", i.model.hidden_layers},
-                              {"width", i.model.width}, {"activation", i.model.activation}}},
+                              {"width", i.model.width}, {"activation", i.model.activation},
+                              {"torchscript", i.model.torchscript}}},
                    {"teacher", i.teacher},
                    {"labels", i.class_names},
                    {"label_column", {{"given", i.label_column}, {"index", i.label_index}, {"name", i.label_name}}},
@@ -117,7 +131,12 @@ RunInfo load_run_info(const std::string& dir) {
     i.members = j.at("members").get<int64_t>();
     const auto& m = j.at("model");
     i.model = {m.at("arch").get<std::string>(), m.at("hidden_layers").get<int64_t>(), m.at("width").get<int64_t>(),
-               m.at("activation").get<std::string>()};
+               m.at("activation").get<std::string>(), m.value("torchscript", std::string())};
+    i.sample_shape = j.value("sample_shape", std::vector<int64_t>{i.inputs});
+    int64_t elements = 1;
+    for (int64_t d : i.sample_shape) elements *= d;
+    ENDD_CHECK(elements == i.inputs, path, ": damaged run.json: sample_shape holds ", elements, " values per input, "
+               "inputs says ", i.inputs);
     i.teacher = j.at("teacher").get<std::string>();
     i.finished = j.at("finished").get<bool>();
     i.class_names = j.contains("labels") ? j.at("labels").get<std::vector<std::string>>()
@@ -138,7 +157,15 @@ RunInfo load_run_info(const std::string& dir) {
   return i;
 }
 
-std::shared_ptr<models::MlpEnsemble> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds) {
+std::shared_ptr<models::EnsembleNet> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds,
+                                                  const std::string& module_file, Init init) {
+  if (info.model.arch == "torchscript") {
+    std::optional<std::vector<uint64_t>> init_seeds;
+    if (init == Init::kFromSeeds) init_seeds = seeds;
+    return std::make_shared<models::ScriptedEnsemble>(module_file, info.members, info.sample_shape, info.classes,
+                                                      init_seeds);
+  }
+  ENDD_CHECK(info.model.arch == "mlp", "unknown architecture '", info.model.arch, "' (expected mlp or torchscript)");
   auto opts = models::MlpOptions(info.inputs, info.classes)
                   .hidden_layers(info.model.hidden_layers)
                   .width(info.model.width)
@@ -146,9 +173,9 @@ std::shared_ptr<models::MlpEnsemble> make_network(const RunInfo& info, const std
   return std::make_shared<models::MlpEnsemble>(opts, seeds);
 }
 
-void save_weights(const std::string& path, models::MlpEnsemble& net, const data::Standardizer& scaler) {
+void save_weights(const std::string& path, models::EnsembleNet& net, const data::Standardizer& scaler) {
   torch::serialize::OutputArchive archive;
-  for (const auto& p : net.named_parameters()) archive.write("model/" + p.key(), p.value().detach().cpu());
+  write_state(archive, net);
   archive.write("scaler/mean", scaler.mean.cpu());
   archive.write("scaler/std", scaler.std.cpu());
   write_file_atomic(path, serialize(archive));
@@ -161,8 +188,9 @@ LoadedModel load_model(const std::string& dir, c10::Device device) {
   std::string path = run_file(dir, "weights.pt");
   torch::serialize::InputArchive archive;
   load_archive(archive, path);
-  m.net = make_network(m.info, std::vector<uint64_t>(static_cast<size_t>(m.info.members), 0));
-  restore_parameters(archive, *m.net, path);
+  m.net = make_network(m.info, std::vector<uint64_t>(static_cast<size_t>(m.info.members), 0),
+                       run_file(dir, kModuleFile), Init::kFromFileWeights);
+  restore_state(archive, *m.net, path);
   m.scaler.mean = read_tensor(archive, "scaler/mean", path);
   // Older runs clamped a constant feature's spread to 1e-12; scale 1 is the
   // same model on training data and stays finite on anything else.
@@ -172,10 +200,10 @@ LoadedModel load_model(const std::string& dir, c10::Device device) {
   return m;
 }
 
-void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+void save_checkpoint(const std::string& path, models::EnsembleNet& net, torch::optim::Optimizer& opt,
                      const train::TrainingCurve& curve, const train::BestMembers* best) {
   torch::serialize::OutputArchive archive, optimizer;
-  for (const auto& p : net.named_parameters()) archive.write("model/" + p.key(), p.value().detach().cpu());
+  write_state(archive, net);
   opt.save(optimizer);
   archive.write("optimizer", optimizer);
   std::vector<double> rows;
@@ -190,11 +218,11 @@ void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::o
   write_file_atomic(path, serialize(archive));
 }
 
-int64_t load_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+int64_t load_checkpoint(const std::string& path, models::EnsembleNet& net, torch::optim::Optimizer& opt,
                         train::TrainingCurve& curve, train::BestMembers* best) {
   torch::serialize::InputArchive archive, optimizer;
   load_archive(archive, path, net.parameters().front().device());  // optimiser state beside its parameters
-  restore_parameters(archive, net, path);
+  restore_state(archive, net, path);
   ENDD_CHECK(archive.try_read("optimizer", optimizer), path, ": missing optimiser state");
   opt.load(optimizer);
   at::Tensor rows = read_tensor(archive, "curve", path).cpu().contiguous();

@@ -9,6 +9,7 @@
 //   checkpoint.pt    weights + optimiser state after the last finished epoch
 //   train_log.csv    epoch, loss, temperature, learning_rate, seconds
 //   teacher_cache.pt teacher logits on the transfer set (students only)
+//   model.pt         the user's TorchScript architecture (model.torchscript runs only)
 //   metrics.json     training-set figures at the end
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
@@ -18,7 +19,7 @@
 
 #include "endd/data/dataset.h"
 #include "endd/data/source.h"
-#include "endd/models/mlp_ensemble.h"
+#include "endd/models/ensemble_net.h"
 #include "endd/runs/run_config.h"
 #include "endd/train/best_members.h"
 #include "endd/train/epoch_log.h"
@@ -32,6 +33,9 @@ struct RunInfo {
   std::string method = "ensemble";  ///< "ensemble", "end", "end2" or "end2-proxy"
   bool aux = false;                 ///< students: distilled with AUX inputs
   int64_t inputs = 0, classes = 0, members = 0;
+  /// The shape of one input as the network takes it (run.json
+  /// "sample_shape"): [inputs] for MLPs, e.g. [1, 28, 28] for a scripted CNN.
+  std::vector<int64_t> sample_shape;
   ArchSettings model;
   std::string teacher;  ///< students: the teacher run directory
   /// The user's label value of each class (run.json "labels"); runs written
@@ -63,14 +67,23 @@ void save_run_info(const std::string& dir, const RunInfo& info);
 /// run directory, or its run.json is damaged.
 RunInfo load_run_info(const std::string& dir);
 
-/// A network of the run's architecture; member m initialised from seeds[m].
-std::shared_ptr<models::MlpEnsemble> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds);
+/// The copy of a TorchScript architecture a run keeps (model.arch = torchscript).
+constexpr const char* kModuleFile = "model.pt";
 
-void save_weights(const std::string& path, models::MlpEnsemble& net, const data::Standardizer& scaler);
+/// How a network's members start.
+enum class Init { kFromSeeds, kFromFileWeights };
+/// A network of the run's architecture: member m initialised from seeds[m]
+/// (PyTorch's default scheme for each layer). A TorchScript run's members are
+/// copies of `module_file` (a run keeps it as model.pt), which keep the file's
+/// own weights with Init::kFromFileWeights.
+std::shared_ptr<models::EnsembleNet> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds,
+                                                  const std::string& module_file = "", Init init = Init::kFromSeeds);
+
+void save_weights(const std::string& path, models::EnsembleNet& net, const data::Standardizer& scaler);
 
 struct LoadedModel {
   RunInfo info;
-  std::shared_ptr<models::MlpEnsemble> net;
+  std::shared_ptr<models::EnsembleNet> net;
   data::Standardizer scaler;
 };
 /// Loads a finished run's final weights onto `device`.
@@ -78,11 +91,11 @@ LoadedModel load_model(const std::string& dir, c10::Device device);
 
 /// Checkpoint after `curve.size()` epochs: weights, optimiser state, curve,
 /// and each member's best epoch so far when `best` is given (early stopping).
-void save_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+void save_checkpoint(const std::string& path, models::EnsembleNet& net, torch::optim::Optimizer& opt,
                      const train::TrainingCurve& curve, const train::BestMembers* best = nullptr);
 /// Restores weights, optimiser state, curve (and `best`, if the checkpoint
 /// has it); returns the epochs done.
-int64_t load_checkpoint(const std::string& path, models::MlpEnsemble& net, torch::optim::Optimizer& opt,
+int64_t load_checkpoint(const std::string& path, models::EnsembleNet& net, torch::optim::Optimizer& opt,
                         train::TrainingCurve& curve, train::BestMembers* best = nullptr);
 
 /// train_log.csv of a curve (atomic).

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <tuple>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
@@ -49,7 +50,7 @@ void check_fresh_output(const std::string& out) {
 }
 
 // Hooks that checkpoint every epoch and restore from a checkpoint on resume.
-train::TrainingHooks checkpoint_hooks(const std::string& dir, models::MlpEnsemble& net, RunInfo& info, bool resume,
+train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
                                       train::BestMembers* best = nullptr) {
   train::TrainingHooks hooks;
   if (resume) {
@@ -77,9 +78,8 @@ std::vector<uint64_t> seeds(uint64_t seed, Stream stream, int64_t count) {
 // Training-set figures written to metrics.json at the end of a run, before
 // the run is marked finished (so a finished run always has them).
 void write_final_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set,
-                         const data::Dataset& val_set) {
+                         const data::Dataset& val_set, nlohmann::json j = nlohmann::json::object()) {
   model.net->eval();
-  nlohmann::json j;
   j["model"] = model.info.model_name();
   if (train_set.labels.defined())  // a student of teacher outputs may have no labels
     j["train"] = report::classification_json(report::classify(infer(model, train_set.inputs).measures, train_set.labels));
@@ -88,19 +88,41 @@ void write_final_metrics(const std::string& dir, LoadedModel model, const data::
   report::write_json(run_file(dir, "metrics.json"), j);
 }
 
+// A source's inputs as rows [N, D], as every stage passes them, and the
+// shape of one input before flattening (what a TorchScript network takes).
+std::pair<data::Dataset, std::vector<int64_t>> load_as_rows(const std::string& spec, data::SourceRequest request) {
+  request.flatten = false;
+  data::Dataset d = data::load_source(spec, request);
+  std::vector<int64_t> shape(d.inputs.sizes().begin() + 1, d.inputs.sizes().end());
+  d.inputs = d.inputs.flatten(1);
+  return {d, shape};
+}
+
+// The input scaling a network gets: endd's MLPs standardised features, a
+// user's TorchScript module the data as stored (its own normalisation is its).
+data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs) {
+  return arch.arch == "torchscript" ? data::Standardizer::identity(train_inputs.size(1))
+                                    : data::Standardizer::fit(train_inputs);
+}
+
+// A TorchScript run keeps its architecture: `module_file` copied to model.pt.
+void keep_module(const RunInfo& info, const std::string& module_file, const std::string& dir) {
+  if (info.model.arch == "torchscript") write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
+}
+
 // The training data of an ensemble run as its settings say: the source, the
 // rows asked for (data.limit) and, apart, the validation rows. A student's
 // transfer set is its teacher's training part, split the same way.
 struct TrainingData {
   data::Dataset train, validation;  ///< validation.inputs undefined without a split
+  std::vector<int64_t> sample_shape;
 };
 TrainingData load_training_data(const TrainSettings& s, data::SourceRequest request) {
-  request.flatten = true;  // MLPs take images as rows
-  data::Dataset all = data::load_source(s.data, request);
+  auto [all, sample_shape] = load_as_rows(s.data, request);
   all = data::limit_rows(all, s.limit, s.limit_random, derive_seed(s.seed, Stream::kSubset));
-  if (s.val_fraction <= 0) return {all, {}};
+  if (s.val_fraction <= 0) return {all, {}, sample_shape};
   auto [train, validation] = data::stratified_split(all, s.val_fraction, derive_seed(s.seed, Stream::kValidationSplit));
-  return {train, validation};
+  return {train, validation, sample_shape};
 }
 
 void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
@@ -108,7 +130,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   TrainSettings s = train_settings(cfg);
   data::SourceRequest request;
   request.label_column = s.label_column;
-  auto [train_set, val_set] = load_training_data(s, request);
+  auto [train_set, val_set, sample_shape] = load_training_data(s, request);
   const int64_t classes = static_cast<int64_t>(train_set.classes.size());
   const std::string label_column = train_set.label_name.empty()
                                        ? "(index " + std::to_string(train_set.label_index) + ")"
@@ -122,6 +144,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
              column.empty() ? "" : " (is the label another column? --label-column NAME|INDEX)");
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
+  std::shared_ptr<models::EnsembleNet> net;
   if (resume) {
     info = load_run_info(out);
     ENDD_CHECK(info.inputs == train_set.inputs.size(1) && info.class_names == train_set.classes, s.data,
@@ -138,12 +161,16 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     info.feature_names = train_set.feature_names;
     info.members = s.members;
     info.model = s.model;
+    info.sample_shape = s.model.arch == "torchscript" ? sample_shape : std::vector<int64_t>{info.inputs};
+    // Built (and so checked against the data) before the run directory exists.
+    net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members), s.model.torchscript);
     created.emplace(out);
+    keep_module(info, s.model.torchscript, out);
     write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
     save_run_info(out, info);
   }
-  auto scaler = data::Standardizer::fit(train_set.inputs);
-  auto net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members));
+  if (!net) net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members), run_file(out, kModuleFile));
+  auto scaler = scaler_for(info.model, train_set.inputs);
   net->to(device);
   auto opts = s.train;
   opts.quiet = quiet;
@@ -176,14 +203,39 @@ struct TransferSource {
   data::Dataset train_set;
   data::Standardizer scaler;
   at::Tensor x;
-  at::Tensor teacher_logits;           ///< [N, M, K], or undefined: computed by `teacher`
-  std::shared_ptr<models::MlpEnsemble> teacher;
+  at::Tensor teacher_logits;  ///< [N, M, K], or undefined: computed by `teacher` on `teacher_x`
+  std::shared_ptr<models::EnsembleNet> teacher;
+  at::Tensor teacher_x;       ///< the transfer inputs as the teacher takes them
+  std::string module_file;    ///< the student's TorchScript module, if it is one
+  Init init = Init::kFromSeeds;
   RunInfo info;
+  /// Held-out inputs (rows) and the teacher's logits on them (data.eval).
+  data::Dataset eval_set;
+  at::Tensor eval_teacher_logits;
 };
 
-// The student's architecture: the settings, or where they say so, `base`.
+// The student against its teacher on the held-out inputs (metrics.json
+// "eval"): agreement and uncertainty rank correlations, and with labels both
+// models' classification figures.
+nlohmann::json eval_metrics(const TransferSource& t, LoadedModel student) {
+  student.net->eval();
+  uncertainty::Measures mine = infer(student, t.eval_set.inputs).measures;
+  uncertainty::Measures theirs = uncertainty::ensemble_measures_from_logits(t.eval_teacher_logits);
+  nlohmann::json j{{"data", t.eval_set.name}, {"fidelity", report::fidelity_json(mine, theirs)}};
+  if (t.eval_set.labels.defined()) {
+    j["student"] = report::classification_json(report::classify(mine, t.eval_set.labels));
+    j["ensemble"] = report::classification_json(report::classify(theirs, t.eval_set.labels));
+  }
+  return j;
+}
+
+// The student's architecture: a TorchScript module given, or the settings
+// over `base` (the teacher's) where they say so; MLP settings over a
+// TorchScript teacher make an MLP.
 ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
-  ArchSettings a = base;
+  if (s.student.arch == "torchscript") return s.student;
+  const bool mlp_keys = s.student.hidden_layers >= 0 || s.student.width > 0 || !s.student.activation.empty();
+  ArchSettings a = base.arch == "torchscript" && mlp_keys ? ArchSettings{} : base;
   if (s.student.hidden_layers >= 0) a.hidden_layers = s.student.hidden_layers;
   if (s.student.width > 0) a.width = s.student.width;
   if (!s.student.activation.empty()) a.activation = s.student.activation;
@@ -199,21 +251,40 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
   TransferSource t;
-  t.train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
-  t.scaler = teacher.scaler;
-  t.x = teacher.scaler.apply(t.train_set.inputs);
-  if (s.aux == "generated") {
+  TrainingData teacher_data = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true));
+  t.train_set = teacher_data.train;
+  t.teacher_x = teacher.scaler.apply(t.train_set.inputs);
+  if (s.aux == "generated") {  // drawn where the teacher's members took their inputs
     int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
-    t.x = at::cat({t.x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+    t.teacher_x = at::cat({t.teacher_x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
   } else if (!s.aux.empty()) {
     data::Dataset aux = data::load_source(s.aux, source_request(teacher.info, false));
-    t.x = at::cat({t.x, teacher.scaler.apply(aux.inputs)}, 0);
+    t.teacher_x = at::cat({t.teacher_x, teacher.scaler.apply(aux.inputs)}, 0);
   }
   t.teacher = teacher.net;
   t.info = teacher.info;
   t.info.model = student_arch(s, teacher.info.model);
   t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
+  if (t.info.model.arch == "torchscript") {
+    // A module given (--student) starts from its own weights; the teacher's
+    // architecture (the default) from the student's seed.
+    const bool given = s.student.arch == "torchscript";
+    t.module_file = given ? s.student.torchscript : run_file(teacher_dir, kModuleFile);
+    t.init = given ? Init::kFromFileWeights : Init::kFromSeeds;
+    if (teacher.info.model.arch != "torchscript") t.info.sample_shape = teacher_data.sample_shape;
+  } else {
+    t.info.sample_shape = {t.info.inputs};
+  }
+  // The same scaler as the teacher where both are of one kind, so the student
+  // sees exactly the teacher's inputs; otherwise each its own.
+  const bool same_kind = (t.info.model.arch == "torchscript") == (teacher.info.model.arch == "torchscript");
+  t.scaler = same_kind ? teacher.scaler : scaler_for(t.info.model, t.train_set.inputs);
+  t.x = same_kind ? t.teacher_x : t.scaler.apply(teacher.scaler.invert(t.teacher_x));
+  if (!s.eval_data.empty()) {
+    t.eval_set = data::load_source(s.eval_data, source_request(teacher.info, s.label_column != "none"));
+    t.eval_teacher_logits = distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(t.eval_set.inputs)).cpu();
+  }
   return t;
 }
 
@@ -235,14 +306,16 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
   ENDD_CHECK(!train::is_dirichlet(s.distill.method) || M >= 2, s.teacher_outputs,
              ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
   data::SourceRequest request;
-  request.flatten = true;
   request.classes = data::index_classes(K);  // class c is column c of the outputs
   request.need_labels = s.label_column != "none";
+  request.labels_optional = true;  // labels only add figures to metrics.json
   request.label_column = s.label_column;
-  t.train_set = data::load_source(s.data, request);
+  std::vector<int64_t> sample_shape;
+  std::tie(t.train_set, sample_shape) = load_as_rows(s.data, request);
   ENDD_CHECK(t.train_set.size() == logits.size(0), s.teacher_outputs, ": outputs for ", logits.size(0), " inputs, but ",
              s.data, " holds ", t.train_set.size(), " (the same inputs, in the same order, are needed)");
-  t.scaler = data::Standardizer::fit(t.train_set.inputs);
+  const ArchSettings arch = student_arch(s, ArchSettings{});
+  t.scaler = scaler_for(arch, t.train_set.inputs);
   t.x = t.scaler.apply(t.train_set.inputs);
   t.teacher_logits = logits;
   if (!s.aux.empty()) {
@@ -258,6 +331,16 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
     t.x = at::cat({t.x, t.scaler.apply(aux.inputs)}, 0);
     t.teacher_logits = at::cat({logits, aux_logits}, 0);
   }
+  if (!s.eval_data.empty()) {
+    data::SourceRequest eval_request = request;
+    eval_request.features = t.train_set.inputs.size(1);
+    t.eval_set = load_as_rows(s.eval_data, eval_request).first;
+    t.eval_teacher_logits = teacher_logits_from_file(s.eval_outputs, s);
+    const at::Tensor& e = t.eval_teacher_logits;
+    ENDD_CHECK(e.size(0) == t.eval_set.size() && e.size(1) == M && e.size(2) == K, s.eval_outputs, ": outputs of shape ",
+               e.sizes(), ", expected [", t.eval_set.size(), ", ", M, ", ", K, "] (", s.eval_data, " holds ",
+               t.eval_set.size(), " inputs; ", s.teacher_outputs, " has ", M, " members x ", K, " classes)");
+  }
   RunInfo& i = t.info;
   i.inputs = t.train_set.inputs.size(1);
   i.classes = K;
@@ -265,7 +348,12 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
   i.label_index = t.train_set.label_index;
   i.label_name = t.train_set.label_name;
   i.feature_names = t.train_set.feature_names;
-  i.model = student_arch(s, ArchSettings{});
+  i.model = arch;
+  i.sample_shape = arch.arch == "torchscript" ? sample_shape : std::vector<int64_t>{i.inputs};
+  if (arch.arch == "torchscript") {
+    t.module_file = arch.torchscript;
+    t.init = Init::kFromFileWeights;
+  }
   return t;
 }
 
@@ -276,6 +364,8 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   const at::Tensor& x = source.x;
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
+  std::shared_ptr<models::EnsembleNet> student;
+  const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit);
   if (resume) {
     info = load_run_info(out);
     ENDD_CHECK(info.classes == source.info.classes && info.inputs == source.info.inputs, out,
@@ -290,7 +380,10 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     info.members = 1;
     info.finished = false;
     info.epochs_done = 0;
+    // Built (and so checked against the data) before the run directory exists.
+    student = make_network(info, {init_seed}, source.module_file, source.init);
     created.emplace(out);
+    keep_module(info, source.module_file, out);
     write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
     save_run_info(out, info);
   }
@@ -305,10 +398,10 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
                info.classes, " classes");
   } else {
     cache = source.teacher_logits.defined() ? source.teacher_logits
-                                            : distill::compute_teacher_logits(*source.teacher, x).cpu();
+                                            : distill::compute_teacher_logits(*source.teacher, source.teacher_x).cpu();
     data::save_tensor_file(cache_path, cache);
   }
-  auto student = make_network(info, {derive_seed(s.seed, Stream::kStudentInit)});
+  if (!student) student = make_network(info, {init_seed}, run_file(out, kModuleFile), source.init);
   student->to(device);
   auto o = s.distill;
   o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
@@ -317,7 +410,9 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
   train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
   save_weights(run_file(out, "weights.pt"), *student, source.scaler);
-  write_final_metrics(out, {info, student, source.scaler}, source.train_set, {});
+  nlohmann::json extra = nlohmann::json::object();
+  if (source.eval_set.inputs.defined()) extra["eval"] = eval_metrics(source, {info, student, source.scaler});
+  write_final_metrics(out, {info, student, source.scaler}, source.train_set, {}, extra);
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();
@@ -342,13 +437,16 @@ std::vector<std::string> run_inputs(const std::string& run) {
   std::vector<std::string> out{run};
   RunInfo info = load_run_info(run);
   for (const auto* f : {"run.json", "config.toml", "weights.pt", "checkpoint.pt", "train_log.csv",
-                        "teacher_cache.pt", "metrics.json"})
+                        "teacher_cache.pt", "metrics.json", kModuleFile})
     out.push_back(run_file(run, f));
   config::Config cfg = stored_config(run);
-  for (const auto* key : {"data.train", "distill.aux"}) {
-    for (const auto& field : cfg.schema())
-      if (field.key == key)
-        for (const auto& f : data::source_files(cfg.get_string(key))) out.push_back(f);
+  for (const auto& field : cfg.schema()) {
+    const std::string& key = field.key;
+    if (key == "data.train" || key == "distill.aux" || key == "data.eval")
+      for (const auto& f : data::source_files(cfg.get_string(key))) out.push_back(f);
+    if (key == "model.torchscript" || key == "teacher.outputs" || key == "teacher.aux_outputs" ||
+        key == "teacher.eval_outputs")
+      if (!cfg.get_string(key).empty()) out.push_back(cfg.get_string(key));
   }
   if (info.kind == RunKind::kStudent && !info.teacher.empty()) {
     std::error_code ec;

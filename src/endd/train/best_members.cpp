@@ -4,14 +4,11 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <limits>
+#include <vector>
 
 #include "endd/core/error.h"
 
 namespace endd::train {
-namespace {
-at::Tensor member_rows(const at::Tensor& p, int64_t members) { return p.view({members, -1}); }
-}  // namespace
-
 void BestMembers::reset(models::EnsembleNet& net) {
   const int64_t m = net.members();
   params.clear();
@@ -27,12 +24,12 @@ void BestMembers::update(models::EnsembleNet& net, const at::Tensor& member_nll,
   if (improved.numel() == 0) return;
   nll.index_copy_(0, improved, current.index_select(0, improved));
   epoch.index_fill_(0, improved, e);
-  const int64_t m = net.members();
   auto live = net.parameters();
-  for (size_t i = 0; i < live.size(); ++i) {
-    at::Tensor rows = member_rows(live[i].detach(), m).index_select(0, improved.to(live[i].device())).cpu();
-    member_rows(params[i], m).index_copy_(0, improved, rows);
-  }
+  for (int64_t m : std::vector<int64_t>(improved.data_ptr<int64_t>(), improved.data_ptr<int64_t>() + improved.numel()))
+    for (size_t i = 0; i < live.size(); ++i) {
+      at::Tensor from = net.member_part(i, live[i].detach(), m);
+      if (from.defined()) net.member_part(i, params[i], m).copy_(from);
+    }
 }
 
 bool BestMembers::all_stopped(int64_t e, int64_t patience) const {
