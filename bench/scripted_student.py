@@ -22,25 +22,16 @@ import numpy as np
 import torch
 from torch import nn
 
+# The example's student architecture (docs/your-own-ensemble.md).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "python"))
+from distil_your_ensemble import SmallCnn  # noqa: E402
+
 endd, work = sys.argv[1], sys.argv[2]
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 4000
 EPOCHS = int(sys.argv[4]) if len(sys.argv) > 4 else 5
 M, K, BATCH, LR, T0, HOLD, DECAY, EPS, CLIP = 5, 10, 128, 1e-2, 10.0, 0.2, 0.3, 1e-4, 10.0
 os.makedirs(work, exist_ok=True)
 path = lambda name: os.path.join(work, name)
-
-
-class SmallCnn(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
-        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
-        self.head = nn.Linear(16 * 7 * 7, K)
-
-    def forward(self, x):
-        h = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
-        h = torch.max_pool2d(torch.relu(self.conv2(h)), 2)
-        return self.head(h.flatten(1))
 
 
 with gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") as f:

@@ -84,6 +84,11 @@ TEST(TeacherOutputsTest, MismatchesAreRefusedBeforeAnyWork) {
   at::Tensor nan = at::zeros({50, 2, 3});
   nan[3][1][2] = std::nan("");
   endd::data::save_tensor_file(dir + "/nan.pt", nan);
+  // AUX and held-out outputs must have the transfer outputs' M and K.
+  endd::data::save_tensor_file(dir + "/good.pt", at::zeros({50, 2, 3}));
+  write_text(dir + "/aux.csv", "5,5,5\n-5,-5,-5\n0,9,0\n");
+  endd::data::save_tensor_file(dir + "/aux_other_m.pt", at::zeros({3, 4, 3}));
+  endd::data::save_tensor_file(dir + "/aux_other_k.pt", at::zeros({3, 2, 5}));
   struct Case {
     std::vector<std::string> args;
     std::string expect;
@@ -97,6 +102,12 @@ TEST(TeacherOutputsTest, MismatchesAreRefusedBeforeAnyWork) {
       {{"--teacher-outputs", dir + "/short.pt", "--data", dir + "/train.csv", "--aux", "generated"},
        "cannot run a foreign ensemble"},
       {{"--teacher-outputs", dir + "/short.pt"}, "give both --teacher-outputs FILE and --data SRC"},
+      {{"--teacher-outputs", dir + "/good.pt", "--data", dir + "/train.csv", "--aux", dir + "/aux.csv",
+        "--aux-teacher-outputs", dir + "/aux_other_m.pt"},
+       "outputs of shape [3, 4, 3], expected [3, 2, 3]"},
+      {{"--teacher-outputs", dir + "/good.pt", "--data", dir + "/train.csv", "--eval-data", dir + "/train.csv",
+        "--eval-teacher-outputs", dir + "/aux_other_k.pt"},
+       "outputs of shape [3, 2, 5], expected [50, 2, 3]"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args{"distill"};
