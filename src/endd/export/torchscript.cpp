@@ -7,6 +7,7 @@
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/models/conv_ensemble.h"
 #include "endd/models/scripted_ensemble.h"
 #include "endd/uncertainty/measures.h"
 
@@ -87,6 +88,41 @@ torch::jit::Module member_copy(const models::ScriptedEnsemble& net, int64_t m) {
   return copy;
 }
 
+// ConvEnsemble::forward in TorchScript: one grouped convolution (groups = M)
+// per layer over [B, M*C, H, W], then the members' dense layers batched.
+void write_conv_forward(const models::ConvEnsemble& net, torch::jit::Module& module, std::ostringstream& src) {
+  for (const auto& p : net.named_parameters()) module.register_parameter(p.key(), p.value().detach().cpu(), false);
+  for (const auto& b : net.named_buffers()) module.register_buffer(b.key(), b.value().detach().cpu());
+  const auto& o = net.options();
+  const int64_t M = net.members();
+  auto conv = [&](const std::string& name, const std::string& in, int64_t stride, int64_t kernel, bool relu) {
+    std::ostringstream c;
+    c << "torch.conv2d(" << in << ", self." << name << "_weight, "
+      << (o.batch_norm_ ? "None" : "self." + name + "_bias") << ", [" << stride << ", " << stride << "], ["
+      << kernel / 2 << ", " << kernel / 2 << "], [1, 1], " << M << ")";
+    std::string y = c.str();
+    if (o.batch_norm_)
+      y = "torch.batch_norm(" + y + ", self." + name + "_bn_weight, self." + name + "_bn_bias, self." + name +
+          "_running_mean, self." + name + "_running_var, False, 0.1, 1e-05, True)";
+    return relu ? "torch.relu(" + y + ")" : y;
+  };
+  src << "    h = h.reshape([h.size(0), " << o.channels_ << ", " << o.height_ << ", " << o.width_ << "]).repeat(1, " << M
+      << ", 1, 1)\n";
+  for (size_t s = 0; s < o.stages_.size(); ++s) {
+    const std::string p = "stage" + std::to_string(s);
+    if (o.residual_) {
+      src << "    main = " << conv(p + "_conv1", conv(p + "_conv0", "h", 2, 3, true), 1, 3, false) << "\n"
+          << "    h = torch.relu(main + " << conv(p + "_shortcut", "h", 2, 1, false) << ")\n";
+    } else {
+      for (int64_t k = 0; k < o.convs_per_stage_; ++k) src << "    h = " << conv(p + "_conv" + std::to_string(k), "h", 1, 3, true) << "\n";
+      src << "    h = torch.max_pool2d(h, [2, 2])\n";
+    }
+  }
+  src << "    h = h.reshape([h.size(0), " << M << ", " << net.flat_features() << "]).transpose(0, 1)\n";
+  if (o.hidden_ > 0) src << "    h = torch.relu(torch.baddbmm(self.fc0_bias, h, self.fc0_weight))\n";
+  src << "    z = torch.baddbmm(self.fc1_bias, h, self.fc1_weight)\n";  // dropout: training only
+}
+
 // The exported module; for a TorchScript run in its members' compilation unit.
 torch::jit::Module empty_module(const runs::LoadedModel& model) {
   if (auto* scripted = dynamic_cast<models::ScriptedEnsemble*>(model.net.get()))
@@ -115,6 +151,8 @@ void export_torchscript(const runs::LoadedModel& model, const std::string& path)
       src << (m ? ", " : "") << "self.member" << m << ".forward(s)";
     }
     src << "], 0)\n";
+  } else if (auto* conv = dynamic_cast<models::ConvEnsemble*>(model.net.get())) {
+    write_conv_forward(*conv, module, src);
   } else {
     src << "    h = h.unsqueeze(0).expand(" << model.info.members << ", h.size(0), h.size(1))\n";
     std::vector<std::pair<std::string, at::Tensor>> params;

@@ -123,6 +123,11 @@ at::Tensor ConvEnsemble::forward(const at::Tensor& inputs) {
   const auto& o = options_;
   const int64_t M = members_;
   at::Tensor x = inputs;
+  // Rows [B, C*H*W] or [M, B, C*H*W], as endd's run workflow passes inputs.
+  const int64_t pixels = o.channels_ * o.height_ * o.width_;
+  if (x.dim() == 2 && x.size(1) == pixels) x = x.view({x.size(0), o.channels_, o.height_, o.width_});
+  if (x.dim() == 3 && x.size(0) == M && x.size(2) == pixels)
+    x = x.view({M, x.size(1), o.channels_, o.height_, o.width_});
   if (x.dim() == 4) x = x.unsqueeze(0).expand({M, x.size(0), x.size(1), x.size(2), x.size(3)});
   ENDD_CHECK(x.dim() == 5 && x.size(0) == M && x.size(2) == o.channels_ && x.size(3) == o.height_ &&
                  x.size(4) == o.width_,

@@ -42,10 +42,13 @@ class ConvEnsemble : public EnsembleNet {
  public:
   ConvEnsemble(const ConvOptions& options, const std::vector<uint64_t>& member_seeds);
 
+  /// Images [B, C, H, W] shared by all members or [M, B, C, H, W] per member;
+  /// or the same as rows, [B, C*H*W] or [M, B, C*H*W].
   at::Tensor forward(const at::Tensor& inputs) override;
   int64_t members() const override { return members_; }
   int64_t num_classes() const override { return options_.classes_; }
   const ConvOptions& options() const { return options_; }
+  int64_t flat_features() const { return flat_features_; }  ///< per member, after the last stage
 
  private:
   struct Conv {

@@ -1,6 +1,7 @@
 #include "endd/runs/run_config.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "endd/core/error.h"
 #include "endd/models/mlp_ensemble.h"
@@ -11,7 +12,11 @@ namespace {
 using config::Field;
 
 std::vector<Field> model_fields() {
-  return {{"model.arch", std::string("mlp"), "network family: mlp, or torchscript (set by model.torchscript)"},
+  return {{"model.arch", std::string("mlp"),
+           "network family: mlp; cnn, vgg or resnet for images (presets, docs/config.md); torchscript (set by "
+           "model.torchscript)"},
+          {"model.stages", std::string(""), "cnn/vgg/resnet: channels of each stage, e.g. \"16,32\" ('' = the preset's)"},
+          {"model.hidden", int64_t{-1}, "cnn/vgg/resnet: units of the hidden dense layer (-1 = the preset's, 0 = none)"},
           {"model.torchscript", std::string(""),
            "a TorchScript module (.pt) mapping a batch of inputs to K logits, used as every member's architecture; "
            "each member is initialised from its own seed"},
@@ -22,6 +27,28 @@ std::vector<Field> model_fields() {
 
 // A user's module: the MLP's settings do not apply (run.json shows them as 0 / "").
 ArchSettings torchscript_arch(const std::string& file) { return {"torchscript", 0, 0, "", file}; }
+
+}  // namespace
+
+std::vector<int64_t> parse_stages(const std::string& text, const std::string& key) {
+  std::vector<int64_t> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    ENDD_CHECK(!item.empty() && end && *end == '\0' && v >= 1 && v <= 65536, key, ": expected channels per stage "
+               "as positive integers separated by commas (e.g. \"16,32\"), got '", text, "'");
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+namespace {
 
 void check_positive(const config::Config& c, const std::string& key) {
   ENDD_CHECK(c.get_int(key) >= 1, key, ": expected >= 1, got ", c.get_int(key));
@@ -47,6 +74,9 @@ config::Config train_config() {
                        {"train.learning_rate", 3e-3, "Adam learning rate"},
                        {"train.weight_decay", 0.0, "Adam weight decay"},
                        {"train.cosine_schedule", true, "cosine learning-rate decay to 5%"},
+                       {"train.augment", std::string("none"),
+                        "images: none, crop (random crop from a 2-pixel zero pad) or crop_flip (and a horizontal flip "
+                        "with probability 1/2), drawn per member"},
                        {"train.val_fraction", 0.0, "fraction of the data held out, stratified, for validation (0 = none)"},
                        {"train.early_stopping", int64_t{0},
                         "with a validation set: stop once every member has gone N epochs without a lower validation "
@@ -92,6 +122,11 @@ config::Config distill_config() {
                          {"model.torchscript", std::string(""),
                           "the student: a TorchScript module (.pt) mapping a batch of inputs to K logits, trained "
                           "from the weights it holds ('' = an MLP, or the teacher's own architecture)"},
+                         {"model.arch", std::string(""),
+                          "student family: mlp, cnn, vgg or resnet ('' = the teacher's; mlp for outputs)"},
+                         {"model.stages", std::string(""),
+                          "image student (a cnn/vgg/resnet teacher's): channels of each stage ('' = the teacher's)"},
+                         {"model.hidden", int64_t{-1}, "image student: hidden dense units (-1 = the teacher's)"},
                          {"model.hidden_layers", int64_t{-1}, "student hidden layers (-1 = the teacher's; 3 for outputs)"},
                          {"model.width", int64_t{0}, "student units per hidden layer (0 = the teacher's; 64 for outputs)"},
                          {"model.activation", std::string(""), "student activation ('' = the teacher's; relu for outputs)"}});
@@ -116,9 +151,15 @@ TrainSettings train_settings(const config::Config& c) {
              "train.early_stopping: needs a validation set (--val-fraction F, train.val_fraction)");
   s.model.arch = c.get_string("model.arch");
   s.model.torchscript = c.get_string("model.torchscript");
-  ENDD_CHECK(s.model.arch == "mlp" || s.model.arch == "torchscript", "model.arch: expected mlp or torchscript, got '",
-             s.model.arch, "'");
-  ENDD_CHECK(s.model.arch == "mlp" || !s.model.torchscript.empty(),
+  ENDD_CHECK(s.model.arch == "mlp" || s.model.arch == "torchscript" || s.model.image(),
+             "model.arch: expected mlp, cnn, vgg, resnet or torchscript, got '", s.model.arch, "'");
+  s.model.stages = c.get_string("model.stages");
+  parse_stages(s.model.stages, "model.stages");
+  s.model.hidden = c.get_int("model.hidden");
+  ENDD_CHECK(s.model.hidden >= -1, "model.hidden: expected >= 0 (or -1, the preset's), got ", s.model.hidden);
+  ENDD_CHECK(s.model.image() || (s.model.stages.empty() && s.model.hidden == -1),
+             "model.stages/model.hidden: shape the image architectures (--arch cnn, vgg or resnet), not ", s.model.arch);
+  ENDD_CHECK(s.model.arch != "torchscript" || !s.model.torchscript.empty(),
              "model.arch: torchscript needs the module: --model FILE.pt (model.torchscript)");
   s.model.hidden_layers = c.get_int("model.hidden_layers");
   ENDD_CHECK(s.model.hidden_layers >= 0, "model.hidden_layers: expected >= 0, got ", s.model.hidden_layers);
@@ -131,6 +172,10 @@ TrainSettings train_settings(const config::Config& c) {
     throw Error(std::string("model.") + e.what());
   }
   if (!s.model.torchscript.empty()) s.model = torchscript_arch(s.model.torchscript);
+  if (s.model.image()) {  // the MLP's settings do not apply
+    s.model.hidden_layers = s.model.width = 0;
+    s.model.activation.clear();
+  }
   for (const auto* k : {"train.members", "train.epochs", "train.batch_size"}) check_positive(c, k);
   check_rate(c, "train.learning_rate");
   ENDD_CHECK(c.get_double("train.weight_decay") >= 0, "train.weight_decay: expected >= 0");
@@ -140,6 +185,9 @@ TrainSettings train_settings(const config::Config& c) {
   s.train.learning_rate = c.get_double("train.learning_rate");
   s.train.weight_decay = c.get_double("train.weight_decay");
   s.train.cosine_schedule = c.get_bool("train.cosine_schedule");
+  s.augment = c.get_string("train.augment");
+  ENDD_CHECK(s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
+             "train.augment: expected none, crop or crop_flip, got '", s.augment, "'");
   return s;
 }
 
@@ -213,12 +261,21 @@ DistillSettings distill_settings(const config::Config& c) {
              "and the members' outputs on it with --aux-teacher-outputs FILE");
   if (!c.get_string("model.torchscript").empty()) {
     ENDD_CHECK(c.get_int("model.hidden_layers") == -1 && c.get_int("model.width") == 0 &&
-                   c.get_string("model.activation").empty(),
-               "model.hidden_layers/width/activation: shape endd's MLP student; a TorchScript student "
-               "(model.torchscript) has its own architecture");
+                   c.get_string("model.activation").empty() && c.get_string("model.arch").empty() &&
+                   c.get_string("model.stages").empty() && c.get_int("model.hidden") == -1,
+               "model.arch/hidden_layers/width/activation/stages/hidden: shape endd's own students; a TorchScript "
+               "student (model.torchscript) has its own architecture");
     s.student = torchscript_arch(c.get_string("model.torchscript"));
     return s;
   }
+  s.student.arch = c.get_string("model.arch");
+  ENDD_CHECK(s.student.arch.empty() || s.student.arch == "mlp" || s.student.image(),
+             "model.arch: expected mlp, cnn, vgg or resnet ('' = the teacher's; a TorchScript student is "
+             "--student FILE.pt), got '", s.student.arch, "'");
+  s.student.stages = c.get_string("model.stages");
+  parse_stages(s.student.stages, "model.stages");
+  s.student.hidden = c.get_int("model.hidden");
+  ENDD_CHECK(s.student.hidden >= -1, "model.hidden: expected >= 0 (or -1, the teacher's), got ", s.student.hidden);
   s.student.hidden_layers = c.get_int("model.hidden_layers");
   s.student.width = c.get_int("model.width");
   s.student.activation = c.get_string("model.activation");

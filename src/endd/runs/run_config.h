@@ -17,7 +17,15 @@ struct ArchSettings {
   int64_t hidden_layers = 3, width = 64;
   std::string activation = "relu";
   std::string torchscript;  ///< the TorchScript file given (model.torchscript); "" for MLPs
+  /// cnn, vgg, resnet: channels of each stage ("" = the preset's, e.g. "16,32")
+  /// and the hidden fully connected layer (-1 = the preset's, 0 = none).
+  std::string stages;
+  int64_t hidden = -1;
+  bool image() const { return arch == "cnn" || arch == "vgg" || arch == "resnet"; }
 };
+
+/// "16,32" -> {16, 32}; endd::Error naming `key` on anything but positive integers.
+std::vector<int64_t> parse_stages(const std::string& text, const std::string& key);
 
 struct TrainSettings {
   uint64_t seed = 0;
@@ -29,6 +37,7 @@ struct TrainSettings {
   int64_t early_stopping = 0;  ///< patience in epochs (0 = off)
   ArchSettings model;
   int64_t members = 5;
+  std::string augment = "none";  ///< image architectures: none, crop or crop_flip
   train::EnsembleTrainOptions train;
 };
 TrainSettings train_settings(const config::Config& c);
@@ -47,7 +56,7 @@ struct DistillSettings {
   /// outputs on them) where the student is compared with its teacher.
   std::string eval_data, eval_outputs;
   /// The student's architecture; -1 / 0 / "" = the teacher's (3, 64, relu for outputs).
-  ArchSettings student{"mlp", -1, 0, ""};
+  ArchSettings student{"", -1, 0, ""};
 };
 DistillSettings distill_settings(const config::Config& c);
 

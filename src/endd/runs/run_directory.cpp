@@ -13,6 +13,7 @@
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/data/class_labels.h"
+#include "endd/models/conv_ensemble.h"
 #include "endd/models/mlp_ensemble.h"
 #include "endd/models/scripted_ensemble.h"
 
@@ -98,7 +99,8 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"sample_shape", i.sample_shape.empty() ? std::vector<int64_t>{i.inputs} : i.sample_shape},
                    {"model", {{"arch", i.model.arch}, {"hidden_layers", i.model.hidden_layers},
                               {"width", i.model.width}, {"activation", i.model.activation},
-                              {"torchscript", i.model.torchscript}}},
+                              {"torchscript", i.model.torchscript}, {"stages", i.model.stages},
+                              {"hidden", i.model.hidden}}},
                    {"teacher", i.teacher},
                    {"labels", i.class_names},
                    {"label_column", {{"given", i.label_column}, {"index", i.label_index}, {"name", i.label_name}}},
@@ -131,7 +133,8 @@ RunInfo load_run_info(const std::string& dir) {
     i.members = j.at("members").get<int64_t>();
     const auto& m = j.at("model");
     i.model = {m.at("arch").get<std::string>(), m.at("hidden_layers").get<int64_t>(), m.at("width").get<int64_t>(),
-               m.at("activation").get<std::string>(), m.value("torchscript", std::string())};
+               m.at("activation").get<std::string>(), m.value("torchscript", std::string()),
+               m.value("stages", std::string()), m.value("hidden", int64_t{-1})};
     i.sample_shape = j.value("sample_shape", std::vector<int64_t>{i.inputs});
     int64_t elements = 1;
     for (int64_t d : i.sample_shape) elements *= d;
@@ -165,7 +168,18 @@ std::shared_ptr<models::EnsembleNet> make_network(const RunInfo& info, const std
     return std::make_shared<models::ScriptedEnsemble>(module_file, info.members, info.sample_shape, info.classes,
                                                       init_seeds);
   }
-  ENDD_CHECK(info.model.arch == "mlp", "unknown architecture '", info.model.arch, "' (expected mlp or torchscript)");
+  if (info.model.image()) {
+    ENDD_CHECK(info.sample_shape.size() == 3, "--arch ", info.model.arch, " takes images [C, H, W]; the data's inputs "
+               "are of shape ", at::IntArrayRef(info.sample_shape), " (an image source: fashion-mnist:, idx:, cifar10:, "
+               "npy:X.npy of [N, C, H, W], ...)");
+    const auto& s = info.sample_shape;
+    auto opts = models::ConvOptions::preset(info.model.arch, s[0], s[1], s[2], info.classes);
+    if (!info.model.stages.empty()) opts.stages(parse_stages(info.model.stages, "model.stages"));
+    if (info.model.hidden >= 0) opts.hidden(info.model.hidden);
+    return std::make_shared<models::ConvEnsemble>(opts, seeds);
+  }
+  ENDD_CHECK(info.model.arch == "mlp", "unknown architecture '", info.model.arch,
+             "' (expected mlp, cnn, vgg, resnet or torchscript)");
   auto opts = models::MlpOptions(info.inputs, info.classes)
                   .hidden_layers(info.model.hidden_layers)
                   .width(info.model.width)

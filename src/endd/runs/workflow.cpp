@@ -4,6 +4,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <tuple>
 
@@ -12,6 +13,7 @@
 #include "endd/core/output_paths.h"
 #include "endd/core/seeding.h"
 #include "endd/data/class_labels.h"
+#include "endd/data/image_transforms.h"
 #include "endd/data/member_outputs.h"
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
@@ -98,11 +100,26 @@ std::pair<data::Dataset, std::vector<int64_t>> load_as_rows(const std::string& s
   return {d, shape};
 }
 
-// The input scaling a network gets: endd's MLPs standardised features, a
-// user's TorchScript module the data as stored (its own normalisation is its).
+// The input scaling a network gets: endd's MLPs standardised features; image
+// networks (as in the experiments) and a user's TorchScript module (its own
+// normalisation is its) the data as stored.
+bool standardised(const ArchSettings& arch) { return arch.arch == "mlp"; }
 data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs) {
-  return arch.arch == "torchscript" ? data::Standardizer::identity(train_inputs.size(1))
-                                    : data::Standardizer::fit(train_inputs);
+  return standardised(arch) ? data::Standardizer::fit(train_inputs)
+                            : data::Standardizer::identity(train_inputs.size(1));
+}
+
+// train.augment for members of an image architecture: rows [1, b, D] viewed
+// as images, cropped from a 2-pixel zero pad and, with "crop_flip", flipped.
+std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::string& kind,
+                                                                      const std::vector<int64_t>& sample_shape) {
+  if (kind == "none") return {};
+  std::vector<int64_t> shape{1, -1};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  const bool flip = kind == "crop_flip";
+  return [shape, flip](const at::Tensor& rows, uint64_t seed) {
+    return data::random_crop_flip(rows.reshape(shape), 2, flip, seed).reshape(rows.sizes());
+  };
 }
 
 // A TorchScript run keeps its architecture: `module_file` copied to model.pt.
@@ -161,7 +178,10 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     info.feature_names = train_set.feature_names;
     info.members = s.members;
     info.model = s.model;
-    info.sample_shape = s.model.arch == "torchscript" ? sample_shape : std::vector<int64_t>{info.inputs};
+    info.sample_shape = standardised(s.model) ? std::vector<int64_t>{info.inputs} : sample_shape;
+    ENDD_CHECK(s.augment == "none" || info.sample_shape.size() == 3, "train.augment: ", s.augment, " needs images "
+               "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(sample_shape),
+               standardised(s.model) ? " and --arch mlp takes them as rows" : "");
     // Built (and so checked against the data) before the run directory exists.
     net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members), s.model.torchscript);
     created.emplace(out);
@@ -174,6 +194,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   net->to(device);
   auto opts = s.train;
   opts.quiet = quiet;
+  opts.augment = augmentation(s.augment, info.sample_shape);
   opts.batch_size = std::min(opts.batch_size, train_set.size());  // a small data set is one batch
   train::BestMembers best;
   if (val_set.inputs.defined()) {
@@ -229,16 +250,24 @@ nlohmann::json eval_metrics(const TransferSource& t, LoadedModel student) {
   return j;
 }
 
-// The student's architecture: a TorchScript module given, or the settings
-// over `base` (the teacher's) where they say so; MLP settings over a
-// TorchScript teacher make an MLP.
+// The student's architecture: a TorchScript module given; else the family
+// asked for (model.arch), or MLP settings over a teacher of another family,
+// or the teacher's (`base`), with the settings given over it.
 ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
   if (s.student.arch == "torchscript") return s.student;
   const bool mlp_keys = s.student.hidden_layers >= 0 || s.student.width > 0 || !s.student.activation.empty();
-  ArchSettings a = base.arch == "torchscript" && mlp_keys ? ArchSettings{} : base;
+  const bool image_keys = !s.student.stages.empty() || s.student.hidden >= 0;
+  const std::string arch = !s.student.arch.empty() ? s.student.arch : mlp_keys && base.arch != "mlp" ? "mlp" : base.arch;
+  ArchSettings a = base;
+  if (arch != base.arch) a = arch == "mlp" ? ArchSettings{} : ArchSettings{arch, 0, 0, "", "", "", -1};
+  ENDD_CHECK(!(a.image() && mlp_keys), "model.hidden_layers/width/activation: shape an MLP student, not ", a.arch);
+  ENDD_CHECK(a.image() || !image_keys, "model.stages/hidden: shape an image student (model.arch = cnn, vgg or "
+             "resnet), not ", a.arch);
   if (s.student.hidden_layers >= 0) a.hidden_layers = s.student.hidden_layers;
   if (s.student.width > 0) a.width = s.student.width;
   if (!s.student.activation.empty()) a.activation = s.student.activation;
+  if (!s.student.stages.empty()) a.stages = s.student.stages;
+  if (s.student.hidden >= 0) a.hidden = s.student.hidden;
   return a;
 }
 
@@ -272,13 +301,15 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
     const bool given = s.student.arch == "torchscript";
     t.module_file = given ? s.student.torchscript : run_file(teacher_dir, kModuleFile);
     t.init = given ? Init::kFromFileWeights : Init::kFromSeeds;
-    if (teacher.info.model.arch != "torchscript") t.info.sample_shape = teacher_data.sample_shape;
-  } else {
-    t.info.sample_shape = {t.info.inputs};
   }
+  // A student of another family than its teacher takes the data in its own shape.
+  if (standardised(t.info.model))
+    t.info.sample_shape = {t.info.inputs};
+  else if (standardised(teacher.info.model))
+    t.info.sample_shape = teacher_data.sample_shape;
   // The same scaler as the teacher where both are of one kind, so the student
   // sees exactly the teacher's inputs; otherwise each its own.
-  const bool same_kind = (t.info.model.arch == "torchscript") == (teacher.info.model.arch == "torchscript");
+  const bool same_kind = standardised(t.info.model) == standardised(teacher.info.model);
   t.scaler = same_kind ? teacher.scaler : scaler_for(t.info.model, t.train_set.inputs);
   t.x = same_kind ? t.teacher_x : t.scaler.apply(teacher.scaler.invert(t.teacher_x));
   if (!s.eval_data.empty()) {
@@ -349,7 +380,7 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
   i.label_name = t.train_set.label_name;
   i.feature_names = t.train_set.feature_names;
   i.model = arch;
-  i.sample_shape = arch.arch == "torchscript" ? sample_shape : std::vector<int64_t>{i.inputs};
+  i.sample_shape = standardised(arch) ? std::vector<int64_t>{i.inputs} : sample_shape;
   if (arch.arch == "torchscript") {
     t.module_file = arch.torchscript;
     t.init = Init::kFromFileWeights;
