@@ -34,6 +34,21 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
                         "figures/end2_aux/ood_mnist_hist.csv", "figures/ensemble/ood_inverted_roc_knowledge.csv"})
     EXPECT_TRUE(exists(dir + "/" + f)) << f;
 
+  // The same ensemble stage by hand through the product path (issue 17):
+  // endd train --arch cnn with the quick settings, then endd evaluate on the
+  // same test images, gives the experiment's ensemble row exactly (the
+  // experiment trains in one-thread shards, the product path in one graph).
+  const std::string run = dir + "/by_hand";
+  r = run_endd({"train", "--data", "fashion-mnist:train", "--limit", "6000", "--arch", "cnn", "--set",
+                "model.stages=8,16", "--set", "model.hidden=64", "--members", "3", "--epochs", "4", "--set",
+                "train.learning_rate=2e-3", "--set", "train.augment=crop_flip", "--out", run});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_endd({"evaluate", "--model", run, "--data", "fashion-mnist:test", "--limit", "1000", "--out", run + "_eval"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto by_hand = nlohmann::json::parse(read_text(run + "_eval/results.json"))["models"]["ensemble"];
+  for (const auto* key : {"error", "nll", "ece", "brier", "parameters", "count"})
+    EXPECT_EQ(by_hand[key], j["models"]["ensemble"][key]) << key;
+
   // A rerun into the same directory resumes from the finished stages and
   // gives the same results; new student settings retrain only the students.
   // Equal train_seconds (wall clock, part of "models") show a stage was reused.
