@@ -23,7 +23,7 @@ std::string absolute(const std::string& path) {
 
 // Makes the file and directory paths inside a data source absolute.
 std::string absolute_source(const std::string& spec) {
-  if (spec.empty() || spec == "generated") return spec;
+  if (spec.empty() || spec == "generated" || spec == "images") return spec;  // AUX keywords
   auto starts = [&](const char* p) { return spec.rfind(p, 0) == 0; };
   if (starts("csv:")) return "csv:" + absolute(spec.substr(4));
   for (const char* pair : {"idx:", "npy:"}) {

@@ -85,7 +85,9 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--eval-teacher-outputs", a->eval_teacher_outputs,
                   "With --teacher-outputs and --eval-data: the members' outputs on the --eval-data inputs");
   cmd->add_option("--method", a->method, "end, end2 or end2-proxy (default end2)");
-  cmd->add_option("--aux", a->aux, "AUX inputs: 'generated' or a data source");
+  cmd->add_option("--aux", a->aux,
+                  "AUX inputs: 'generated' (noise around the data), 'images' (made from the training images, chosen by "
+                  "the members' disagreement) or a data source");
   cmd->add_option("--epochs", a->epochs, "Distillation epochs (with --resume: extend the run to N epochs)")
       ->check(integer_at_least(1));
   cmd->add_option("-o,--out", a->out, "Student run directory to create");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <algorithm>
 #include <random>
 
 #include "cli_test_util.h"
@@ -111,4 +112,38 @@ TEST(ImageArchitecturesRefuse, WhatDoesNotFitIsNamedBeforeAnyWork) {
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_FALSE(exists(dir + "/run")) << c.expect;
   }
+}
+
+// The experiments' students through `endd distill`: AUX images made from the
+// training images and chosen by the members' disagreement, and crop-and-flip
+// views of the transfer set, each labelled by the teacher.
+TEST(ImageStudents, AuxImagesAndTransferViews) {
+  const std::string dir = fresh_dir("image_students");
+  const std::string train = write_stripes(dir, "train", 120, 4);
+  ASSERT_EQ(run_endd({"train", "--data", train, "--arch", "cnn", "--members", "2", "--epochs", "2", "--set",
+                      "model.stages=4", "--out", dir + "/ens"}).exit_code, 0);
+  auto r = run_endd({"distill", "--teacher", dir + "/ens", "--aux", "images", "--set", "distill.aux_kinds=mix,edges",
+                     "--set", "distill.aux_count=40", "--set", "distill.transfer_views=3", "--epochs", "2", "--out",
+                     dir + "/student"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(read_text(dir + "/student/run.json"))["aux"].get<bool>());
+  // The teacher cache holds every view of training + AUX inputs.
+  r = run_endd({"uncertainty", "--logits", dir + "/student/teacher_cache.pt", "--out", dir + "/cache.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cache = read_text(dir + "/cache.csv");
+  EXPECT_EQ(std::count(cache.begin(), cache.end(), '\n'), 1 + 3 * (120 + 40));
+  // Extended by --resume, it reads the cache back view by view.
+  r = run_endd({"distill", "--resume", dir + "/student", "--epochs", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  write_text(dir + "/rows.csv", "1,2,0\n3,4,1\n5,6,0\n7,8,1\n1,1,0\n8,8,1\n");
+  ASSERT_EQ(run_endd({"train", "--data", dir + "/rows.csv", "--members", "2", "--epochs", "1", "--out",
+                      dir + "/rows"}).exit_code, 0);
+  r = run_endd({"distill", "--teacher", dir + "/rows", "--aux", "images", "--out", dir + "/bad"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--aux images needs images [C, H, W]"), std::string::npos) << r.err;
+  r = run_endd({"distill", "--teacher", dir + "/ens", "--aux", "images", "--set", "distill.aux_kinds=mix,blur",
+                "--out", dir + "/bad"});
+  EXPECT_NE(r.err.find("distill.aux_kinds:"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(dir + "/bad"));
 }

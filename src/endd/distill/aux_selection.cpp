@@ -35,4 +35,17 @@ at::Tensor select_most_disagreed(const at::Tensor& teacher_logits, const std::ve
   return std::get<0>(at::sort(at::cat(kept)));
 }
 
+at::Tensor chosen_image_aux(const at::Tensor& images, const at::Tensor& labels, int64_t count, int64_t oversample,
+                            const std::vector<data::ImageAuxKind>& kinds, uint64_t seed,
+                            const TeacherLogits& teacher_logits) {
+  ENDD_CHECK(oversample >= 1, "AUX oversampling must be >= 1, got ", oversample);
+  if (oversample == 1) return data::make_image_aux(images, labels, count, seed, kinds);
+  const auto k = static_cast<int64_t>(kinds.size());
+  const int64_t candidates = count * oversample;
+  at::Tensor x = data::make_image_aux(images, labels, candidates, seed, kinds);
+  at::Tensor kept = select_most_disagreed(teacher_logits(x), data::image_aux_counts(candidates, k),
+                                          data::image_aux_counts(count, k));
+  return x.index_select(0, kept);
+}
+
 }  // namespace endd::distill

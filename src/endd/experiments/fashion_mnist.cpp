@@ -123,20 +123,6 @@ at::Tensor sample(const at::Tensor& x, int64_t count, uint64_t seed) {
   return x.index_select(0, at::randperm(x.size(0), g, at::kLong).slice(0, 0, count));
 }
 
-// The AUX images: made from training images, then (aux_oversample > 1) the
-// most disagreed-on share of each kind's candidates.
-at::Tensor make_aux(const FashionMnistConfig& c, const data::Dataset& train, models::ConvEnsemble& ensemble) {
-  const uint64_t seed = derive_seed(c.seed, Stream::kAuxData);
-  const auto kinds = static_cast<int64_t>(c.aux_kinds.size());
-  if (c.aux_oversample == 1) return data::make_image_aux(train.inputs, train.labels, c.aux_count, seed, c.aux_kinds);
-  const int64_t candidates = c.aux_count * c.aux_oversample;
-  at::Tensor x = data::make_image_aux(train.inputs, train.labels, candidates, seed, c.aux_kinds);
-  at::Tensor z = distill::compute_teacher_logits(ensemble, x, 1024);
-  at::Tensor kept = distill::select_most_disagreed(z, data::image_aux_counts(candidates, kinds),
-                                                   data::image_aux_counts(c.aux_count, kinds));
-  return x.index_select(0, kept);
-}
-
 }  // namespace
 
 nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device, const std::string& dir) {
@@ -253,7 +239,9 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   // Skipped when every student was restored (a rerun for the report).
   train::TransferViews transfer;
   if (std::find(restored.begin(), restored.end(), false) != restored.end()) {
-    at::Tensor aux = make_aux(c, train, ensemble);
+    at::Tensor aux = distill::chosen_image_aux(
+        train.inputs, train.labels, c.aux_count, c.aux_oversample, c.aux_kinds, derive_seed(c.seed, Stream::kAuxData),
+        [&](const at::Tensor& x) { return distill::compute_teacher_logits(ensemble, x, 1024); });
     transfer.inputs.push_back(at::cat({train.inputs, aux}));
     for (int64_t v = 1; v < c.transfer_views; ++v)
       transfer.inputs.push_back(data::random_crop_flip(transfer.inputs.front(), 2, true,

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "endd/core/error.h"
+#include "endd/data/image_aux.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace endd::runs {
@@ -102,8 +103,17 @@ config::Config distill_config() {
                          {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
                          {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
                          {"distill.float64_loss", true, "compute the loss in float64"},
-                         {"distill.aux", std::string(""), "AUX inputs: '', 'generated' or a data source"},
-                         {"distill.aux_count", int64_t{0}, "generated AUX inputs (0 = training-set size)"},
+                         {"distill.aux", std::string(""), "AUX inputs: '', 'generated', 'images' or a data source"},
+                         {"distill.aux_count", int64_t{0}, "generated or image AUX inputs (0 = training-set size)"},
+                         {"distill.aux_kinds", std::string(""),
+                          "aux = images: kinds made from the training images, comma-separated (mix, noise, edges, zoom, "
+                          "shuffle, small, outline, chain; '' = all eight)"},
+                         {"distill.aux_oversample", int64_t{3},
+                          "aux = images: make F x aux_count candidates and keep, per kind, those the members disagree "
+                          "on most (1 = keep all made)"},
+                         {"distill.transfer_views", int64_t{1},
+                          "images: the transfer set plus (views - 1) random crop-and-flip copies, each labelled by the "
+                          "teacher; an epoch draws one view per input"},
                          {"distill.aux_scale", 2.0, "generated AUX spread, in standard deviations"},
                          {"teacher.outputs", std::string(""),
                           "members' outputs [N, M, K] on the transfer inputs, from anywhere (.pt, .npy or CSV); "
@@ -235,6 +245,19 @@ DistillSettings distill_settings(const config::Config& c) {
   ENDD_CHECK(s.aux_count >= 0, "distill.aux_count: expected >= 0");
   s.aux_scale = c.get_double("distill.aux_scale");
   ENDD_CHECK(s.aux_scale > 0, "distill.aux_scale: expected > 0");
+  if (!c.get_string("distill.aux_kinds").empty()) {
+    try {
+      s.aux_kinds = data::parse_image_aux_kinds(c.get_string("distill.aux_kinds"));
+    } catch (const Error& e) {
+      throw Error(std::string("distill.aux_kinds: ") + e.what());
+    }
+  }
+  s.aux_oversample = c.get_int("distill.aux_oversample");
+  ENDD_CHECK(s.aux_oversample >= 1 && s.aux_oversample <= 100, "distill.aux_oversample: expected 1 to 100, got ",
+             s.aux_oversample);
+  s.transfer_views = c.get_int("distill.transfer_views");
+  ENDD_CHECK(s.transfer_views >= 1 && s.transfer_views <= 100, "distill.transfer_views: expected 1 to 100, got ",
+             s.transfer_views);
   s.teacher_outputs = c.get_string("teacher.outputs");
   s.teacher_kind = c.get_string("teacher.kind");
   ENDD_CHECK(s.teacher_kind == "logits" || s.teacher_kind == "probs", "teacher.kind: expected logits or probs, got '",
@@ -256,6 +279,9 @@ DistillSettings distill_settings(const config::Config& c) {
              ": teacher outputs from a file need their inputs: give both --teacher-outputs FILE and --data SRC");
   ENDD_CHECK(s.aux_outputs.empty() || (!s.teacher_outputs.empty() && !s.aux.empty() && s.aux != "generated"),
              "teacher.aux_outputs: goes with --teacher-outputs and --aux SRC");
+  ENDD_CHECK(s.teacher_outputs.empty() || (s.aux != "images" && s.transfer_views == 1),
+             s.aux == "images" ? "distill.aux" : "distill.transfer_views", ": endd makes these inputs and labels them "
+             "with the teacher, which it cannot run from --teacher-outputs; give --aux SRC with --aux-teacher-outputs");
   ENDD_CHECK(s.teacher_outputs.empty() || s.aux.empty() || (s.aux != "generated" && !s.aux_outputs.empty()),
              "distill.aux: endd cannot run a foreign ensemble on new inputs; with --teacher-outputs give --aux SRC "
              "and the members' outputs on it with --aux-teacher-outputs FILE");

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "endd/config/config.h"
+#include "endd/data/image_aux.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
 
@@ -48,6 +49,11 @@ struct DistillSettings {
   std::string aux;        ///< "", "generated" or a data source
   int64_t aux_count = 0;  ///< generated AUX inputs; 0 = as many as training inputs
   double aux_scale = 2.0; ///< generated AUX: N(0, scale^2) in standardised input space
+  /// aux = "images": AUX made from the training images (data/image_aux.h),
+  /// `aux_oversample` candidates per image kept (distill/aux_selection.h).
+  std::vector<data::ImageAuxKind> aux_kinds = data::default_image_aux_kinds();
+  int64_t aux_oversample = 3;
+  int64_t transfer_views = 1;  ///< images: crop-and-flip views of the transfer set
   /// Teacher outputs from a file instead of an endd run (issue 18): the
   /// members' outputs [N, M, K] on `data`, and on `aux` (aux_outputs).
   std::string teacher_outputs, teacher_kind = "logits", aux_outputs, data, label_column;

@@ -18,6 +18,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/data/tensor_file.h"
+#include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
 #include "endd/report/results.h"
 #include "endd/train/distiller.h"
@@ -120,6 +121,11 @@ std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::s
   return [shape, flip](const at::Tensor& rows, uint64_t seed) {
     return data::random_crop_flip(rows.reshape(shape), 2, flip, seed).reshape(rows.sizes());
   };
+}
+
+// Rows [N, D] as images [N, C, H, W] of `shape`.
+at::Tensor as_images(const at::Tensor& rows, const std::vector<int64_t>& shape) {
+  return rows.reshape({rows.size(0), shape.at(0), shape.at(1), shape.at(2)});
 }
 
 // A TorchScript run keeps its architecture: `module_file` copied to model.pt.
@@ -227,6 +233,8 @@ struct TransferSource {
   at::Tensor teacher_logits;  ///< [N, M, K], or undefined: computed by `teacher` on `teacher_x`
   std::shared_ptr<models::EnsembleNet> teacher;
   at::Tensor teacher_x;       ///< the transfer inputs as the teacher takes them
+  data::Standardizer teacher_scaler;
+  std::vector<int64_t> image_shape;  ///< the data's own shape of one input (for image views)
   std::string module_file;    ///< the student's TorchScript module, if it is one
   Init init = Init::kFromSeeds;
   RunInfo info;
@@ -287,11 +295,26 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
     int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
     t.teacher_x = at::cat({t.teacher_x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
-  } else if (!s.aux.empty()) {
+  } else if (!s.aux.empty() && s.aux != "images") {
     data::Dataset aux = data::load_source(s.aux, source_request(teacher.info, false));
     t.teacher_x = at::cat({t.teacher_x, teacher.scaler.apply(aux.inputs)}, 0);
   }
   t.teacher = teacher.net;
+  t.teacher_scaler = teacher.scaler;
+  t.image_shape = teacher_data.sample_shape;
+  ENDD_CHECK((s.aux != "images" && s.transfer_views == 1) || t.image_shape.size() == 3, teacher_dir,
+             ": was trained on inputs of shape ", at::IntArrayRef(t.image_shape), "; ",
+             s.aux == "images" ? "--aux images" : "distill.transfer_views", " needs images [C, H, W]");
+  if (s.aux == "images") {  // made from the training images, chosen by the members' disagreement
+    const int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
+    auto logits = [&](const at::Tensor& images) {
+      return distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(images.flatten(1)), 1024).cpu();
+    };
+    at::Tensor aux = distill::chosen_image_aux(as_images(t.train_set.inputs, t.image_shape), t.train_set.labels, n,
+                                               s.aux_oversample, s.aux_kinds, derive_seed(s.seed, Stream::kAuxData),
+                                               logits);
+    t.teacher_x = at::cat({t.teacher_x, teacher.scaler.apply(aux.flatten(1))}, 0);
+  }
   t.info = teacher.info;
   t.info.model = student_arch(s, teacher.info.model);
   t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
@@ -418,20 +441,40 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
     save_run_info(out, info);
   }
-  // Teacher cache: computed once, reused when the run is resumed.
+  // Views of the transfer set (distill.transfer_views): view 0 the inputs
+  // as they are, the others random crop-and-flip copies of the images.
+  train::TransferViews transfer{{x}, {}};
+  std::vector<at::Tensor> teacher_views{source.teacher_x};
+  if (s.transfer_views > 1) {
+    const at::Tensor images = as_images(source.teacher_scaler.invert(source.teacher_x), source.image_shape);
+    for (int64_t v = 1; v < s.transfer_views; ++v) {
+      at::Tensor view = data::random_crop_flip(images, 2, true, derive_seed(s.seed, Stream::kTransferViews, uint64_t(v)))
+                            .flatten(1);
+      transfer.inputs.push_back(source.scaler.apply(view));
+      teacher_views.push_back(source.teacher_scaler.apply(view));
+    }
+  }
+  // Teacher cache: the teacher's logits on every view, one after another;
+  // computed once, reused when the run is resumed.
+  const int64_t rows = x.size(0) * static_cast<int64_t>(transfer.inputs.size());
   const std::string cache_path = run_file(out, "teacher_cache.pt");
   at::Tensor cache;
   std::error_code ec;
   if (resume && fs::exists(cache_path, ec)) {
     cache = data::load_tensor_file(cache_path);
-    ENDD_CHECK(cache.dim() == 3 && cache.size(0) == x.size(0) && cache.size(2) == info.classes, cache_path,
-               ": teacher cache of shape ", cache.sizes(), " does not fit ", x.size(0), " transfer inputs x ",
+    ENDD_CHECK(cache.dim() == 3 && cache.size(0) == rows && cache.size(2) == info.classes, cache_path,
+               ": teacher cache of shape ", cache.sizes(), " does not fit ", rows, " transfer inputs x ",
                info.classes, " classes");
+  } else if (source.teacher_logits.defined()) {
+    cache = source.teacher_logits;
+    data::save_tensor_file(cache_path, cache);
   } else {
-    cache = source.teacher_logits.defined() ? source.teacher_logits
-                                            : distill::compute_teacher_logits(*source.teacher, source.teacher_x).cpu();
+    std::vector<at::Tensor> parts;
+    for (const auto& view : teacher_views) parts.push_back(distill::compute_teacher_logits(*source.teacher, view).cpu());
+    cache = at::cat(parts, 0);
     data::save_tensor_file(cache_path, cache);
   }
+  transfer.teacher_logits = cache.split(x.size(0), 0);
   if (!student) student = make_network(info, {init_seed}, run_file(out, kModuleFile), source.init);
   student->to(device);
   auto o = s.distill;
@@ -439,7 +482,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.quiet = quiet;
   o.label = "distill " + info.model_name();
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
-  train::distill(*student, x, cache, o, checkpoint_hooks(out, *student, info, resume));
+  train::distill(*student, transfer, o, checkpoint_hooks(out, *student, info, resume));
   save_weights(run_file(out, "weights.pt"), *student, source.scaler);
   nlohmann::json extra = nlohmann::json::object();
   if (source.eval_set.inputs.defined()) extra["eval"] = eval_metrics(source, {info, student, source.scaler});
