@@ -8,22 +8,39 @@
 #include "endd/data/tensor_file.h"
 #include "endd/report/csv_writer.h"
 #include "endd/uncertainty/measures.h"
+#include "endd/uncertainty/regression_measures.h"
 
 namespace endd::cli {
 namespace {
 
 struct UncertaintyArgs {
   int64_t members = 0;
-  std::string probs, logits, dirichlet_logits, out;
+  std::string probs, logits, dirichlet_logits, gaussian, out;
   bool renormalize = false;
   double tolerance = 1e-3;
 };
 
+// Regression members (issue 19): means and variances [N, M, 2].
+void run_gaussian_uncertainty(const UncertaintyArgs& a) {
+  ENDD_USAGE_CHECK(a.members >= 1 || data::is_array_file(a.gaussian),
+                   "--members is required for CSV input (member-major columns m1_mean, m1_var, m2_mean, ...)");
+  at::Tensor outputs = data::load_member_outputs(a.gaussian, {a.members, data::OutputKind::kGaussian, 0, false});
+  auto m = uncertainty::gaussian_ensemble_measures(outputs.select(2, 0), outputs.select(2, 1));
+  report::write_csv(a.out, {{"prediction", m.prediction},
+                            {"total_variance", m.total_variance},
+                            {"data_variance", m.data_variance},
+                            {"knowledge_variance", m.knowledge_variance},
+                            {"total", m.total},
+                            {"data", m.data},
+                            {"knowledge", m.knowledge}});
+}
+
 void run_uncertainty(const UncertaintyArgs& a, const GlobalOptions& g) {
   apply_globals(g, Workload::kLargeTensors);
-  int given = !a.probs.empty() + !a.logits.empty() + !a.dirichlet_logits.empty();
-  ENDD_USAGE_CHECK(given == 1, "give exactly one of --probs, --logits, --dirichlet-logits");
-  check_not_an_input(a.out, {a.probs, a.logits, a.dirichlet_logits}, "--out");
+  int given = !a.probs.empty() + !a.logits.empty() + !a.dirichlet_logits.empty() + !a.gaussian.empty();
+  ENDD_USAGE_CHECK(given == 1, "give exactly one of --probs, --logits, --dirichlet-logits, --gaussian");
+  check_not_an_input(a.out, {a.probs, a.logits, a.dirichlet_logits, a.gaussian}, "--out");
+  if (!a.gaussian.empty()) return run_gaussian_uncertainty(a);
   uncertainty::Measures m;
   if (!a.dirichlet_logits.empty()) {
     at::Tensor z = data::is_array_file(a.dirichlet_logits)
@@ -67,8 +84,12 @@ void add_uncertainty_command(CLI::App& app, GlobalOptions& g) {
   auto* logits = cmd->add_option("--logits", args->logits, "Member logits instead: CSV or .pt");
   auto* dir = cmd->add_option("--dirichlet-logits", args->dirichlet_logits,
                               "Prior-network logits [N, K] (alpha = exp(z)): CSV or .pt");
-  probs->excludes(logits)->excludes(dir);
-  logits->excludes(dir);
+  auto* gaussian = cmd->add_option("--gaussian", args->gaussian,
+                                   "Regression members' means and variances: CSV (m1_mean, m1_var, m2_mean, ...) or "
+                                   ".pt/.npy [N, M, 2]; writes prediction, total/data/knowledge variance and entropy");
+  probs->excludes(logits)->excludes(dir)->excludes(gaussian);
+  logits->excludes(dir)->excludes(gaussian);
+  dir->excludes(gaussian);
   cmd->add_option("-o,--out", args->out, "Output CSV")->required();
   cmd->add_flag("--renormalize", args->renormalize, "Rescale rows that do not sum to 1");
   cmd->add_option("--tolerance", args->tolerance, "Allowed |row sum - 1|")->check(number_at_least(0))->capture_default_str();

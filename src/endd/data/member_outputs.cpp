@@ -94,12 +94,36 @@ at::Tensor load_member_outputs(const std::string& path, const MemberOutputOption
     return tensor_file ? detail::concat(path, ": row ", row) : detail::concat(path, ":", lines[row]);
   };
   ENDD_CHECK(out.size(0) > 0, path, ": no inputs");
-  ENDD_CHECK(out.size(2) >= 2, path, ": each member needs at least 2 classes, got ", out.size(2),
-             " (check --members)");
+  if (o.kind == OutputKind::kGaussian) {
+    ENDD_CHECK(out.size(2) == 2, path, ": each member needs a mean and a variance (2 values, member-major: m1_mean, "
+               "m1_var, m2_mean, ...), got ", out.size(2), " (check --members)");
+  } else {
+    ENDD_CHECK(out.size(2) >= 2, path, ": each member needs at least 2 classes, got ", out.size(2),
+               " (check --members)");
+  }
   int64_t bad = first_true_row(out.isfinite().logical_not().flatten(1).any(1));
   ENDD_CHECK(bad < 0, where(bad), ": contains NaN or infinity");
+  if (o.kind == OutputKind::kGaussian) {
+    bad = first_true_row((out.select(2, 1) <= 0).any(1));
+    ENDD_CHECK(bad < 0, where(bad), ": a member's variance is ", out[bad].select(1, 1).min().item<double>(),
+               "; variances must be > 0 (the second value of each member)");
+  }
   if (o.kind == OutputKind::kProbabilities) validate_probabilities(out, o, where);
   return out;
+}
+
+at::Tensor read_targets(const std::string& path) {
+  DelimitedTable t = read_delimited_table(path, [](const std::vector<std::string>&, int64_t) { return int64_t{-1}; });
+  ENDD_CHECK(t.cols == 1, path, ": expected one target value per line, got ", t.cols, " columns");
+  ENDD_CHECK(t.rows >= 1, path, ": no targets");
+  at::Tensor y = at::empty({t.rows}, at::kDouble);
+  double* out = y.data_ptr<double>();
+  for (int64_t i = 0; i < t.rows; ++i) {
+    const double v = t.values[static_cast<size_t>(i)];
+    ENDD_CHECK(std::isfinite(v), path, ":", t.line_of_row[i], ": target ", v, " is not a finite number");
+    out[i] = v;
+  }
+  return y;
 }
 
 at::Tensor read_labels(const std::string& path, int64_t num_classes) {

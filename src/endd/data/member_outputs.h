@@ -8,7 +8,8 @@
 
 namespace endd::data {
 
-enum class OutputKind { kProbabilities, kLogits };
+/// kGaussian: regression members, a mean and a variance each ([N, M, 2]).
+enum class OutputKind { kProbabilities, kLogits, kGaussian };
 
 struct MemberOutputOptions {
   int64_t members = 0;  ///< M; 0 = take it from a 3-d tensor file
@@ -36,6 +37,10 @@ at::Tensor load_array_file(const std::string& path);
 /// `where(i)` names row i in messages ("file.csv:12").
 void validate_probabilities(at::Tensor& probs, const MemberOutputOptions& options,
                             const std::function<std::string(int64_t)>& where);
+
+/// Reads one finite number per line (regression targets; an optional header
+/// line is skipped). Errors name the file and line.
+at::Tensor read_targets(const std::string& path);
 
 /// Reads one integer class per line (an optional header line is skipped), each
 /// in [0, num_classes). Errors name the file and line.

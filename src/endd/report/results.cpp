@@ -53,8 +53,12 @@ json misclassification_json(const uncertainty::Measures& m, const at::Tensor& la
 }
 
 json ood_json(const uncertainty::Measures& in_domain, const uncertainty::Measures& ood) {
-  auto in_scores = uncertainty_scores(in_domain);
-  auto out_scores = uncertainty_scores(ood);
+  return ood_json(uncertainty_scores(in_domain), uncertainty_scores(ood));
+}
+
+json ood_json(const NamedScores& in_scores, const NamedScores& out_scores) {
+  ENDD_CHECK(in_scores.size() == out_scores.size(), "OOD detection: ", in_scores.size(), " in-domain and ",
+             out_scores.size(), " OOD scores");
   json out = json::object();
   for (size_t i = 0; i < in_scores.size(); ++i) {
     auto d = metrics::ood_detection(in_scores[i].second, out_scores[i].second);

@@ -32,6 +32,10 @@ json misclassification_json(const uncertainty::Measures& m, const at::Tensor& la
 /// {measure: {auroc, aupr_in, aupr_out, fpr95}}: OOD inputs are the positives.
 json ood_json(const uncertainty::Measures& in_domain, const uncertainty::Measures& ood);
 
+/// The same from named scores (in-domain and OOD lists with the same names, in order).
+using NamedScores = std::vector<std::pair<std::string, std::vector<double>>>;
+json ood_json(const NamedScores& in_domain, const NamedScores& ood);
+
 /// {agreement (% same prediction), count, knowledge_spearman, knowledge_pearson,
 /// total_spearman, data_spearman, knowledge_mean_ratio, kl_to_ensemble, ...}
 /// of a student against the ensemble it was distilled from, on one set.

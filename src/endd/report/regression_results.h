@@ -1,0 +1,20 @@
+#pragma once
+// The results.json sections of a regression model (docs/results-json.md):
+// its metrics, prediction rejection by squared error and OOD detection, from
+// per-input measures and targets.
+#include "endd/metrics/regression.h"
+#include "endd/report/results.h"
+#include "endd/uncertainty/regression_measures.h"
+
+namespace endd::report {
+
+/// total_variance, data_variance, knowledge_variance, total, data, knowledge.
+NamedScores regression_scores(const uncertainty::RegressionMeasures& m);
+
+/// {rmse, nll, coverage_50, coverage_90, coverage_95, calibration_error, count}.
+json regression_json(const metrics::RegressionResult& r);
+
+/// {measure: {prr}}: rejecting the most uncertain predictions, by squared error.
+json squared_error_rejection_json(const uncertainty::RegressionMeasures& m, const at::Tensor& targets);
+
+}  // namespace endd::report
