@@ -100,3 +100,24 @@ TEST(RegressionMeasuresTest, NormalGammaClosedFormsAgainstSampling) {
   EXPECT_THROW(endd::uncertainty::normal_gamma_measures(m, kappa, at::tensor({1.0, 2.0}, at::kDouble), beta),
                std::exception);
 }
+
+TEST(RegressionMeasuresTest, StudentTPredictiveDensityAndCdf) {
+  // m 1, kappa 2, alpha 1.5 (nu 3), beta 0.75: scale^2 = 0.75 * 3 / 3 = 0.75.
+  at::Tensor m = at::tensor({1.0}, at::kDouble), kappa = at::tensor({2.0}, at::kDouble);
+  at::Tensor alpha = at::tensor({1.5}, at::kDouble), beta = at::tensor({0.75}, at::kDouble);
+  // The density integrates to the CDF: a fine Riemann sum from far below.
+  const int64_t n = 2000001;
+  at::Tensor y = at::linspace(-2000.0, 3.0, n, at::kDouble);
+  at::Tensor p = endd::uncertainty::normal_gamma_log_predictive(m.expand({n}), kappa.expand({n}), alpha.expand({n}),
+                                                                beta.expand({n}), y).exp();
+  const double dy = 2003.0 / double(n - 1);
+  const double integral = ((p.sum() - 0.5 * (p[0] + p[n - 1])) * dy).item<double>();
+  const double cdf = endd::uncertainty::normal_gamma_predictive_cdf(m, kappa, alpha, beta, at::tensor({3.0}, at::kDouble))
+                         .item<double>();
+  EXPECT_NEAR(cdf, integral, 2e-6);  // the tail below -2000 holds ~1e-10
+  // Symmetric about m; 1/2 at m; t_3's 0.975 quantile 3.182446305284263 gives 0.975.
+  EXPECT_NEAR(endd::uncertainty::normal_gamma_predictive_cdf(m, kappa, alpha, beta, m).item<double>(), 0.5, 1e-15);
+  const double q = 1.0 + 3.182446305284263 * std::sqrt(0.75);
+  EXPECT_NEAR(endd::uncertainty::normal_gamma_predictive_cdf(m, kappa, alpha, beta, at::tensor({q}, at::kDouble)).item<double>(),
+              0.975, 1e-12);
+}

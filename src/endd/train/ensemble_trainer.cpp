@@ -11,6 +11,8 @@
 #include "endd/core/error.h"
 #include "endd/core/progress.h"
 #include "endd/core/seeding.h"
+#include "endd/distill/regression_losses.h"
+#include "endd/models/regression_heads.h"
 
 namespace endd::train {
 
@@ -53,6 +55,8 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   ENDD_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.learning_rate > 0, "training needs epochs >= 1, "
              "batch_size >= 1 and learning_rate > 0");
   ENDD_CHECK(N >= 1, "training set is empty");
+  ENDD_CHECK(o.objective == Objective::kCrossEntropy || !o.val_inputs.defined(),
+             "validation sets are for classification members");
   auto device = net.parameters().front().device();
   at::Tensor x = inputs.to(device), y = labels.to(device);
   torch::optim::Adam opt(net.parameters(),
@@ -102,7 +106,13 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       at::Tensor yb = idx.flatten();
       yb = y.index_select(0, yb);
       at::Tensor logits = net.forward(xb);  // [M, b, K]
-      at::Tensor loss = at::cross_entropy_loss(logits.flatten(0, 1), yb, {}, at::Reduction::Sum) / double(b);
+      at::Tensor loss;
+      if (o.objective == Objective::kGaussianNll) {  // the sum over members of each one's mean NLL
+        models::GaussianHead h = models::gaussian_head(logits.flatten(0, 1));
+        loss = distill::gaussian_nll(h.mean, h.variance, yb.to(h.mean.scalar_type())) * double(M);
+      } else {
+        loss = at::cross_entropy_loss(logits.flatten(0, 1), yb, {}, at::Reduction::Sum) / double(b);
+      }
       opt.zero_grad();
       loss.backward();
       opt.step();

@@ -16,7 +16,13 @@
 
 namespace endd::train {
 
+/// What each member fits: classes by cross-entropy, or (regression) a
+/// Gaussian's mean and variance by its NLL (models/regression_heads.h; the
+/// labels are then float targets).
+enum class Objective { kCrossEntropy, kGaussianNll };
+
 struct EnsembleTrainOptions {
+  Objective objective = Objective::kCrossEntropy;
   int64_t epochs = 60;
   int64_t batch_size = 128;
   double learning_rate = 3e-3;

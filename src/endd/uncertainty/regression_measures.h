@@ -40,6 +40,13 @@ at::Tensor gaussian_mixture_log_density(const at::Tensor& means, const at::Tenso
 /// P(Y <= y) under the Gaussian mixture, [N] (the probability integral transform).
 at::Tensor gaussian_mixture_cdf(const at::Tensor& means, const at::Tensor& variances, const at::Tensor& y);
 
+/// The Normal-Gamma's predictive Student-t (nu = 2 alpha, location m,
+/// scale^2 = beta (kappa + 1) / (alpha kappa)): ln p(y) and P(Y <= y), [N].
+at::Tensor normal_gamma_log_predictive(const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
+                                       const at::Tensor& beta, const at::Tensor& y);
+at::Tensor normal_gamma_predictive_cdf(const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
+                                       const at::Tensor& beta, const at::Tensor& y);
+
 /// Nodes x_i and weights w_i with sum_i w_i f(x_i) ~ integral_{-1}^{1} f(x) dx
 /// (Golub-Welsch), float64 [n] each.
 std::pair<at::Tensor, at::Tensor> gauss_legendre(int64_t n);
