@@ -6,6 +6,7 @@
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/experiments/fashion_mnist.h"
+#include "endd/experiments/regression_toy.h"
 #include "endd/experiments/spiral.h"
 
 namespace endd::cli {
@@ -102,6 +103,30 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
                    m["error"].get<double>(), m["nll"].get<double>(),
                    r["ood"]["mnist"][name]["knowledge"]["auroc"].is_number()
                        ? r["ood"]["mnist"][name]["knowledge"]["auroc"].get<double>() : -1.0);
+  }
+}
+
+struct RegressionToyArgs {
+  std::string out = "out/regression-toy";
+  bool quick = false;
+  std::optional<int64_t> members, epochs, distill_epochs;
+};
+
+void run_regression_toy_command(const RegressionToyArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g, Workload::kTraining);
+  auto c = experiments::RegressionToyConfig::defaults(a.quick);
+  c.seed = g.seed;
+  c.quiet = g.quiet;
+  if (a.members) c.members = *a.members;
+  if (a.epochs) c.ensemble.epochs = *a.epochs;
+  if (a.distill_epochs) c.student.epochs = *a.distill_epochs;
+  ensure_writable_directory(a.out);
+  auto r = experiments::run_regression_toy(c, device, a.out);
+  if (!g.quiet) {
+    std::fprintf(stderr, "regression-toy: done in %.1fs; results in %s/results.json and results.md\n",
+                 r["timing"]["total_seconds"].get<double>(), a.out.c_str());
+    for (const auto& [name, m] : r["models"].items())
+      std::fprintf(stderr, "  %-9s RMSE %.3f  NLL %.3f\n", name.c_str(), m["rmse"].get<double>(), m["nll"].get<double>());
   }
 }
 
@@ -204,6 +229,16 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
                "Train every stage again (by default a rerun into the same --out reuses the ensemble and students "
                "that finished there with the same settings)");
   fm->callback([f, &g] { run_fashion_command(*f, g); });
+
+  auto t = std::make_shared<RegressionToyArgs>();
+  CLI::App* toy = exp->add_subcommand("regression-toy", "1-D heteroscedastic regression with a gap: single, "
+                                                         "ensemble, EnD, EnD^2, EnD^2+AUX (Gaussian members)");
+  toy->add_option("-o,--out", t->out, "Output directory")->capture_default_str();
+  toy->add_flag("--quick", t->quick, "Small, fast run (smoke test)");
+  toy->add_option("-m,--members", t->members, "Ensemble size (default 10; 5 with --quick)")->check(integer_at_least(2));
+  toy->add_option("--epochs", t->epochs, "Ensemble training epochs")->check(integer_at_least(1));
+  toy->add_option("--distill-epochs", t->distill_epochs, "Distillation epochs")->check(integer_at_least(1));
+  toy->callback([t, &g] { run_regression_toy_command(*t, g); });
 }
 
 }  // namespace endd::cli

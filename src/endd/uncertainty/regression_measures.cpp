@@ -37,13 +37,13 @@ std::pair<at::Tensor, at::Tensor> gauss_legendre(int64_t n) {
 at::Tensor gaussian_mixture_log_density(const at::Tensor& means, const at::Tensor& variances, const at::Tensor& y) {
   check_gaussians(means, variances);
   at::Tensor mu = means.to(at::kDouble), s2 = variances.to(at::kDouble);
-  at::Tensor log_n = normal_log_density(y.to(at::kDouble).view({-1, 1}), mu, s2);
+  at::Tensor log_n = normal_log_density(y.to(at::kDouble).reshape({-1, 1}), mu, s2);
   return at::logsumexp(log_n, 1) - std::log(double(means.size(1)));
 }
 
 at::Tensor gaussian_mixture_cdf(const at::Tensor& means, const at::Tensor& variances, const at::Tensor& y) {
   check_gaussians(means, variances);
-  at::Tensor z = (y.to(at::kDouble).view({-1, 1}) - means.to(at::kDouble)) / at::sqrt(variances.to(at::kDouble));
+  at::Tensor z = (y.to(at::kDouble).reshape({-1, 1}) - means.to(at::kDouble)) / at::sqrt(variances.to(at::kDouble));
   return (0.5 * at::erfc(-z / std::sqrt(2.0))).mean(1);
 }
 
@@ -73,7 +73,7 @@ RegressionMeasures gaussian_ensemble_measures(const at::Tensor& means, const at:
       at::Tensor points = std::get<0>(at::sort((m.unsqueeze(2) + at::sqrt(v).unsqueeze(2) * offsets).view({n, P}), 1));
       at::Tensor lo = points.slice(1, 0, P - 1), half = 0.5 * (points.slice(1, 1, P) - lo);  // [n, P - 1]
       at::Tensor y = (lo + half).unsqueeze(2) + half.unsqueeze(2) * x.view({1, 1, Q});  // [n, P - 1, Q]
-      at::Tensor log_n = normal_log_density(y.unsqueeze(3), m.view({n, 1, 1, M}), v.view({n, 1, 1, M}));
+      at::Tensor log_n = normal_log_density(y.unsqueeze(3), m.reshape({n, 1, 1, M}), v.reshape({n, 1, 1, M}));
       at::Tensor log_p = at::logsumexp(log_n, 3) - std::log(double(M));
       at::Tensor integrand = -(log_p.exp() * log_p) * w.view({1, 1, Q});
       parts.push_back((integrand.sum(2) * half).sum(1));

@@ -1,0 +1,37 @@
+#pragma once
+// A 1-D heteroscedastic regression problem for EnD^2 on regression (issue 19):
+// y = x sin(x) + noise of sd 0.2 + 0.1 |x|, training inputs on [-5, -1.5] and
+// [1.5, 5] (a gap inside the range), evaluated on held-out points and on a
+// grid over [-12, 12] (the gap and far outside). Single network, ensemble of
+// Gaussian MLPs, EnD (Gaussian student), EnD^2 and EnD^2+AUX (Normal-Gamma).
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "endd/train/ensemble_trainer.h"
+#include "endd/train/regression_distiller.h"
+
+namespace endd::experiments {
+
+struct RegressionToyConfig {
+  uint64_t seed = 0;
+  int64_t members = 10;
+  int64_t train_count = 1000, test_count = 1000;
+  int64_t aux_count = 1000;   ///< AUX inputs uniform on the grid's range
+  double grid_extent = 12;    ///< the grid covers [-extent, extent]
+  double far = 7;             ///< |x| beyond this is "far"
+  int64_t grid_points = 481;
+  int64_t hidden_layers = 2, width = 64;
+  train::EnsembleTrainOptions ensemble;
+  train::RegressionDistillOptions student;
+  bool quiet = false;
+
+  static RegressionToyConfig defaults(bool quick);
+  nlohmann::json to_json() const;
+};
+
+/// Runs everything and writes results.json, results.md and figures into `dir`.
+nlohmann::json run_regression_toy(const RegressionToyConfig& config, c10::Device device, const std::string& dir);
+
+}  // namespace endd::experiments
