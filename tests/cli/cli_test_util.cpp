@@ -121,11 +121,14 @@ std::string read_text(const std::string& path) {
 
 bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
-void expect_refused(const std::vector<std::string>& args, const std::string& message, const std::string& output) {
+::testing::AssertionResult refused(const std::vector<std::string>& args, const std::string& message,
+                                   const std::string& output) {
   auto r = run_endd(args);
-  EXPECT_NE(r.exit_code, 0) << message;
-  EXPECT_NE(r.err.find(message), std::string::npos) << "expected '" << message << "' in: " << r.err;
-  EXPECT_FALSE(exists(output)) << message;
+  if (r.exit_code == 0) return ::testing::AssertionFailure() << "exit 0, expected a refusal naming '" << message << "'";
+  if (r.err.find(message) == std::string::npos)
+    return ::testing::AssertionFailure() << "expected '" << message << "' in: " << r.err;
+  if (exists(output)) return ::testing::AssertionFailure() << output << " was left behind (" << message << ")";
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace endd::testing

@@ -1,6 +1,7 @@
 #pragma once
 // Runs the endd CLI in-process and captures what it prints to stderr.
 #include <ATen/core/Tensor.h>
+#include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
@@ -31,10 +32,11 @@ bool run_and_kill_after(const std::vector<std::string>& args, int delay_ms);
 /// SIGXFSZ ignored, as on a full disk; returns its exit code, stderr in `err`.
 int run_with_file_limit(const std::vector<std::string>& args, long limit_bytes, std::string& err);
 
-/// Runs `endd args...` and expects a refusal: a non-zero exit, `message` in
-/// what it printed, and nothing at `output` afterwards (gtest failures name
-/// `message`).
-void expect_refused(const std::vector<std::string>& args, const std::string& message, const std::string& output);
+/// Runs `endd args...`: success if it was refused, i.e. a non-zero exit,
+/// `message` in what it printed, and nothing at `output` afterwards; the
+/// failure says which of these did not hold. Use as EXPECT_TRUE(refused(...)).
+::testing::AssertionResult refused(const std::vector<std::string>& args, const std::string& message,
+                                   const std::string& output);
 
 /// The final weights of a finished run, on the CPU (to compare runs bit for bit).
 std::vector<at::Tensor> weights_of(const std::string& run);
