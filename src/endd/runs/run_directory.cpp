@@ -195,6 +195,11 @@ void save_weights(const std::string& path, models::EnsembleNet& net, const data:
   write_file_atomic(path, serialize(archive));
 }
 
+int64_t inference_batch(const RunInfo& info) {
+  if (info.model.arch == "mlp") return 4096;
+  return std::max<int64_t>(16, 4096 / std::max<int64_t>(1, info.members));
+}
+
 LoadedModel load_model(const std::string& dir, c10::Device device) {
   LoadedModel m;
   m.info = load_run_info(dir);

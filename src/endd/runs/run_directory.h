@@ -86,6 +86,12 @@ struct LoadedModel {
   std::shared_ptr<models::EnsembleNet> net;
   data::Standardizer scaler;
 };
+/// Inputs per forward pass when a run's model labels or predicts: 4096 rows
+/// for MLPs; for image and TorchScript networks 4096 / members (at least 16),
+/// so that activations stay near half a gigabyte (the first convolution of 10
+/// Fashion-MNIST CNNs on 4096 images would output 4096 x 160 x 28 x 28 floats, 2 GB).
+int64_t inference_batch(const RunInfo& info);
+
 /// Loads a finished run's final weights onto `device`.
 LoadedModel load_model(const std::string& dir, c10::Device device);
 

@@ -232,6 +232,7 @@ struct TransferSource {
   at::Tensor x;
   at::Tensor teacher_logits;  ///< [N, M, K], or undefined: computed by `teacher` on `teacher_x`
   std::shared_ptr<models::EnsembleNet> teacher;
+  int64_t teacher_batch = 4096;  ///< inference_batch() of the teacher
   at::Tensor teacher_x;       ///< the transfer inputs as the teacher takes them
   data::Standardizer teacher_scaler;
   std::vector<int64_t> image_shape;  ///< the data's own shape of one input (for image views)
@@ -300,6 +301,7 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
     t.teacher_x = at::cat({t.teacher_x, teacher.scaler.apply(aux.inputs)}, 0);
   }
   t.teacher = teacher.net;
+  t.teacher_batch = inference_batch(teacher.info);
   t.teacher_scaler = teacher.scaler;
   t.image_shape = teacher_data.sample_shape;
   ENDD_CHECK((s.aux != "images" && s.transfer_views == 1) || t.image_shape.size() == 3, teacher_dir,
@@ -308,7 +310,9 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   if (s.aux == "images") {  // made from the training images, chosen by the members' disagreement
     const int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
     auto logits = [&](const at::Tensor& images) {
-      return distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(images.flatten(1)), 1024).cpu();
+      return distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(images.flatten(1)),
+                                             inference_batch(teacher.info))
+          .cpu();
     };
     at::Tensor aux = distill::chosen_image_aux(as_images(t.train_set.inputs, t.image_shape), t.train_set.labels, n,
                                                s.aux_oversample, s.aux_kinds, derive_seed(s.seed, Stream::kAuxData),
@@ -337,7 +341,9 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   t.x = same_kind ? t.teacher_x : t.scaler.apply(teacher.scaler.invert(t.teacher_x));
   if (!s.eval_data.empty()) {
     t.eval_set = data::load_source(s.eval_data, source_request(teacher.info, s.label_column != "none"));
-    t.eval_teacher_logits = distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(t.eval_set.inputs)).cpu();
+    t.eval_teacher_logits = distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(t.eval_set.inputs),
+                                                            inference_batch(teacher.info))
+                                .cpu();
   }
   return t;
 }
@@ -470,7 +476,8 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     data::save_tensor_file(cache_path, cache);
   } else {
     std::vector<at::Tensor> parts;
-    for (const auto& view : teacher_views) parts.push_back(distill::compute_teacher_logits(*source.teacher, view).cpu());
+    for (const auto& view : teacher_views)
+      parts.push_back(distill::compute_teacher_logits(*source.teacher, view, source.teacher_batch).cpu());
     cache = at::cat(parts, 0);
     data::save_tensor_file(cache_path, cache);
   }
@@ -581,7 +588,7 @@ Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_p
   std::vector<at::Tensor> member_parts;
   for (int64_t start = 0; start < n || (n == 0 && parts.empty()); start += chunk) {
     at::Tensor x = model.scaler.apply(inputs.slice(0, start, std::min(n, start + chunk)));
-    at::Tensor logits = distill::compute_teacher_logits(*model.net, x).cpu();  // [n, M, K]
+    at::Tensor logits = distill::compute_teacher_logits(*model.net, x, inference_batch(model.info)).cpu();  // [n, M, K]
     parts.push_back(model.info.dirichlet() ? uncertainty::dirichlet_measures(logits.squeeze(1))
                                            : uncertainty::ensemble_measures_from_logits(logits));
     if (with_member_probs) member_parts.push_back(at::softmax(logits.to(at::kDouble), -1));
