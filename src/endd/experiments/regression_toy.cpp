@@ -43,7 +43,7 @@ RegressionToyConfig RegressionToyConfig::defaults(bool quick) {
 
 nlohmann::json RegressionToyConfig::to_json() const {
   return {{"seed", seed}, {"members", members}, {"train_count", train_count}, {"test_count", test_count},
-          {"aux_count", aux_count}, {"grid_extent", grid_extent}, {"far", far}, {"grid_points", grid_points},
+          {"aux_count", aux_count}, {"aux_extent", aux_extent}, {"grid_extent", grid_extent}, {"far", far}, {"grid_points", grid_points},
           {"model", {{"hidden_layers", hidden_layers}, {"width", width}, {"activation", "relu"}}},
           {"ensemble", {{"epochs", ensemble.epochs}, {"batch_size", ensemble.batch_size},
                         {"learning_rate", ensemble.learning_rate}}},
@@ -307,7 +307,7 @@ nlohmann::json run_regression_toy(const RegressionToyConfig& c, c10::Device devi
   std::tie(d.x_test, d.y_test) = toy_points(c.test_count, derive_seed(c.seed, Stream::kTestData));
   d.grid = at::linspace(-c.grid_extent, c.grid_extent, c.grid_points, at::kDouble);
   at::Generator g = cpu_generator(derive_seed(c.seed, Stream::kAuxData));
-  d.aux = (at::rand({c.aux_count}, g, at::kDouble) * 2 - 1) * c.grid_extent;  // around and beyond the data
+  d.aux = (at::rand({c.aux_count}, g, at::kDouble) * 2 - 1) * c.aux_extent;  // around and beyond the data
   const InputRows rows{data::Standardizer::fit(d.x_train.to(at::kFloat).unsqueeze(1)), device};
   const Scale ys{d.y_train.mean().item<double>(), d.y_train.std().item<double>()};
   auto ensemble = train_members(c, d, rows, ys);

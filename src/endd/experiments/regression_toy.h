@@ -18,7 +18,8 @@ struct RegressionToyConfig {
   uint64_t seed = 0;
   int64_t members = 10;
   int64_t train_count = 1000, test_count = 1000;
-  int64_t aux_count = 1000;   ///< AUX inputs uniform on the grid's range
+  int64_t aux_count = 1000;   ///< AUX inputs uniform on [-aux_extent, aux_extent]
+  double aux_extent = 15;     ///< beyond the grid, so that its ends are inside the AUX inputs' range
   double grid_extent = 12;    ///< the grid covers [-extent, extent]
   double far = 7;             ///< |x| beyond this is "far"
   int64_t grid_points = 481;

@@ -8,8 +8,10 @@ namespace endd::models {
 
 /// Smallest variance a Gaussian head predicts (in standardised target units).
 inline constexpr double kMinVariance = 1e-6;
-/// Floors of the Normal-Gamma head: kappa, beta > kFloor, alpha > 1 + kFloor.
+/// Floors of the Normal-Gamma head: kappa, beta > kNormalGammaFloor, and
+/// alpha > 1 + kMinAlphaExcess.
 inline constexpr double kNormalGammaFloor = 1e-4;
+inline constexpr double kMinAlphaExcess = 0.1;
 
 /// A Gaussian member: z[..., 0] is the mean, softplus(z[..., 1]) + kMinVariance the variance.
 struct GaussianHead {
