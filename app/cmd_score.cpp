@@ -159,7 +159,7 @@ void add_score_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--labels", args->labels, "One integer class per line (classification)");
   cmd->add_option("--gaussian", args->gaussian,
                   "Regression: members' means and variances, CSV (m1_mean, m1_var, ...) or .pt/.npy [N, M, 2]");
-  cmd->add_option("--targets", args->targets, "Regression: one target value per line");
+  cmd->add_option("--targets", args->targets, "Regression: one target value per line, or a .npy/.pt array (N,)");
   cmd->add_option("--ood-gaussian", args->ood_gaussian_files,
                   "Regression: out-of-domain members' means and variances (repeatable)");
   cmd->add_option("--ood-probs", args->ood_files, "Out-of-domain member probabilities (with --probs; repeatable)");

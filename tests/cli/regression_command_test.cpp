@@ -99,6 +99,12 @@ TEST(RegressionCommandTest, ScoreAgainstDirectComputation) {
   EXPECT_LT(m["calibration_error"].get<double>(), 3.0);
   EXPECT_EQ(m["count"], n);
   EXPECT_GT(j["ood"]["far"]["ensemble"]["knowledge"]["auroc"].get<double>(), 99.0);
+  // Targets from a torch.save'd (N,) tensor give the same scores.
+  endd::data::save_tensor_file(dir + "/targets.pt", at::tensor(y, at::kDouble));
+  r = run_endd({"score", "--task", "regression", "--members", "2", "--gaussian", dir + "/members.csv", "--targets",
+                dir + "/targets.pt", "--out", dir + "/results_pt.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir + "/results_pt.json"))["models"], j["models"]);
   EXPECT_TRUE(j["rejection"]["ensemble"]["total_variance"]["prr"].is_number());
 }
 

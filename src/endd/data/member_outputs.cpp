@@ -113,6 +113,16 @@ at::Tensor load_member_outputs(const std::string& path, const MemberOutputOption
 }
 
 at::Tensor read_targets(const std::string& path) {
+  if (is_array_file(path)) {  // numpy or torch.save: shape (N,) or (N, 1)
+    at::Tensor y = load_array_file(path).to(at::kDouble);
+    ENDD_CHECK(y.dim() == 1 || (y.dim() == 2 && y.size(1) == 1), path, ": targets must be one per input, shape (N,), "
+               "got ", y.sizes());
+    y = y.flatten().contiguous();
+    ENDD_CHECK(y.numel() >= 1, path, ": no targets");
+    const int64_t bad = first_true_row(y.isfinite().logical_not());
+    ENDD_CHECK(bad < 0, path, ": target ", bad, " is not a finite number");
+    return y;
+  }
   DelimitedTable t = read_delimited_table(path, [](const std::vector<std::string>&, int64_t) { return int64_t{-1}; });
   ENDD_CHECK(t.cols == 1, path, ": expected one target value per line, got ", t.cols, " columns");
   ENDD_CHECK(t.rows >= 1, path, ": no targets");

@@ -38,8 +38,9 @@ at::Tensor load_array_file(const std::string& path);
 void validate_probabilities(at::Tensor& probs, const MemberOutputOptions& options,
                             const std::function<std::string(int64_t)>& where);
 
-/// Reads one finite number per line (regression targets; an optional header
-/// line is skipped). Errors name the file and line.
+/// Reads regression targets: one finite number per line of a text file (an
+/// optional header line is skipped), or a .npy / torch.save array of shape
+/// (N,). Errors name the file and the line or row.
 at::Tensor read_targets(const std::string& path);
 
 /// Reads one integer class per line (an optional header line is skipped), each
