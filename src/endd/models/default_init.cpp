@@ -12,12 +12,9 @@
 namespace endd::models {
 namespace {
 
-// "__torch__.torch.nn.modules.linear.Linear" -> "Linear"
-std::string layer_type(const torch::jit::Module& m) {
-  std::string name = m.type()->name() ? m.type()->name()->name() : "";
-  // Scripting a class twice in one process may mangle it ("___torch_mangle_3").
-  return name;
-}
+// "__torch__.torch.nn.modules.linear.Linear" -> "Linear" (a mangled
+// "...___torch_mangle_3.Linear" too: the mangle is a namespace part).
+std::string layer_type(const torch::jit::Module& m) { return m.type()->name() ? m.type()->name()->name() : ""; }
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -32,7 +29,7 @@ void init_layer(const std::string& path, const std::string& type, torch::jit::Mo
   auto params = m.named_parameters(/*recurse=*/false);
   if (params.size() == 0 && !starts_with(type, "BatchNorm")) return;
   auto get = [&](const char* name) -> at::Tensor { return m.hasattr(name) && m.attr(name).isTensor() ? m.attr(name).toTensor() : at::Tensor(); };
-  if (type == "Linear" || starts_with(type, "Conv") || starts_with(type, "LazyLinear")) {
+  if (type == "Linear" || starts_with(type, "Conv")) {
     at::Tensor w = get("weight"), b = get("bias");
     const double bound = 1.0 / std::sqrt(fan_in(w));
     uniform(w, bound, g);  // kaiming_uniform_(a=sqrt(5)) has exactly this bound
