@@ -9,7 +9,7 @@ apt_packages=(
   libtorch-dev libopenblas0-pthread python3-torch
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev
-  gnuplot-nox dataset-fashion-mnist python3-sklearn
+  gnuplot-nox dataset-fashion-mnist python3-sklearn python3-vega-datasets
 )
 # npm comes with some Node.js builds (nodesource) and conflicts with Debian's
 # npm package there: ask for Debian's only where no npm is on PATH.

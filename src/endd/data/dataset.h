@@ -21,6 +21,9 @@ struct Dataset {
   std::string label_name;
   /// CSV with a header: the names of the feature columns, in order.
   std::vector<std::string> feature_names;
+  /// Regression (SourceRequest::numeric_targets): the label column's values,
+  /// float64 [N], in place of labels and classes.
+  at::Tensor targets;
   int64_t size() const { return inputs.size(0); }
 };
 

@@ -88,6 +88,27 @@ void set_labels(Dataset& d, const std::vector<std::string>& values, const Source
   }
 }
 
+// Regression targets: the label column's values as finite numbers.
+void set_targets(Dataset& d, const std::vector<std::string>& values, const std::string& source,
+                 const std::vector<int64_t>* lines, int64_t column, const std::string& column_name) {
+  d.targets = at::empty({static_cast<int64_t>(values.size())}, at::kDouble);
+  double* y = d.targets.data_ptr<double>();
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string& v = values[i];
+    char* end = nullptr;
+    const double value = v.empty() ? NAN : std::strtod(v.c_str(), &end);
+    const std::string where = lines ? source + ":" + std::to_string((*lines)[i]) : source + ": row " + std::to_string(i);
+    const std::string col = column_name.empty() ? "column " + std::to_string(column + 1) : "'" + column_name + "'";
+    ENDD_CHECK(!v.empty(), where, ": ", col, ": the target is missing");
+    ENDD_CHECK(end == v.c_str() + v.size() && std::isfinite(value), where, ": ", col, ": target '", v,
+               "' is not a finite number (regression targets are numbers; is the target another column? "
+               "--target-column NAME|INDEX)");
+    y[i] = value;
+  }
+  d.label_index = column;
+  d.label_name = column_name;
+}
+
 // npy:X.npy[,Y.npy] (or X.npy): inputs [N, D...] and labels [N] (numbers or text).
 Dataset load_npy(const std::string& x_path, const std::string& y_path, const SourceRequest& r) {
   NpyArray x = read_npy(x_path);
@@ -115,6 +136,15 @@ Dataset load_npy(const std::string& x_path, const std::string& y_path, const Sou
   ENDD_CHECK(y.shape.size() == 1 || (y.shape.size() == 2 && y.shape[1] == 1), y_path, ": labels must be one per row, "
              "shape (N,), got ", y.shape.size(), " dimensions");
   ENDD_CHECK(n == out.inputs.size(0), y_path, ": ", n, " labels for ", out.inputs.size(0), " rows in ", x_path);
+  if (r.numeric_targets) {
+    ENDD_CHECK(!y.is_text(), y_path, ": holds text; regression targets must be numbers");
+    at::Tensor v = y.values.to(at::kDouble).flatten().contiguous();
+    at::Tensor bad = v.isfinite().logical_not().nonzero();
+    ENDD_CHECK(bad.numel() == 0, y_path, ": target ", bad.numel() ? bad[0][0].item<int64_t>() : 0,
+               " is not a finite number");
+    out.targets = v;
+    return out;
+  }
   std::vector<std::string> values;
   if (y.is_text()) {
     values = y.text;
@@ -180,9 +210,13 @@ Dataset load_csv(const std::string& path, const SourceRequest& r) {
   if (has_labels && r.need_labels) {
     for (int64_t i = 0; i < t.rows; ++i)
       ENDD_CHECK(!t.text[static_cast<size_t>(i)].empty(), path, ":", t.line_of_row[i], ": ",
-                 t.describe_column(t.text_column), ": the label is missing");
-    set_labels(out, t.text, r, path, &t.line_of_row, t.text_column,
-               t.text_column < static_cast<int64_t>(t.header.size()) ? t.header[t.text_column] : "");
+                 t.describe_column(t.text_column), r.numeric_targets ? ": the target is missing" : ": the label is missing");
+    const std::string column_name =
+        t.text_column < static_cast<int64_t>(t.header.size()) ? t.header[t.text_column] : "";
+    if (r.numeric_targets)
+      set_targets(out, t.text, path, &t.line_of_row, t.text_column, column_name);
+    else
+      set_labels(out, t.text, r, path, &t.line_of_row, t.text_column, column_name);
   }
   return out;
 }

@@ -28,6 +28,9 @@ struct SourceRequest {
   /// A model's classes: labels are re-encoded to them (a value outside them is
   /// an error). Empty: the values found are the classes.
   std::vector<std::string> classes;
+  /// Regression: the label column holds numbers, read as Dataset::targets
+  /// (a value that is not a finite number is an error naming its line).
+  bool numeric_targets = false;
   /// Return images [N, C, H, W] as rows [N, C*H*W] (for MLPs).
   bool flatten = false;
   /// CSV label column: "" = the last column, a header name, a 0-based

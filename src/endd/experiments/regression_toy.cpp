@@ -26,29 +26,26 @@ namespace endd::experiments {
 
 RegressionToyConfig RegressionToyConfig::defaults(bool quick) {
   RegressionToyConfig c;
-  c.ensemble.objective = train::Objective::kGaussianNll;
-  c.ensemble.epochs = 200;
-  c.ensemble.batch_size = 64;
-  c.ensemble.learning_rate = 3e-3;
-  c.student.epochs = 200;
-  c.student.batch_size = 64;
-  c.student.learning_rate = 3e-3;
+  RegressionModelOptions& m = c.models;
+  m.ensemble.epochs = 200;
+  m.ensemble.batch_size = 64;
+  m.ensemble.learning_rate = 3e-3;
+  m.student.epochs = 200;
+  m.student.batch_size = 64;
+  m.student.learning_rate = 3e-3;
   if (quick) {
-    c.members = 5;
+    m.members = 5;
     c.train_count = c.test_count = c.aux_count = 300;
-    c.ensemble.epochs = c.student.epochs = 60;
+    m.ensemble.epochs = m.student.epochs = 60;
   }
   return c;
 }
 
 nlohmann::json RegressionToyConfig::to_json() const {
-  return {{"seed", seed}, {"members", members}, {"train_count", train_count}, {"test_count", test_count},
-          {"aux_count", aux_count}, {"aux_extent", aux_extent}, {"grid_extent", grid_extent}, {"far", far}, {"grid_points", grid_points},
-          {"model", {{"hidden_layers", hidden_layers}, {"width", width}, {"activation", "relu"}}},
-          {"ensemble", {{"epochs", ensemble.epochs}, {"batch_size", ensemble.batch_size},
-                        {"learning_rate", ensemble.learning_rate}}},
-          {"student", {{"epochs", student.epochs}, {"batch_size", student.batch_size},
-                       {"learning_rate", student.learning_rate}, {"clip_norm", student.clip_norm}}}};
+  nlohmann::json j = models.to_json();
+  j.update({{"seed", models.seed}, {"train_count", train_count}, {"test_count", test_count}, {"aux_count", aux_count},
+            {"aux_extent", aux_extent}, {"grid_extent", grid_extent}, {"far", far}, {"grid_points", grid_points}});
+  return j;
 }
 
 namespace {
@@ -60,56 +57,6 @@ std::pair<at::Tensor, at::Tensor> toy_points(int64_t n, uint64_t seed) {
   at::Tensor x = side * (1.5 + 3.5 * at::rand({n}, g, at::kDouble));
   at::Tensor y = x * at::sin(x) + (0.2 + 0.1 * x.abs()) * at::randn({n}, g, at::kDouble);
   return {x, y};
-}
-
-// A model's predictive on a set, in the user's units.
-struct Predictive {
-  uncertainty::RegressionMeasures measures;
-  at::Tensor log_likelihood, pit;  ///< of the targets, when given
-};
-
-struct Scale {
-  double mean = 0, sd = 1;  ///< of the training targets
-};
-
-// Members' (or a Gaussian student's) means and variances [N, M] in user units.
-std::pair<at::Tensor, at::Tensor> gaussians(models::EnsembleNet& net, const at::Tensor& x, const Scale& s) {
-  torch::NoGradGuard no_grad;
-  net.eval();
-  models::GaussianHead h = models::gaussian_head(net.forward(x).to(at::kDouble).cpu());  // [M, N]
-  return {(h.mean * s.sd + s.mean).t().contiguous(), (h.variance * s.sd * s.sd).t().contiguous()};
-}
-
-Predictive gaussian_predictive(models::EnsembleNet& net, const at::Tensor& x, const at::Tensor& y, const Scale& s) {
-  auto [mu, s2] = gaussians(net, x, s);
-  Predictive p{uncertainty::gaussian_ensemble_measures(mu, s2), {}, {}};
-  if (y.defined()) {
-    p.log_likelihood = uncertainty::gaussian_mixture_log_density(mu, s2, y);
-    p.pit = uncertainty::gaussian_mixture_cdf(mu, s2, y);
-  }
-  return p;
-}
-
-Predictive normal_gamma_predictive(models::EnsembleNet& net, const at::Tensor& x, const at::Tensor& y, const Scale& s) {
-  torch::NoGradGuard no_grad;
-  net.eval();
-  models::NormalGammaHead h = models::normal_gamma_head(net.forward(x).squeeze(0).to(at::kDouble).cpu());
-  // tau scales by 1 / sd^2: the Gamma's rate by sd^2; kappa and alpha are unit-free.
-  at::Tensor m = h.m * s.sd + s.mean, beta = h.beta * s.sd * s.sd;
-  Predictive p{uncertainty::normal_gamma_measures(m, h.kappa, h.alpha, beta), {}, {}};
-  if (y.defined()) {
-    p.log_likelihood = uncertainty::normal_gamma_log_predictive(m, h.kappa, h.alpha, beta, y);
-    p.pit = uncertainty::normal_gamma_predictive_cdf(m, h.kappa, h.alpha, beta, y);
-  }
-  return p;
-}
-
-// The member with the median test NLL (the lowest index among equals).
-int64_t typical_member(const at::Tensor& means, const at::Tensor& variances, const at::Tensor& y) {
-  at::Tensor nll = 0.5 * (at::log(2 * M_PI * variances) + (y.unsqueeze(1) - means).pow(2) / variances);
-  at::Tensor per_member = nll.mean(0);
-  at::Tensor order = std::get<1>(at::sort(per_member, /*stable=*/true, 0, false));
-  return order[(order.size(0) - 1) / 2].item<int64_t>();
 }
 
 // The mean with +-2 sd bands of the data and the total variance over the grid.
@@ -182,137 +129,47 @@ struct ToySets {
   at::Tensor x_train, y_train, x_test, y_test, grid, aux;
 };
 
-// Inputs as the networks take them: standardised rows on the device.
-struct InputRows {
-  data::Standardizer scaler;
-  c10::Device device;
-  at::Tensor operator()(const at::Tensor& x) const { return scaler.apply(x.to(at::kFloat).unsqueeze(1)).to(device); }
-};
-
-using Students = std::map<std::string, std::unique_ptr<models::MlpEnsemble>>;
-
-models::MlpOptions mlp(const RegressionToyConfig& c, int64_t outputs) {
-  return models::MlpOptions(1, outputs).hidden_layers(c.hidden_layers).width(c.width);
-}
-
-std::unique_ptr<models::MlpEnsemble> train_members(const RegressionToyConfig& c, const ToySets& d,
-                                                   const InputRows& rows, const Scale& ys) {
-  std::vector<uint64_t> init, order;
-  for (int64_t m = 0; m < c.members; ++m) {
-    init.push_back(derive_seed(c.seed, Stream::kMemberInit, uint64_t(m)));
-    order.push_back(derive_seed(c.seed, Stream::kMemberOrder, uint64_t(m)));
-  }
-  auto ensemble = std::make_unique<models::MlpEnsemble>(mlp(c, 2), init);
-  ensemble->to(rows.device);
-  auto o = c.ensemble;
-  o.quiet = c.quiet;
-  o.objective = train::Objective::kGaussianNll;
-  at::Tensor targets = ((d.y_train - ys.mean) / ys.sd).to(at::kFloat).to(rows.device);
-  train::train_ensemble(*ensemble, rows(d.x_train), targets, order, o);
-  return ensemble;
-}
-
-// EnD, EnD^2 and EnD^2+AUX learn the members' Gaussians (standardised units)
-// on the training inputs, the last also on the AUX inputs.
-Students train_students(const RegressionToyConfig& c, models::MlpEnsemble& ensemble, const ToySets& d,
-                        const InputRows& rows) {
-  at::Tensor transfer = rows(at::cat({d.x_train, d.aux}));
-  auto [mu, s2] = gaussians(ensemble, transfer, Scale{});
-  struct Spec {
-    std::string name;
-    train::RegressionMethod method;
-    bool aux;
-  };
-  const std::vector<Spec> specs{{"end", train::RegressionMethod::kEnD, false},
-                                {"end2", train::RegressionMethod::kEnD2, false},
-                                {"end2_aux", train::RegressionMethod::kEnD2, true}};
-  Students students;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    const auto& spec = specs[i];
-    const int64_t outputs = spec.method == train::RegressionMethod::kEnD ? 2 : 4;
-    auto student = std::make_unique<models::MlpEnsemble>(
-        mlp(c, outputs), std::vector<uint64_t>{derive_seed(c.seed, Stream::kStudentInit, i)});
-    student->to(rows.device);
-    auto o = c.student;
-    o.method = spec.method;
-    o.order_seed = derive_seed(c.seed, Stream::kStudentOrder, i);
-    o.quiet = c.quiet;
-    o.label = "distill " + spec.name;
-    const int64_t n = spec.aux ? transfer.size(0) : d.x_train.size(0);
-    train::distill_regression(*student, transfer.slice(0, 0, n), mu.slice(0, 0, n), s2.slice(0, 0, n), o);
-    students[spec.name] = std::move(student);
-  }
-  return students;
-}
-
-// Every model's predictive on the test points and the grid.
-std::map<std::string, std::pair<Predictive, Predictive>> predictives(models::MlpEnsemble& ensemble, Students& students,
-                                                                    const ToySets& d, const InputRows& rows,
-                                                                    const Scale& ys) {
-  std::map<std::string, std::pair<Predictive, Predictive>> out;
-  out["ensemble"] = {gaussian_predictive(ensemble, rows(d.x_test), d.y_test, ys),
-                     gaussian_predictive(ensemble, rows(d.grid), at::Tensor(), ys)};
-  auto [mu, s2] = gaussians(ensemble, rows(d.x_test), ys);
-  const int64_t typical = typical_member(mu, s2, d.y_test);
-  auto single = [&](const at::Tensor& x, const at::Tensor& y) {
-    auto [m, v] = gaussians(ensemble, rows(x), ys);
-    m = m.slice(1, typical, typical + 1);
-    v = v.slice(1, typical, typical + 1);
-    Predictive p{uncertainty::gaussian_ensemble_measures(m, v), {}, {}};
-    if (y.defined()) {
-      p.log_likelihood = uncertainty::gaussian_mixture_log_density(m, v, y);
-      p.pit = uncertainty::gaussian_mixture_cdf(m, v, y);
-    }
-    return p;
-  };
-  out["single"] = {single(d.x_test, d.y_test), single(d.grid, at::Tensor())};
-  out["end"] = {gaussian_predictive(*students.at("end"), rows(d.x_test), d.y_test, ys),
-                gaussian_predictive(*students.at("end"), rows(d.grid), at::Tensor(), ys)};
-  for (const char* name : {"end2", "end2_aux"})
-    out[name] = {normal_gamma_predictive(*students.at(name), rows(d.x_test), d.y_test, ys),
-                 normal_gamma_predictive(*students.at(name), rows(d.grid), at::Tensor(), ys)};
-  return out;
-}
+using Predictives = std::map<std::string, uncertainty::RegressionPredictive>;
 
 nlohmann::json report_toy(const RegressionToyConfig& c, const std::string& dir, const ToySets& d,
-                          const std::map<std::string, std::pair<Predictive, Predictive>>& p) {
+                          const Predictives& test, const Predictives& grid) {
   nlohmann::json r;
   r["endd_version"] = kVersion;
   r["experiment"] = "regression-toy";
   r["task"] = "regression";
-  r["seed"] = c.seed;
+  r["seed"] = c.models.seed;
   r["config"] = c.to_json();
   ensure_writable_directory(dir + "/figures");
   report::write_csv(dir + "/figures/training.csv", {{"x", d.x_train}, {"y", d.y_train}});
-  for (const auto* name : {"single", "ensemble", "end", "end2", "end2_aux"}) {
-    const Predictive& test = p.at(name).first;
-    r["models"][name] = report::regression_json(
-        metrics::regression_metrics(test.measures.prediction, test.log_likelihood, test.pit, d.y_test));
-    r["rejection"][name] = report::squared_error_rejection_json(test.measures, d.y_test);
-    write_band_figure(dir, name, d.grid, p.at(name).second.measures, c.quiet);
+  for (const auto* name : kRegressionModelNames) {
+    const auto& t = test.at(name);
+    r["models"][name] =
+        report::regression_json(metrics::regression_metrics(t.measures.prediction, t.log_likelihood, t.pit, d.y_test));
+    r["rejection"][name] = report::squared_error_rejection_json(t.measures, d.y_test);
+    write_band_figure(dir, name, d.grid, grid.at(name).measures, c.models.quiet);
   }
   for (const auto* name : {"end", "end2", "end2_aux"})
-    r["grid"][name] = grid_json(d.grid, p.at(name).second.measures, p.at("ensemble").second.measures, c.far);
+    r["grid"][name] = grid_json(d.grid, grid.at(name).measures, grid.at("ensemble").measures, c.far);
   return r;
 }
 
 }  // namespace
 
 nlohmann::json run_regression_toy(const RegressionToyConfig& c, c10::Device device, const std::string& dir) {
-  ENDD_CHECK(c.members >= 2 && c.train_count >= 2 && c.test_count >= 1 && c.aux_count >= 1 && c.grid_points >= 2,
+  ENDD_CHECK(c.models.members >= 2 && c.train_count >= 2 && c.test_count >= 1 && c.aux_count >= 1 && c.grid_points >= 2,
              "regression-toy: needs members >= 2, train_count >= 2 and test, AUX and grid points");
   const auto t0 = std::chrono::steady_clock::now();
   ToySets d;
-  std::tie(d.x_train, d.y_train) = toy_points(c.train_count, derive_seed(c.seed, Stream::kTrainData));
-  std::tie(d.x_test, d.y_test) = toy_points(c.test_count, derive_seed(c.seed, Stream::kTestData));
+  std::tie(d.x_train, d.y_train) = toy_points(c.train_count, derive_seed(c.models.seed, Stream::kTrainData));
+  std::tie(d.x_test, d.y_test) = toy_points(c.test_count, derive_seed(c.models.seed, Stream::kTestData));
   d.grid = at::linspace(-c.grid_extent, c.grid_extent, c.grid_points, at::kDouble);
-  at::Generator g = cpu_generator(derive_seed(c.seed, Stream::kAuxData));
+  at::Generator g = cpu_generator(derive_seed(c.models.seed, Stream::kAuxData));
   d.aux = (at::rand({c.aux_count}, g, at::kDouble) * 2 - 1) * c.aux_extent;  // around and beyond the data
-  const InputRows rows{data::Standardizer::fit(d.x_train.to(at::kFloat).unsqueeze(1)), device};
-  const Scale ys{d.y_train.mean().item<double>(), d.y_train.std().item<double>()};
-  auto ensemble = train_members(c, d, rows, ys);
-  Students students = train_students(c, *ensemble, d, rows);
-  nlohmann::json r = report_toy(c, dir, d, predictives(*ensemble, students, d, rows, ys));
+  RegressionModels models =
+      train_regression_models(c.models, d.x_train.unsqueeze(1), d.y_train, d.aux.unsqueeze(1), device);
+  typical_member(models, d.x_test.unsqueeze(1), d.y_test);
+  nlohmann::json r = report_toy(c, dir, d, regression_predictives(models, d.x_test.unsqueeze(1), d.y_test),
+                                regression_predictives(models, d.grid.unsqueeze(1)));
   r["timing"] = {{"total_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
   report::write_json(dir + "/results.json", r);
   write_file_atomic(dir + "/results.md", markdown(r));

@@ -9,24 +9,18 @@
 
 #include <string>
 
-#include "endd/train/ensemble_trainer.h"
-#include "endd/train/regression_distiller.h"
+#include "endd/experiments/regression_pipeline.h"
 
 namespace endd::experiments {
 
 struct RegressionToyConfig {
-  uint64_t seed = 0;
-  int64_t members = 10;
+  RegressionModelOptions models;  ///< members, students, seed (also of the data) and quiet
   int64_t train_count = 1000, test_count = 1000;
   int64_t aux_count = 1000;   ///< AUX inputs uniform on [-aux_extent, aux_extent]
   double aux_extent = 15;     ///< beyond the grid, so that its ends are inside the AUX inputs' range
   double grid_extent = 12;    ///< the grid covers [-extent, extent]
   double far = 7;             ///< |x| beyond this is "far"
   int64_t grid_points = 481;
-  int64_t hidden_layers = 2, width = 64;
-  train::EnsembleTrainOptions ensemble;
-  train::RegressionDistillOptions student;
-  bool quiet = false;
 
   static RegressionToyConfig defaults(bool quick);
   nlohmann::json to_json() const;

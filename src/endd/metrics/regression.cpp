@@ -62,10 +62,15 @@ RegressionResult regression_metrics(const at::Tensor& prediction, const at::Tens
   r.coverage_50 = central_coverage(pit, 0.5);
   r.coverage_90 = central_coverage(pit, 0.9);
   r.coverage_95 = central_coverage(pit, 0.95);
+  r.calibration_error = coverage_calibration_error(pit);
+  return r;
+}
+
+double coverage_calibration_error(const at::Tensor& pit) {
+  if (pit.numel() == 0) return std::nan("");
   double gap = 0;
   for (int k = 1; k <= 19; ++k) gap += std::abs(central_coverage(pit, 0.05 * k) - 5.0 * k);
-  r.calibration_error = gap / 19.0;
-  return r;
+  return gap / 19.0;
 }
 
 LossRejection loss_rejection(const std::vector<double>& uncertainty, const std::vector<double>& loss) {

@@ -25,6 +25,9 @@ struct RegressionResult {
 RegressionResult regression_metrics(const at::Tensor& prediction, const at::Tensor& log_likelihood,
                                     const at::Tensor& pit, const at::Tensor& targets);
 
+/// mean over p = 0.05, 0.10, ..., 0.95 of |central_coverage(pit, p) - 100 p|, % points (NaN without values).
+double coverage_calibration_error(const at::Tensor& pit);
+
 /// % of PIT values inside the central interval of probability p.
 double central_coverage(const at::Tensor& pit, double p);
 

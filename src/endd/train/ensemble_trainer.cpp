@@ -28,12 +28,27 @@ void set_learning_rate(torch::optim::Optimizer& opt, double lr) {
 
 namespace {
 
+// Gaussian members: the ensemble's validation RMSE (in `val_error`, target
+// units as trained) and mixture NLL into `log`; returns each member's NLL [M].
+at::Tensor validate_gaussian(const at::Tensor& outputs, const at::Tensor& y, EpochLog& log) {
+  models::GaussianHead h = models::gaussian_head(outputs.to(at::kDouble));  // [M, V]
+  at::Tensor target = y.to(at::kDouble).unsqueeze(0);
+  at::Tensor log_density = -0.5 * (at::log(2 * M_PI * h.variance) + (target - h.mean).pow(2) / h.variance);
+  const double M = double(h.mean.size(0));
+  log.val_nll = -(at::logsumexp(log_density, 0) - std::log(M)).mean().item<double>();
+  log.val_error = (h.mean.mean(0) - target.squeeze(0)).pow(2).mean().sqrt().item<double>();
+  return -log_density.mean(1);
+}
+
 // The ensemble's validation error and NLL into `log`; returns each member's NLL [M].
-at::Tensor validate(models::EnsembleNet& net, const at::Tensor& x, const at::Tensor& y, EpochLog& log) {
+at::Tensor validate(models::EnsembleNet& net, const at::Tensor& x, const at::Tensor& y, Objective objective,
+                    EpochLog& log) {
   torch::NoGradGuard no_grad;
   net.eval();
-  at::Tensor log_probs = at::log_softmax(net.forward(x).to(at::kDouble), -1);  // [M, V, K]
+  at::Tensor outputs = net.forward(x);
   net.train();
+  if (objective == Objective::kGaussianNll) return validate_gaussian(outputs, y, log);
+  at::Tensor log_probs = at::log_softmax(outputs.to(at::kDouble), -1);  // [M, V, K]
   const int64_t M = log_probs.size(0);
   at::Tensor target = y.view({1, -1, 1}).expand({M, y.size(0), 1});
   at::Tensor member_nll = -log_probs.gather(2, target).squeeze(2).mean(1);  // [M]
@@ -55,8 +70,6 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   ENDD_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.learning_rate > 0, "training needs epochs >= 1, "
              "batch_size >= 1 and learning_rate > 0");
   ENDD_CHECK(N >= 1, "training set is empty");
-  ENDD_CHECK(o.objective == Objective::kCrossEntropy || !o.val_inputs.defined(),
-             "validation sets are for classification members");
   auto device = net.parameters().front().device();
   at::Tensor x = inputs.to(device), y = labels.to(device);
   torch::optim::Adam opt(net.parameters(),
@@ -123,8 +136,12 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
     char status[96];
     std::snprintf(status, sizeof status, "loss %.4f", mean_loss);
     if (val_x.defined()) {
-      at::Tensor member_nll = validate(net, val_x, val_y, log);
-      std::snprintf(status, sizeof status, "loss %.4f  val error %.2f%% NLL %.4f", mean_loss, log.val_error, log.val_nll);
+      at::Tensor member_nll = validate(net, val_x, val_y, o.objective, log);
+      if (o.objective == Objective::kGaussianNll)
+        std::snprintf(status, sizeof status, "loss %.4f  val RMSE %.4f NLL %.4f", mean_loss, log.val_error, log.val_nll);
+      else
+        std::snprintf(status, sizeof status, "loss %.4f  val error %.2f%% NLL %.4f", mean_loss, log.val_error,
+                      log.val_nll);
       if (o.best) o.best->update(net, member_nll, epoch);
     }
     log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

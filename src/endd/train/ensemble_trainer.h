@@ -34,8 +34,9 @@ struct EnsembleTrainOptions {
   /// derived from (member m's order seed, epoch, step): runs stay
   /// deterministic, and a member's draws do not depend on the other members.
   std::function<at::Tensor(const at::Tensor&, uint64_t)> augment;
-  /// Held-out inputs [V, D...] and labels [V]: each epoch logs the ensemble's
-  /// validation error and NLL, and `best` (when given) records each member's
+  /// Held-out inputs [V, D...] and labels [V] (Gaussian members: float
+  /// targets): each epoch logs the ensemble's validation error (Gaussian
+  /// members: the RMSE of its mean, in the targets' units as given) and NLL, and `best` (when given) records each member's
   /// weights at its lowest validation NLL.
   at::Tensor val_inputs, val_labels;
   BestMembers* best = nullptr;
