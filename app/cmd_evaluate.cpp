@@ -10,7 +10,9 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/report/evaluation_figures.h"
+#include "endd/report/regression_results.h"
 #include "endd/report/results.h"
+#include "endd/runs/regression_workflow.h"
 #include "endd/runs/workflow.h"
 
 namespace endd::cli {
@@ -23,6 +25,12 @@ struct EvaluateArgs {
   std::vector<std::string> ood;
 };
 
+using NamedSets = std::vector<std::pair<std::string, data::Dataset>>;
+void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
+                         report::json& doc);
+void evaluate_classification(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
+                             const std::string& out, bool quiet, report::json& doc);
+
 void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
   // Every input is read and checked before anything is written.
@@ -31,7 +39,7 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   for (const auto& f : data::source_files(a.data)) inputs.push_back(f);
   data::Dataset test = data::limit_rows(data::load_source(a.data, runs::source_request(model.info, true)), a.limit,
                                         a.limit_random, derive_seed(g.seed, Stream::kSubset));
-  std::vector<std::pair<std::string, data::Dataset>> ood_sets;
+  NamedSets ood_sets;
   for (const auto& spec : a.ood) {
     auto [src, name] = data::split_source_name(spec);
     for (const auto& [seen, unused] : ood_sets)
@@ -43,28 +51,56 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   check_not_an_input(a.out, inputs, "--out");
   StagedDirectory out(a.out, "results.json");
 
-  auto in = runs::infer(model, test.inputs);
   const std::string name = model.info.model_name();
   report::json doc;
   doc["endd_version"] = kVersion;
   doc["experiment"] = "evaluate";
   doc["seed"] = g.seed;
   doc["config"] = {{"model", a.model}, {"data", a.data}, {"ood", a.ood}, {"limit", a.limit}};
+  if (model.info.regression()) {
+    evaluate_regression(model, test, ood_sets, doc);
+  } else {
+    evaluate_classification(model, test, ood_sets, out.path(), g.quiet, doc);
+  }
+  report::write_json((std::filesystem::path(out.path()) / "results.json").string(), doc);
+  out.commit();
+}
+
+// docs/results-json.md, regression keys: the model's row, rejection by
+// squared error and OOD detection by each measure.
+void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
+                         report::json& doc) {
+  const std::string name = model.info.model_name();
+  const uncertainty::RegressionPredictive in = runs::regression_predictive(model, test.inputs, test.targets);
+  doc["task"] = "regression";
+  report::json m = report::regression_json(in, test.targets);
+  m["members"] = model.info.members;
+  m["parameters"] = model.net->parameter_count();
+  doc["models"][name] = m;
+  doc["rejection"][name] = report::squared_error_rejection_json(in.measures, test.targets);
+  doc["ood"] = report::json::object();
+  for (auto& [set, data] : ood_sets)
+    doc["ood"][set][name] = report::ood_json(report::regression_scores(in.measures),
+                                             report::regression_scores(runs::regression_predictive(model, data.inputs).measures));
+}
+
+void evaluate_classification(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
+                             const std::string& out, bool quiet, report::json& doc) {
+  const std::string name = model.info.model_name();
+  auto in = runs::infer(model, test.inputs);
   report::json m = report::classification_json(report::classify(in.measures, test.labels));
   m["members"] = model.info.members;
   m["parameters"] = model.net->parameter_count();
   doc["models"][name] = m;
   doc["misclassification"][name] = report::misclassification_json(in.measures, test.labels);
   doc["ood"] = report::json::object();
-  report::write_reliability_figure(out.path(), in.measures, test.labels, g.quiet);
-  report::write_rejection_figure(out.path(), in.measures, test.labels, g.quiet);
+  report::write_reliability_figure(out, in.measures, test.labels, quiet);
+  report::write_rejection_figure(out, in.measures, test.labels, quiet);
   for (auto& [set, data] : ood_sets) {
     auto ood = runs::infer(model, data.inputs);
     doc["ood"][set][name] = report::ood_json(in.measures, ood.measures);
-    report::write_ood_figures(out.path(), set, in.measures, ood.measures, g.quiet);
+    report::write_ood_figures(out, set, in.measures, ood.measures, quiet);
   }
-  report::write_json((std::filesystem::path(out.path()) / "results.json").string(), doc);
-  out.commit();
 }
 
 }  // namespace
@@ -73,7 +109,7 @@ void add_evaluate_command(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<EvaluateArgs>();
   CLI::App* cmd = app.add_subcommand("evaluate", "Evaluate a run: results.json and figures");
   cmd->add_option("--model", a->model, "Finished run directory")->required();
-  cmd->add_option("--data", a->data, "Labelled test data source")->required();
+  cmd->add_option("--data", a->data, "Labelled test data source (regression runs: with the target column)")->required();
   cmd->add_option("--ood", a->ood, "Out-of-domain data source, optionally SRC:NAME (repeatable)");
   cmd->add_option("--limit", a->limit, "Use only N rows of the data (the first N; see --limit-random)")
       ->check(integer_at_least(1));

@@ -8,6 +8,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/report/csv_writer.h"
+#include "endd/runs/regression_workflow.h"
 #include "endd/runs/workflow.h"
 
 namespace endd::cli {
@@ -20,6 +21,19 @@ struct PredictArgs {
   bool member_probs = false;
 };
 
+// Regression: the predictive's mean and its uncertainty in variance (user
+// units squared) and entropy (nats) form, docs/regression.md.
+void write_regression_rows(runs::LoadedModel& model, const data::Dataset& input, const std::string& out) {
+  const uncertainty::RegressionMeasures m = runs::regression_predictive(model, input.inputs).measures;
+  report::write_csv(out, {{"prediction", m.prediction},
+                          {"total_variance", m.total_variance},
+                          {"data_variance", m.data_variance},
+                          {"knowledge_variance", m.knowledge_variance},
+                          {"total", m.total},
+                          {"data", m.data},
+                          {"knowledge", m.knowledge}});
+}
+
 void run_predict(const PredictArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
   runs::LoadedModel model = runs::load_model(a.model, device);
@@ -31,6 +45,11 @@ void run_predict(const PredictArgs& a, const GlobalOptions& g) {
   check_not_an_input(a.out, inputs, "--out");
   data::Dataset input = data::limit_rows(data::load_source(a.data, runs::source_request(model.info, false)), a.limit,
                                          a.limit_random, derive_seed(g.seed, Stream::kSubset));
+  if (model.info.regression()) {
+    ENDD_USAGE_CHECK(!a.member_probs, "--member-probs: ", a.model, " is a regression run; it has no class "
+                     "probabilities");
+    return write_regression_rows(model, input, a.out);
+  }
   auto inf = runs::infer(model, input.inputs, a.member_probs);
   const auto& m = inf.measures;
   // The prediction in the user's own label values; p<c> follow the run's class order.

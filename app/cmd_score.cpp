@@ -54,7 +54,8 @@ void run_regression_score(const ScoreArgs& a, const GlobalOptions& g) {
   ENDD_CHECK(targets.size(0) == outputs.size(0), a.targets, ": ", targets.size(0), " targets but ", a.gaussian,
              " has ", outputs.size(0), " inputs");
   at::Tensor means = outputs.select(2, 0), variances = outputs.select(2, 1);
-  auto in_domain = uncertainty::gaussian_ensemble_measures(means, variances);
+  const uncertainty::RegressionPredictive predictive = uncertainty::gaussian_predictive(means, variances, targets);
+  const uncertainty::RegressionMeasures& in_domain = predictive.measures;
   const std::string model = M == 1 ? "single" : "ensemble";
   report::json doc;
   doc["endd_version"] = kVersion;
@@ -62,10 +63,7 @@ void run_regression_score(const ScoreArgs& a, const GlobalOptions& g) {
   doc["task"] = "regression";
   doc["seed"] = g.seed;
   doc["config"] = {{"members", M}, {"inputs", a.gaussian}, {"targets", a.targets}};
-  auto metrics = metrics::regression_metrics(in_domain.prediction,
-                                             uncertainty::gaussian_mixture_log_density(means, variances, targets),
-                                             uncertainty::gaussian_mixture_cdf(means, variances, targets), targets);
-  report::json model_json = report::regression_json(metrics);
+  report::json model_json = report::regression_json(predictive, targets);
   model_json["members"] = M;
   doc["models"][model] = model_json;
   doc["rejection"][model] = report::squared_error_rejection_json(in_domain, targets);

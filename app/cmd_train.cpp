@@ -8,7 +8,7 @@ namespace endd::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, arch, model, out, config, resume, label_column;
+  std::string data, arch, model, out, config, resume, label_column, task;
   int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1;
   bool limit_random = false;
   double val_fraction = -1;
@@ -20,6 +20,7 @@ Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
   Flags flags;
   if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
   if (!a.data.empty()) flags.push_back({"data.train", a.data});
+  if (!a.task.empty()) flags.push_back({"task", a.task});
   if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
   if (!a.arch.empty()) flags.push_back({"model.arch", a.arch});
   if (!a.model.empty()) flags.push_back({"model.torchscript", a.model});
@@ -52,8 +53,13 @@ void add_train_command(CLI::App& app, GlobalOptions& g) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* cmd = app.add_subcommand("train", "Train an ensemble (--members 1: a single model) into a run directory");
   cmd->add_option("--data", a->data, "Training data source (csv:FILE: features and a label column)");
-  cmd->add_option("--label-column", a->label_column,
-                  "CSV label column: a header name or a 0-based index (-1 = last, the default)");
+  cmd->add_option("--task", a->task,
+                  "classification (the default) or regression: members learn a Gaussian's mean and variance of a "
+                  "numeric target (docs/regression.md)")
+      ->check(CLI::IsMember({"classification", "regression"}));
+  cmd->add_option("--label-column,--target-column", a->label_column,
+                  "CSV label column (regression: the target's): a header name or a 0-based index (-1 = last, the "
+                  "default)");
   cmd->add_option("--arch", a->arch, "Architecture (mlp; torchscript with --model)");
   cmd->add_option("--model", a->model,
                   "Your own architecture: a TorchScript module (.pt) mapping a batch of inputs to K logits; each "

@@ -15,6 +15,7 @@ Dataset take_rows(const Dataset& d, const at::Tensor& index) {
   Dataset out = d;
   out.inputs = d.inputs.index_select(0, index);
   if (d.labels.defined()) out.labels = d.labels.index_select(0, index);
+  if (d.targets.defined()) out.targets = d.targets.index_select(0, index);
   return out;
 }
 
@@ -29,8 +30,16 @@ Dataset limit_rows(const Dataset& d, int64_t n, bool random, uint64_t seed) {
 std::pair<Dataset, Dataset> stratified_split(const Dataset& d, double fraction, uint64_t seed) {
   ENDD_CHECK(std::isfinite(fraction) && fraction > 0 && fraction < 1, "validation fraction must lie in (0, 1), got ",
              fraction);
-  ENDD_CHECK(d.labels.defined(), d.name, ": a validation split needs labels");
   const int64_t n = d.size();
+  if (!d.labels.defined() && d.targets.defined()) {  // regression: a seeded random share of the rows
+    const int64_t held = static_cast<int64_t>(std::llround(fraction * double(n)));
+    ENDD_CHECK(held >= 1 && held < n, d.name, ": a validation fraction of ", fraction, " of ", n, " rows leaves ",
+               held, " validation and ", n - held, " training rows; both need at least one");
+    at::Generator g = cpu_generator(seed);
+    at::Tensor perm = at::randperm(n, g, at::kLong);
+    return {take_rows(d, std::get<0>(perm.slice(0, held).sort())), take_rows(d, std::get<0>(perm.slice(0, 0, held).sort()))};
+  }
+  ENDD_CHECK(d.labels.defined(), d.name, ": a validation split needs labels");
   const int64_t k = static_cast<int64_t>(d.classes.size());
   at::Tensor labels = d.labels.contiguous();
   std::vector<std::vector<int64_t>> rows(static_cast<size_t>(k));

@@ -10,7 +10,7 @@
 
 namespace endd::data {
 
-/// The rows `index` [n] int64 of `d` (labels and class names kept).
+/// The rows `index` [n] int64 of `d` (labels or targets, and class names kept).
 Dataset take_rows(const Dataset& d, const at::Tensor& index);
 
 /// The first `n` rows, or `n` rows drawn without replacement from `seed`
@@ -20,7 +20,8 @@ Dataset limit_rows(const Dataset& d, int64_t n, bool random, uint64_t seed);
 /// Splits off round(fraction * n_c) rows of every class c (largest
 /// remainders, so the total is round(fraction * N)) as a validation set,
 /// chosen from `seed`; both parts keep the original row order. Errors when
-/// `fraction` is outside [0, 1), or a part would be empty.
+/// `fraction` is outside [0, 1), or a part would be empty. A regression set
+/// (targets, no labels) gives round(fraction * N) seeded random rows.
 std::pair<Dataset, Dataset> stratified_split(const Dataset& d, double fraction, uint64_t seed);
 
 }  // namespace endd::data

@@ -58,8 +58,7 @@ namespace {
 const char* const kSummaryKeys[] = {"rmse", "nll", "calibration_error", "coverage_90", "prr_total_variance"};
 
 nlohmann::json split_metrics(const uncertainty::RegressionPredictive& p, const at::Tensor& targets) {
-  nlohmann::json j = report::regression_json(
-      metrics::regression_metrics(p.measures.prediction, p.log_likelihood, p.pit, targets));
+  nlohmann::json j = report::regression_json(p, targets);
   j["prr_total_variance"] = report::squared_error_rejection_json(p.measures, targets)["total_variance"]["prr"];
   return j;
 }

@@ -143,8 +143,7 @@ nlohmann::json report_toy(const RegressionToyConfig& c, const std::string& dir, 
   report::write_csv(dir + "/figures/training.csv", {{"x", d.x_train}, {"y", d.y_train}});
   for (const auto* name : kRegressionModelNames) {
     const auto& t = test.at(name);
-    r["models"][name] =
-        report::regression_json(metrics::regression_metrics(t.measures.prediction, t.log_likelihood, t.pit, d.y_test));
+    r["models"][name] = report::regression_json(t, d.y_test);
     r["rejection"][name] = report::squared_error_rejection_json(t.measures, d.y_test);
     write_band_figure(dir, name, d.grid, grid.at(name).measures, c.models.quiet);
   }

@@ -3,11 +3,13 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/api/module.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/models/conv_ensemble.h"
+#include "endd/models/regression_heads.h"
 #include "endd/models/scripted_ensemble.h"
 #include "endd/uncertainty/measures.h"
 
@@ -69,6 +71,53 @@ def g(self, x: Tensor, log_x: Tensor) -> Tensor:
     direct = torch.digamma(x + 1.0) - log_x
     return torch.where(x >= 20.0, series, direct)
 )";
+
+// Regression runs (MATH.md section 6), mirroring models/regression_heads.cpp,
+// models/regression_outputs.cpp and uncertainty/regression_measures.cpp: the
+// heads' softplus (threshold 20, as ATen's), the target scale back to the
+// user's units, then the measures. A Gaussian ensemble's entropy form has no
+// closed form (endd integrates it numerically); its export gives the
+// variance form and the members' Gaussians.
+std::string regression_source(const runs::RunInfo& info) {
+  std::ostringstream o;
+  o.precision(17);
+  const double sd = info.target_sd, mean = info.target_mean, log_2pi_e = std::log(2 * M_PI * M_E);
+  o << "    zz = z.double()\n"
+    << "    sp = torch.where(zz > 20.0, zz, torch.log1p(torch.exp(zz.clamp_max(20.0))))\n";
+  if (info.normal_gamma()) {
+    o << "    m = zz[0, :, 0] * " << sd << " + " << mean << "\n"
+      << "    kappa = sp[0, :, 1] + " << models::kNormalGammaFloor << "\n"
+      << "    alpha = 1.0 + sp[0, :, 2] + " << models::kMinAlphaExcess << "\n"
+      << "    beta = (sp[0, :, 3] + " << models::kNormalGammaFloor << ") * " << sd * sd << "\n"
+      << "    data_variance = beta / (alpha - 1.0)\n"
+      << "    knowledge_variance = data_variance / kappa\n"
+      << "    data = 0.5 * " << log_2pi_e << " - 0.5 * (torch.digamma(alpha) - torch.log(beta))\n"
+      << "    nu = 2.0 * alpha\n"
+      << "    log_scale = 0.5 * torch.log(beta * (kappa + 1.0) / (alpha * kappa))\n"
+      << "    log_beta_fn = torch.lgamma(nu / 2.0) + " << std::lgamma(0.5) << " - torch.lgamma((nu + 1.0) / 2.0)\n"
+      << "    total = ((nu + 1.0) / 2.0 * (torch.digamma((nu + 1.0) / 2.0) - torch.digamma(nu / 2.0))\n"
+      << "             + 0.5 * torch.log(nu) + log_beta_fn + log_scale)\n"
+      << "    return {\"prediction\": m, \"m\": m, \"kappa\": kappa, \"alpha\": alpha, \"beta\": beta,\n"
+      << "            \"total_variance\": data_variance + knowledge_variance, \"data_variance\": data_variance,\n"
+      << "            \"knowledge_variance\": knowledge_variance, \"total\": total, \"data\": data,\n"
+      << "            \"knowledge\": (total - data).clamp_min(0.0)}\n";
+    return o.str();
+  }
+  o << "    means = zz[:, :, 0].t() * " << sd << " + " << mean << "\n"
+    << "    variances = (sp[:, :, 1].t() + " << models::kMinVariance << ") * " << sd * sd << "\n"
+    << "    prediction = means.mean(1)\n"
+    << "    data_variance = variances.mean(1)\n"
+    << "    knowledge_variance = (means - prediction.unsqueeze(1)).pow(2).mean(1)\n"
+    << "    out = {\"prediction\": prediction, \"member_means\": means, \"member_variances\": variances,\n"
+    << "           \"total_variance\": data_variance + knowledge_variance, \"data_variance\": data_variance,\n"
+    << "           \"knowledge_variance\": knowledge_variance}\n";
+  if (info.members == 1)  // one Gaussian: its entropy in closed form, no knowledge uncertainty
+    o << "    out[\"data\"] = 0.5 * (" << log_2pi_e << " + torch.log(data_variance))\n"
+      << "    out[\"total\"] = out[\"data\"]\n"
+      << "    out[\"knowledge\"] = torch.zeros_like(data_variance)\n";
+  o << "    return out\n";
+  return o.str();
+}
 
 // A copy of member 0's module holding member m's weights: all copies share
 // member 0's compilation unit, where the exported module must be defined to
@@ -166,7 +215,10 @@ void export_torchscript(const runs::LoadedModel& model, const std::string& path)
     }
     src << "    z = h\n";
   }
-  src << (model.info.dirichlet() ? kDirichletMeasures : kEnsembleMeasures);
+  if (model.info.regression())
+    src << regression_source(model.info);
+  else
+    src << (model.info.dirichlet() ? kDirichletMeasures : kEnsembleMeasures);
   try {
     module.define(src.str());
   } catch (const std::exception& e) {

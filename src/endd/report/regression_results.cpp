@@ -23,6 +23,10 @@ json regression_json(const metrics::RegressionResult& r) {
               {"count", r.count}};
 }
 
+json regression_json(const uncertainty::RegressionPredictive& p, const at::Tensor& targets) {
+  return regression_json(metrics::regression_metrics(p.measures.prediction, p.log_likelihood, p.pit, targets));
+}
+
 json squared_error_rejection_json(const uncertainty::RegressionMeasures& m, const at::Tensor& targets) {
   const std::vector<double> loss = to_vector((m.prediction - targets.to(at::kDouble)).pow(2));
   json out = json::object();

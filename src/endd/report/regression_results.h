@@ -5,6 +5,7 @@
 #include "endd/metrics/regression.h"
 #include "endd/report/results.h"
 #include "endd/uncertainty/regression_measures.h"
+#include "endd/uncertainty/regression_predictive.h"
 
 namespace endd::report {
 
@@ -13,6 +14,9 @@ NamedScores regression_scores(const uncertainty::RegressionMeasures& m);
 
 /// {rmse, nll, coverage_50, coverage_90, coverage_95, calibration_error, count}.
 json regression_json(const metrics::RegressionResult& r);
+
+/// The same, of a predictive with its targets' log densities and PITs.
+json regression_json(const uncertainty::RegressionPredictive& p, const at::Tensor& targets);
 
 /// {measure: {prr}}: rejecting the most uncertain predictions, by squared error.
 json squared_error_rejection_json(const uncertainty::RegressionMeasures& m, const at::Tensor& targets);

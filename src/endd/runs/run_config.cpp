@@ -63,9 +63,13 @@ void check_rate(const config::Config& c, const std::string& key) {
 
 config::Config train_config() {
   std::vector<Field> f{{"seed", int64_t{0}, "random seed"},
+                       {"task", std::string("classification"),
+                        "classification (members output class logits) or regression (members output a Gaussian's "
+                        "mean and variance of a numeric target, docs/regression.md)"},
                        {"data.train", std::string(""), "training data source (csv:FILE)"},
                        {"data.label_column", std::string(""),
-                        "CSV label column: a header name or a 0-based index (negative from the end); '' = the last"},
+                        "CSV label column (regression: the target's): a header name or a 0-based index (negative from "
+                        "the end); '' = the last"},
                        {"data.limit", int64_t{0}, "use only N rows of the data (0 = all)"},
                        {"data.limit_random", false, "with data.limit: N rows drawn at random (seeded), not the first N"}};
   for (auto& m : model_fields()) f.push_back(m);
@@ -149,6 +153,9 @@ TrainSettings train_settings(const config::Config& c) {
   s.data = c.get_string("data.train");
   ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
   s.label_column = c.get_string("data.label_column");
+  s.task = c.get_string("task");
+  ENDD_CHECK(s.task == "classification" || s.task == "regression", "task: expected classification or regression, "
+             "got '", s.task, "'");
   s.limit = c.get_int("data.limit");
   ENDD_CHECK(s.limit >= 0, "data.limit: expected >= 0 (0 = all rows), got ", s.limit);
   s.limit_random = c.get_bool("data.limit_random");
@@ -198,6 +205,8 @@ TrainSettings train_settings(const config::Config& c) {
   s.augment = c.get_string("train.augment");
   ENDD_CHECK(s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
              "train.augment: expected none, crop or crop_flip, got '", s.augment, "'");
+  ENDD_CHECK(s.task == "classification" || s.model.arch == "mlp", "model.arch: task = regression trains MLP members "
+             "(a mean and a variance head); ", s.model.arch, " is for classification so far");
   return s;
 }
 

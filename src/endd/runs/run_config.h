@@ -30,6 +30,7 @@ std::vector<int64_t> parse_stages(const std::string& text, const std::string& ke
 
 struct TrainSettings {
   uint64_t seed = 0;
+  std::string task = "classification";  ///< or "regression"
   std::string data;
   std::string label_column;  ///< "" = the last column (data/source.h)
   int64_t limit = 0;         ///< rows used (0 = all)

@@ -68,7 +68,7 @@ void restore_state(torch::serialize::InputArchive& archive, models::EnsembleNet&
 
 std::string RunInfo::model_name() const {
   if (kind == RunKind::kEnsemble) return members == 1 ? "single" : "ensemble";
-  return dirichlet() && aux ? method + "_aux" : method;
+  return (dirichlet() || normal_gamma()) && aux ? method + "_aux" : method;
 }
 
 std::string run_file(const std::string& dir, const std::string& name) {
@@ -79,7 +79,8 @@ data::SourceRequest source_request(const RunInfo& info, bool need_labels) {
   data::SourceRequest r;
   r.features = info.inputs;
   r.need_labels = need_labels;
-  if (need_labels) r.classes = info.class_names;
+  r.numeric_targets = info.regression();
+  if (need_labels && !info.regression()) r.classes = info.class_names;
   r.flatten = true;
   r.label_column = info.label_column;
   r.label_index = info.label_index;
@@ -90,6 +91,7 @@ data::SourceRequest source_request(const RunInfo& info, bool need_labels) {
 
 void save_run_info(const std::string& dir, const RunInfo& i) {
   nlohmann::json j{{"format", kFormat},
+                   {"task", i.task},
                    {"kind", i.kind == RunKind::kEnsemble ? "ensemble" : "student"},
                    {"method", i.method},
                    {"aux", i.aux},
@@ -107,6 +109,7 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"features", i.feature_names},
                    {"finished", i.finished},
                    {"epochs_done", i.epochs_done}};
+  if (i.regression()) j["target"] = {{"mean", i.target_mean}, {"sd", i.target_sd}};
   write_file_atomic(run_file(dir, "run.json"), j.dump(2) + "\n");
 }
 
@@ -125,6 +128,15 @@ RunInfo load_run_info(const std::string& dir) {
              j.is_object() ? j.value("format", "") : "", "', expected '", kFormat, "')");
   RunInfo i;
   try {
+    i.task = j.value("task", std::string("classification"));
+    ENDD_CHECK(i.task == "classification" || i.task == "regression", path, ": damaged run.json: task '", i.task,
+               "' (expected classification or regression)");
+    if (i.regression()) {
+      i.target_mean = j.at("target").at("mean").get<double>();
+      i.target_sd = j.at("target").at("sd").get<double>();
+      ENDD_CHECK(std::isfinite(i.target_mean) && std::isfinite(i.target_sd) && i.target_sd > 0, path,
+                 ": damaged run.json: target scale mean ", i.target_mean, ", sd ", i.target_sd);
+    }
     i.kind = j.at("kind").get<std::string>() == "ensemble" ? RunKind::kEnsemble : RunKind::kStudent;
     i.method = j.at("method").get<std::string>();
     i.aux = j.at("aux").get<bool>();
@@ -144,7 +156,7 @@ RunInfo load_run_info(const std::string& dir) {
     i.finished = j.at("finished").get<bool>();
     i.class_names = j.contains("labels") ? j.at("labels").get<std::vector<std::string>>()
                                          : data::index_classes(i.classes);
-    ENDD_CHECK(static_cast<int64_t>(i.class_names.size()) == i.classes, path, ": damaged run.json: ",
+    ENDD_CHECK(i.regression() || static_cast<int64_t>(i.class_names.size()) == i.classes, path, ": damaged run.json: ",
                i.class_names.size(), " labels for ", i.classes, " classes");
     if (j.contains("label_column")) {
       const auto& l = j.at("label_column");

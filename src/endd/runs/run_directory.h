@@ -30,6 +30,12 @@ enum class RunKind { kEnsemble, kStudent };
 
 struct RunInfo {
   RunKind kind = RunKind::kEnsemble;
+  /// "classification" or "regression" (run.json "task"; older runs: classification).
+  /// A regression run's `classes` is its outputs per network (Gaussian 2,
+  /// Normal-Gamma 4) and it has no class names; it learnt targets
+  /// standardised by `target` (mean, sd of the training targets).
+  std::string task = "classification";
+  double target_mean = 0, target_sd = 1;
   std::string method = "ensemble";  ///< "ensemble", "end", "end2" or "end2-proxy"
   bool aux = false;                 ///< students: distilled with AUX inputs
   int64_t inputs = 0, classes = 0, members = 0;
@@ -53,7 +59,12 @@ struct RunInfo {
 
   /// The results.json model name: single, ensemble, end, end2 or end2_aux.
   std::string model_name() const;
-  bool dirichlet() const { return kind == RunKind::kStudent && (method == "end2" || method == "end2-proxy"); }
+  bool regression() const { return task == "regression"; }
+  bool dirichlet() const {
+    return !regression() && kind == RunKind::kStudent && (method == "end2" || method == "end2-proxy");
+  }
+  /// A regression EnD^2 student: a Normal-Gamma prior network.
+  bool normal_gamma() const { return regression() && kind == RunKind::kStudent && method == "end2"; }
 };
 
 std::string run_file(const std::string& dir, const std::string& name);

@@ -21,11 +21,73 @@
 #include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
 #include "endd/report/results.h"
+#include "endd/runs/regression_workflow.h"
+#include "endd/runs/run_steps.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
 #include "endd/uncertainty/measures.h"
 
 namespace endd::runs {
+
+train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
+                                      train::BestMembers* best) {
+  train::TrainingHooks hooks;
+  if (resume) {
+    hooks.resume = [&net, dir, best](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
+      std::error_code ec;
+      if (!std::filesystem::exists(run_file(dir, "checkpoint.pt"), ec)) return int64_t{0};  // killed before epoch 1
+      return load_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
+    };
+  }
+  hooks.after_epoch = [&net, &info, dir, best](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
+    save_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
+    write_training_log(run_file(dir, "train_log.csv"), curve);
+    info.epochs_done = static_cast<int64_t>(curve.size());
+    save_run_info(dir, info);
+  };
+  return hooks;
+}
+
+std::vector<uint64_t> member_seeds(uint64_t seed, Stream stream, int64_t count) {
+  std::vector<uint64_t> out;
+  for (int64_t m = 0; m < count; ++m) out.push_back(derive_seed(seed, stream, static_cast<uint64_t>(m)));
+  return out;
+}
+
+std::pair<data::Dataset, std::vector<int64_t>> load_as_rows(const std::string& spec, data::SourceRequest request) {
+  request.flatten = false;
+  data::Dataset d = data::load_source(spec, request);
+  std::vector<int64_t> shape(d.inputs.sizes().begin() + 1, d.inputs.sizes().end());
+  d.inputs = d.inputs.flatten(1);
+  return {d, shape};
+}
+
+TrainingData load_training_data(const TrainSettings& s, data::SourceRequest request) {
+  auto [all, sample_shape] = load_as_rows(s.data, request);
+  all = data::limit_rows(all, s.limit, s.limit_random, derive_seed(s.seed, Stream::kSubset));
+  if (s.val_fraction <= 0) return {all, {}, sample_shape};
+  auto [train, validation] = data::stratified_split(all, s.val_fraction, derive_seed(s.seed, Stream::kValidationSplit));
+  return {train, validation, sample_shape};
+}
+
+ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
+  if (s.student.arch == "torchscript") return s.student;
+  const bool mlp_keys = s.student.hidden_layers >= 0 || s.student.width > 0 || !s.student.activation.empty();
+  const bool image_keys = !s.student.stages.empty() || s.student.hidden >= 0;
+  const std::string arch = !s.student.arch.empty() ? s.student.arch : mlp_keys && base.arch != "mlp" ? "mlp" : base.arch;
+  ArchSettings a = base;
+  if (arch != base.arch) a = arch == "mlp" ? ArchSettings{} : ArchSettings{arch, 0, 0, "", "", "", -1};
+  ENDD_CHECK(!(a.image() && mlp_keys), "model.hidden_layers/width/activation: shape an MLP student, not ", a.arch);
+  ENDD_CHECK(a.image() || !image_keys, "model.stages/hidden: shape an image student (model.arch = cnn, vgg or "
+             "resnet), not ", a.arch);
+  if (s.student.hidden_layers >= 0) a.hidden_layers = s.student.hidden_layers;
+  if (s.student.width > 0) a.width = s.student.width;
+  if (!s.student.activation.empty()) a.activation = s.student.activation;
+  if (!s.student.stages.empty()) a.stages = s.student.stages;
+  if (s.student.hidden >= 0) a.hidden = s.student.hidden;
+  return a;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -52,32 +114,6 @@ void check_fresh_output(const std::string& out) {
              ": exists and is not an empty directory; --out names a new run directory");
 }
 
-// Hooks that checkpoint every epoch and restore from a checkpoint on resume.
-train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
-                                      train::BestMembers* best = nullptr) {
-  train::TrainingHooks hooks;
-  if (resume) {
-    hooks.resume = [&net, dir, best](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
-      std::error_code ec;
-      if (!fs::exists(run_file(dir, "checkpoint.pt"), ec)) return int64_t{0};  // killed before epoch 1
-      return load_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
-    };
-  }
-  hooks.after_epoch = [&net, &info, dir, best](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
-    save_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
-    write_training_log(run_file(dir, "train_log.csv"), curve);
-    info.epochs_done = static_cast<int64_t>(curve.size());
-    save_run_info(dir, info);
-  };
-  return hooks;
-}
-
-std::vector<uint64_t> seeds(uint64_t seed, Stream stream, int64_t count) {
-  std::vector<uint64_t> out;
-  for (int64_t m = 0; m < count; ++m) out.push_back(derive_seed(seed, stream, static_cast<uint64_t>(m)));
-  return out;
-}
-
 // Training-set figures written to metrics.json at the end of a run, before
 // the run is marked finished (so a finished run always has them).
 void write_final_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set,
@@ -89,16 +125,6 @@ void write_final_metrics(const std::string& dir, LoadedModel model, const data::
   if (val_set.inputs.defined())
     j["validation"] = report::classification_json(report::classify(infer(model, val_set.inputs).measures, val_set.labels));
   report::write_json(run_file(dir, "metrics.json"), j);
-}
-
-// A source's inputs as rows [N, D], as every stage passes them, and the
-// shape of one input before flattening (what a TorchScript network takes).
-std::pair<data::Dataset, std::vector<int64_t>> load_as_rows(const std::string& spec, data::SourceRequest request) {
-  request.flatten = false;
-  data::Dataset d = data::load_source(spec, request);
-  std::vector<int64_t> shape(d.inputs.sizes().begin() + 1, d.inputs.sizes().end());
-  d.inputs = d.inputs.flatten(1);
-  return {d, shape};
 }
 
 // The input scaling a network gets: endd's MLPs standardised features; image
@@ -133,24 +159,10 @@ void keep_module(const RunInfo& info, const std::string& module_file, const std:
   if (info.model.arch == "torchscript") write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
 }
 
-// The training data of an ensemble run as its settings say: the source, the
-// rows asked for (data.limit) and, apart, the validation rows. A student's
-// transfer set is its teacher's training part, split the same way.
-struct TrainingData {
-  data::Dataset train, validation;  ///< validation.inputs undefined without a split
-  std::vector<int64_t> sample_shape;
-};
-TrainingData load_training_data(const TrainSettings& s, data::SourceRequest request) {
-  auto [all, sample_shape] = load_as_rows(s.data, request);
-  all = data::limit_rows(all, s.limit, s.limit_random, derive_seed(s.seed, Stream::kSubset));
-  if (s.val_fraction <= 0) return {all, {}, sample_shape};
-  auto [train, validation] = data::stratified_split(all, s.val_fraction, derive_seed(s.seed, Stream::kValidationSplit));
-  return {train, validation, sample_shape};
-}
-
 void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
                   bool resume) {
   TrainSettings s = train_settings(cfg);
+  if (s.task == "regression") return run_regression_training(cfg, out, device, quiet, resume);
   data::SourceRequest request;
   request.label_column = s.label_column;
   auto [train_set, val_set, sample_shape] = load_training_data(s, request);
@@ -189,13 +201,13 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
                "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(sample_shape),
                standardised(s.model) ? " and --arch mlp takes them as rows" : "");
     // Built (and so checked against the data) before the run directory exists.
-    net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members), s.model.torchscript);
+    net = make_network(info, member_seeds(s.seed, Stream::kMemberInit, s.members), s.model.torchscript);
     created.emplace(out);
     keep_module(info, s.model.torchscript, out);
     write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
     save_run_info(out, info);
   }
-  if (!net) net = make_network(info, seeds(s.seed, Stream::kMemberInit, s.members), run_file(out, kModuleFile));
+  if (!net) net = make_network(info, member_seeds(s.seed, Stream::kMemberInit, s.members), run_file(out, kModuleFile));
   auto scaler = scaler_for(info.model, train_set.inputs);
   net->to(device);
   auto opts = s.train;
@@ -212,7 +224,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     }
   }
   train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
-                        seeds(s.seed, Stream::kMemberOrder, s.members), opts,
+                        member_seeds(s.seed, Stream::kMemberOrder, s.members), opts,
                         checkpoint_hooks(out, *net, info, resume, opts.best));
   if (opts.best) best.restore_into(*net);  // each member at its best validation epoch
   save_weights(run_file(out, "weights.pt"), *net, scaler);
@@ -257,27 +269,6 @@ nlohmann::json eval_metrics(const TransferSource& t, LoadedModel student) {
     j["ensemble"] = report::classification_json(report::classify(theirs, t.eval_set.labels));
   }
   return j;
-}
-
-// The student's architecture: a TorchScript module given; else the family
-// asked for (model.arch), or MLP settings over a teacher of another family,
-// or the teacher's (`base`), with the settings given over it.
-ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
-  if (s.student.arch == "torchscript") return s.student;
-  const bool mlp_keys = s.student.hidden_layers >= 0 || s.student.width > 0 || !s.student.activation.empty();
-  const bool image_keys = !s.student.stages.empty() || s.student.hidden >= 0;
-  const std::string arch = !s.student.arch.empty() ? s.student.arch : mlp_keys && base.arch != "mlp" ? "mlp" : base.arch;
-  ArchSettings a = base;
-  if (arch != base.arch) a = arch == "mlp" ? ArchSettings{} : ArchSettings{arch, 0, 0, "", "", "", -1};
-  ENDD_CHECK(!(a.image() && mlp_keys), "model.hidden_layers/width/activation: shape an MLP student, not ", a.arch);
-  ENDD_CHECK(a.image() || !image_keys, "model.stages/hidden: shape an image student (model.arch = cnn, vgg or "
-             "resnet), not ", a.arch);
-  if (s.student.hidden_layers >= 0) a.hidden_layers = s.student.hidden_layers;
-  if (s.student.width > 0) a.width = s.student.width;
-  if (!s.student.activation.empty()) a.activation = s.student.activation;
-  if (!s.student.stages.empty()) a.stages = s.student.stages;
-  if (s.student.hidden >= 0) a.hidden = s.student.hidden;
-  return a;
 }
 
 TransferSource from_teacher_run(const DistillSettings& s, const std::string& teacher_dir, c10::Device device) {
@@ -420,6 +411,8 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
 void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
                       c10::Device device, bool quiet, bool resume) {
   DistillSettings s = distill_settings(cfg);
+  if (s.teacher_outputs.empty() && load_run_info(teacher_dir).regression())
+    return run_regression_distillation(cfg, teacher_dir, out, device, quiet, resume);
   TransferSource source = s.teacher_outputs.empty() ? from_teacher_run(s, teacher_dir, device) : from_teacher_outputs(s);
   const at::Tensor& x = source.x;
   RunInfo info;
@@ -579,6 +572,8 @@ void resume_run(const std::string& run, const config::Config& wanted, c10::Devic
 }
 
 Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_probs, int64_t chunk) {
+  ENDD_CHECK(!model.info.regression(), "a regression run's outputs are a predictive distribution, not classes "
+             "(runs::regression_predictive)");
   ENDD_CHECK(inputs.dim() == 2 && inputs.size(1) == model.info.inputs, "inputs of shape ", inputs.sizes(),
              " do not fit the model's ", model.info.inputs, " features");
   ENDD_CHECK(chunk >= 1, "inference chunk must be >= 1 rows, got ", chunk);

@@ -19,7 +19,7 @@ namespace endd::train {
 
 TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor& inputs,
                                  const at::Tensor& member_means, const at::Tensor& member_variances,
-                                 const RegressionDistillOptions& o) {
+                                 const RegressionDistillOptions& o, const TrainingHooks& hooks) {
   const int64_t N = inputs.size(0);
   ENDD_CHECK(student.members() == 1, "a student must be a single network, got ", student.members(), " members");
   ENDD_CHECK(member_means.dim() == 2 && member_means.size(0) == N && member_variances.sizes() == member_means.sizes(),
@@ -40,8 +40,9 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
   student.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
+  const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
   Progress progress(o.label, o.epochs, "epochs", o.quiet);
-  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     const double lr = scheduled_learning_rate(o.learning_rate, epoch, o.epochs, o.cosine_schedule);
     set_learning_rate(opt, lr);
@@ -74,6 +75,7 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
     char status[48];
     std::snprintf(status, sizeof status, "loss %.4f", mean_loss);
     progress.update(epoch + 1, status);
+    if (hooks.after_epoch) hooks.after_epoch(curve, opt);
   }
   progress.finish();
   return curve;

@@ -28,9 +28,9 @@ struct RegressionDistillOptions {
 
 /// Trains one-member `student` on inputs [N, D] against the members' means
 /// and variances [N, M] (float64 losses). The data order of epoch e comes from
-/// derive_seed(order_seed, e).
+/// derive_seed(order_seed, e), so a run resumed (hooks) continues exactly.
 TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor& inputs,
                                  const at::Tensor& member_means, const at::Tensor& member_variances,
-                                 const RegressionDistillOptions& options);
+                                 const RegressionDistillOptions& options, const TrainingHooks& hooks = {});
 
 }  // namespace endd::train

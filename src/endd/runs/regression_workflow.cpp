@@ -1,0 +1,212 @@
+#include "endd/runs/regression_workflow.h"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "endd/core/atomic_file.h"
+#include "endd/core/error.h"
+#include "endd/core/output_paths.h"
+#include "endd/core/seeding.h"
+#include "endd/data/source.h"
+#include "endd/data/tensor_file.h"
+#include "endd/metrics/regression.h"
+#include "endd/models/regression_outputs.h"
+#include "endd/report/regression_results.h"
+#include "endd/report/results.h"
+#include "endd/runs/run_steps.h"
+#include "endd/train/ensemble_trainer.h"
+#include "endd/train/regression_distiller.h"
+
+namespace endd::runs {
+namespace {
+
+models::TargetScale target_scale(const RunInfo& info) { return {info.target_mean, info.target_sd}; }
+
+// Targets as the networks learn them: standardised, float32.
+at::Tensor learnt_targets(const RunInfo& info, const at::Tensor& targets) {
+  return target_scale(info).standardise(targets.to(at::kDouble)).to(at::kFloat);
+}
+
+nlohmann::json regression_figures(LoadedModel& model, const data::Dataset& set) {
+  return report::regression_json(regression_predictive(model, set.inputs, set.targets), set.targets);
+}
+
+// metrics.json at the end of a run, before it is marked finished.
+void write_regression_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set,
+                              const data::Dataset& val_set) {
+  nlohmann::json j{{"model", model.info.model_name()}, {"task", "regression"}};
+  j["train"] = regression_figures(model, train_set);
+  if (val_set.inputs.defined()) j["validation"] = regression_figures(model, val_set);
+  report::write_json(run_file(dir, "metrics.json"), j);
+}
+
+// A new run's directory (removed again if the run fails) and its first
+// files; a resumed run is left as it is.
+void start_run(std::optional<CreatedDirectory>& created, const std::string& out, const config::Config& cfg,
+               const RunInfo& info, bool resume) {
+  if (resume) return;
+  created.emplace(out);
+  write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
+  save_run_info(out, info);
+}
+
+}  // namespace
+
+void run_regression_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
+                             bool resume) {
+  const TrainSettings s = train_settings(cfg);
+  data::SourceRequest request;
+  request.label_column = s.label_column;
+  request.numeric_targets = true;
+  TrainingData d = load_training_data(s, request);
+  ENDD_CHECK(d.train.size() >= 2, s.data, ": ", d.train.size(), " training row(s); regression needs at least 2");
+  const models::TargetScale scale = models::TargetScale::fit(d.train.targets);
+  RunInfo info;
+  if (resume) {
+    info = load_run_info(out);
+    ENDD_CHECK(info.regression() && info.inputs == d.train.inputs.size(1) && info.target_mean == scale.mean &&
+                   info.target_sd == scale.sd,
+               s.data, ": the data changed since the run started (", d.train.inputs.size(1), " features, targets of mean ",
+               scale.mean, " and sd ", scale.sd, "; the run has ", info.inputs, ", ", info.target_mean, " and ",
+               info.target_sd, ")");
+  } else {
+    info.task = "regression";
+    info.inputs = d.train.inputs.size(1);
+    info.classes = 2;  // a Gaussian's mean and variance
+    info.class_names.clear();
+    info.label_column = s.label_column;
+    info.label_index = d.train.label_index;
+    info.label_name = d.train.label_name;
+    info.feature_names = d.train.feature_names;
+    info.members = s.members;
+    info.model = s.model;
+    info.sample_shape = {info.inputs};
+    info.target_mean = scale.mean;
+    info.target_sd = scale.sd;
+  }
+  // Built (and so checked) before the run directory exists.
+  auto net = make_network(info, member_seeds(s.seed, Stream::kMemberInit, s.members));
+  std::optional<CreatedDirectory> created;
+  start_run(created, out, cfg, info, resume);
+  net->to(device);
+  const data::Standardizer scaler = data::Standardizer::fit(d.train.inputs);
+  auto o = s.train;
+  o.objective = train::Objective::kGaussianNll;
+  o.quiet = quiet;
+  o.label = "train " + std::to_string(s.members) + (s.members == 1 ? " member" : " members");
+  o.batch_size = std::min(o.batch_size, d.train.size());
+  train::BestMembers best;
+  if (d.validation.inputs.defined()) {
+    o.val_inputs = scaler.apply(d.validation.inputs).to(device);
+    o.val_labels = learnt_targets(info, d.validation.targets).to(device);
+    if (s.early_stopping > 0) {
+      o.best = &best;
+      o.patience = s.early_stopping;
+    }
+  }
+  train::train_ensemble(*net, scaler.apply(d.train.inputs).to(device), learnt_targets(info, d.train.targets).to(device),
+                        member_seeds(s.seed, Stream::kMemberOrder, s.members), o,
+                        checkpoint_hooks(out, *net, info, resume, o.best));
+  if (!best.empty()) best.restore_into(*net);
+  save_weights(run_file(out, "weights.pt"), *net, scaler);
+  write_regression_metrics(out, {info, net, scaler}, d.train, d.validation);
+  info.finished = true;
+  save_run_info(out, info);
+  if (created) created->keep();
+}
+
+void run_regression_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
+                                 c10::Device device, bool quiet, bool resume) {
+  const DistillSettings s = distill_settings(cfg);
+  const auto method = s.distill.method;
+  ENDD_CHECK(method != train::DistillMethod::kEnD2Proxy, "distill.method: a regression teacher is distilled with end "
+             "(a Gaussian student) or end2 (a Normal-Gamma prior network); end2-proxy is for classification");
+  ENDD_CHECK(s.aux != "images" && s.transfer_views == 1 && s.eval_data.empty(), s.aux == "images" ? "distill.aux"
+             : s.transfer_views != 1 ? "distill.transfer_views" : "data.eval", ": not available for a regression "
+             "teacher (", teacher_dir, "); AUX inputs are 'generated' or a data source");
+  LoadedModel teacher = load_model(teacher_dir, device);
+  ENDD_CHECK(teacher.info.kind == RunKind::kEnsemble, teacher_dir,
+             ": is a distilled student; distil from an ensemble run (endd train)");
+  ENDD_CHECK(method == train::DistillMethod::kEnD || teacher.info.members >= 2, teacher_dir,
+             ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
+  config::Config teacher_cfg = train_config();
+  teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
+  const data::Dataset train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
+  // The transfer set as the networks take it: the teacher's training inputs
+  // and the AUX inputs, standardised with the teacher's scaler.
+  at::Tensor x = teacher.scaler.apply(train_set.inputs);
+  if (s.aux == "generated") {  // around and beyond the data, in standardised space
+    const int64_t n = s.aux_count > 0 ? s.aux_count : train_set.size();
+    at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
+    x = at::cat({x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+  } else if (!s.aux.empty()) {
+    x = at::cat({x, teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs)}, 0);
+  }
+  RunInfo info = teacher.info;
+  if (resume) {
+    info = load_run_info(out);
+  } else {
+    info.kind = RunKind::kStudent;
+    info.method = train::distill_method_name(method);
+    info.aux = !s.aux.empty();
+    info.members = 1;
+    info.classes = method == train::DistillMethod::kEnD ? 2 : 4;
+    info.model = student_arch(s, teacher.info.model);
+    info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
+    info.finished = false;
+    info.epochs_done = 0;
+  }
+  const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit);
+  auto student = make_network(info, {init_seed});
+  std::optional<CreatedDirectory> created;
+  start_run(created, out, cfg, info, resume);
+  // Teacher cache: each member's Gaussian (mean, variance) in standardised
+  // target units on every transfer input, [N, M, 2]; reused on resume.
+  const std::string cache_path = run_file(out, "teacher_cache.pt");
+  at::Tensor cache;
+  std::error_code ec;
+  if (resume && std::filesystem::exists(cache_path, ec)) {
+    cache = data::load_tensor_file(cache_path);
+    ENDD_CHECK(cache.dim() == 3 && cache.size(0) == x.size(0) && cache.size(2) == 2, cache_path,
+               ": teacher cache of shape ", cache.sizes(), " does not fit ", x.size(0), " transfer inputs");
+  } else {
+    models::MemberGaussians g = models::member_gaussians(*teacher.net, x, models::TargetScale{});
+    cache = at::stack({g.means, g.variances}, 2);
+    data::save_tensor_file(cache_path, cache);
+  }
+  student->to(device);
+  train::RegressionDistillOptions o;
+  o.method = method == train::DistillMethod::kEnD ? train::RegressionMethod::kEnD : train::RegressionMethod::kEnD2;
+  o.epochs = s.distill.epochs;
+  o.batch_size = std::min(s.distill.batch_size, x.size(0));
+  o.learning_rate = s.distill.learning_rate;
+  o.cosine_schedule = s.distill.cosine_schedule;
+  o.clip_norm = s.distill.clip_norm;
+  o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
+  o.quiet = quiet;
+  o.label = "distill " + info.model_name();
+  train::distill_regression(*student, x, cache.select(2, 0), cache.select(2, 1), o,
+                            checkpoint_hooks(out, *student, info, resume));
+  save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
+  write_regression_metrics(out, {info, student, teacher.scaler}, train_set, {});
+  info.finished = true;
+  save_run_info(out, info);
+  if (created) created->keep();
+}
+
+uncertainty::RegressionPredictive regression_predictive(LoadedModel& model, const at::Tensor& inputs,
+                                                        const at::Tensor& targets) {
+  ENDD_CHECK(model.info.regression(), "not a regression run");
+  ENDD_CHECK(inputs.dim() == 2 && inputs.size(1) == model.info.inputs, "inputs of shape ", inputs.sizes(),
+             " do not fit the model's ", model.info.inputs, " features");
+  const at::Tensor x = model.scaler.apply(inputs);
+  const models::TargetScale scale = target_scale(model.info);
+  if (model.info.normal_gamma())
+    return uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*model.net, x, scale), targets);
+  models::MemberGaussians g = models::member_gaussians(*model.net, x, scale);
+  return uncertainty::gaussian_predictive(g.means, g.variances, targets);
+}
+
+}  // namespace endd::runs
