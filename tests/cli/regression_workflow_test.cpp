@@ -1,0 +1,173 @@
+// Regression through the run-directory workflow (issue 19): endd train
+// --task regression on a user's table, distil, evaluate, predict, export,
+// resume, and bad requests refused without leftovers.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "cli_test_util.h"
+
+using namespace endd::testing;
+
+namespace {
+
+// y = 2 x1 - x2 + noise of sd 0.3 + 0.3 |x1|, x uniform on [-3, 3]^2; the
+// target in the middle column, a pandas index first, CRLF line ends.
+void write_table(const std::string& path, int64_t n, uint64_t seed, bool with_target = true, double shift = 0) {
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Tensor x = at::rand({n, 2}, g, at::kDouble) * 6 - 3 + shift;
+  at::Tensor noise = at::randn({n}, g, at::kDouble) * (0.3 + 0.3 * x.select(1, 0).abs());
+  at::Tensor y = 2 * x.select(1, 0) - x.select(1, 1) + noise;
+  std::ostringstream out;
+  out.precision(10);
+  out << (with_target ? ",x1,price,x2\r\n" : ",x1,x2\r\n");
+  for (int64_t i = 0; i < n; ++i) {
+    out << i << "," << x[i][0].item<double>() << ",";
+    if (with_target) out << y[i].item<double>() << ",";
+    out << x[i][1].item<double>() << "\r\n";
+  }
+  write_text(path, out.str());
+}
+
+std::vector<std::vector<double>> read_csv_numbers(const std::string& path, std::vector<std::string>& header) {
+  std::istringstream lines(read_text(path));
+  std::string line, cell;
+  std::getline(lines, line);
+  std::istringstream h(line);
+  while (std::getline(h, cell, ',')) header.push_back(cell);
+  std::vector<std::vector<double>> rows;
+  while (std::getline(lines, line)) {
+    std::istringstream r(line);
+    rows.emplace_back();
+    while (std::getline(r, cell, ',')) rows.back().push_back(std::stod(cell));
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST(RegressionWorkflowTest, TrainDistillEvaluatePredictExportOnAUsersTable) {
+  const std::string dir = fresh_dir("regression_workflow");
+  write_table(dir + "/train.csv", 400, 1);
+  write_table(dir + "/test.csv", 200, 2);
+  write_table(dir + "/far.csv", 100, 3, /*with_target=*/false, /*shift=*/9);
+  auto r = run_endd({"train", "--task", "regression", "--data", dir + "/train.csv", "--target-column", "price",
+                     "--members", "4", "--epochs", "40", "--val-fraction", "0.1", "--early-stopping", "10", "--out",
+                     dir + "/ens"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = nlohmann::json::parse(read_text(dir + "/ens/run.json"));
+  EXPECT_EQ(info["task"], "regression");
+  EXPECT_EQ(info["features"], (std::vector<std::string>{"x1", "x2"}));
+  r = run_endd({"distill", "--teacher", dir + "/ens", "--method", "end2", "--aux", "generated", "--epochs", "60",
+                "--out", dir + "/end2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto* run : {"ens", "end2"}) {
+    r = run_endd({"evaluate", "--model", dir + "/" + run, "--data", dir + "/test.csv", "--ood", dir + "/far.csv",
+                  "--out", dir + "/eval_" + run});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto ens = nlohmann::json::parse(read_text(dir + "/eval_ens/results.json"));
+  auto st = nlohmann::json::parse(read_text(dir + "/eval_end2/results.json"));
+  EXPECT_EQ(st["task"], "regression");
+  const double ens_rmse = ens["models"]["ensemble"]["rmse"].get<double>();
+  // The noise alone has an sd of about 0.75; the targets' spread is about 3.9.
+  EXPECT_LT(ens_rmse, 1.2);
+  EXPECT_LT(st["models"]["end2_aux"]["rmse"].get<double>(), 1.1 * ens_rmse);
+  EXPECT_GT(st["models"]["end2_aux"]["coverage_90"].get<double>(), 75.0);
+  // Inputs 9 units beyond the data: the knowledge uncertainty tells them apart.
+  EXPECT_GT(ens["ood"]["far"]["ensemble"]["knowledge_variance"]["auroc"].get<double>(), 95.0);
+  EXPECT_GT(st["ood"]["far"]["end2_aux"]["knowledge_variance"]["auroc"].get<double>(), 95.0);
+
+  r = run_endd({"predict", "--model", dir + "/end2", "--data", dir + "/test.csv", "--out", dir + "/p.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> header;
+  auto rows = read_csv_numbers(dir + "/p.csv", header);
+  EXPECT_EQ(header, (std::vector<std::string>{"prediction", "total_variance", "data_variance", "knowledge_variance",
+                                              "total", "data", "knowledge"}));
+  ASSERT_EQ(rows.size(), 200u);
+  for (const auto& row : rows) {  // the law of total variance, and total = data + knowledge in nats
+    EXPECT_NEAR(row[1], row[2] + row[3], 1e-6 * row[1]);
+    EXPECT_NEAR(row[4], row[5] + row[6], 1e-6);
+  }
+
+  r = run_endd({"export", "--model", dir + "/end2", "--out", dir + "/end2.pt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  if (std::system("/usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "Debian's python3-torch is not installed: the export was not compared in Python";
+  // The exported module in Python against `endd predict`, every column.
+  const std::string script = dir + "/compare.py";
+  write_text(script,
+             "import sys, numpy as np, torch\n"
+             "x = np.loadtxt(sys.argv[1], delimiter=',', skiprows=1)[:, [1, 3]]\n"
+             "out = torch.jit.load(sys.argv[2])(torch.tensor(x, dtype=torch.float32))\n"
+             "p = np.genfromtxt(sys.argv[3], delimiter=',', names=True)\n"
+             "worst = max(float(np.max(np.abs(out[k].numpy() - p[k]) / np.maximum(1.0, np.abs(p[k])))) for k in "
+             "p.dtype.names)\n"
+             "assert all(k in out for k in ('m', 'kappa', 'alpha', 'beta')), sorted(out)\n"
+             "open(sys.argv[4], 'w').write(repr(worst))\n");
+  const std::string cmd = "/usr/bin/python3 " + script + " " + dir + "/test.csv " + dir + "/end2.pt " + dir +
+                          "/p.csv " + dir + "/worst.txt";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_LT(std::stod(read_text(dir + "/worst.txt")), 1e-5);
+}
+
+TEST(RegressionWorkflowTest, KilledRunsResumeToTheUninterruptedWeights) {
+  const std::string dir = fresh_dir("regression_resume");
+  write_table(dir + "/big.csv", 2000, 4);
+  auto with_out = [](std::vector<std::string> a, const std::string& out) {
+    a.insert(a.end(), {"--out", out});
+    return a;
+  };
+  const std::vector<std::string> train{"train", "--task", "regression", "--data", dir + "/big.csv", "--target-column",
+                                       "price", "--members", "4", "--epochs", "12", "--set", "model.width=128"};
+  ASSERT_EQ(run_endd(with_out(train, dir + "/full")).exit_code, 0);
+  ASSERT_TRUE(run_and_kill(with_out(train, dir + "/cut"), dir + "/cut", 4)) << "run finished before the kill";
+  ASSERT_EQ(run_endd({"train", "--resume", dir + "/cut"}).exit_code, 0);
+  auto a = weights_of(dir + "/full"), b = weights_of(dir + "/cut");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(at::equal(a[i], b[i])) << "tensor " << i;
+  const std::vector<std::string> distill{"distill", "--teacher", dir + "/full", "--method", "end2", "--aux",
+                                         "generated", "--epochs", "12", "--set", "model.width=128"};
+  ASSERT_EQ(run_endd(with_out(distill, dir + "/s_full")).exit_code, 0);
+  ASSERT_TRUE(run_and_kill(with_out(distill, dir + "/s_cut"), dir + "/s_cut", 4)) << "run finished before the kill";
+  ASSERT_EQ(run_endd({"distill", "--resume", dir + "/s_cut"}).exit_code, 0);
+  a = weights_of(dir + "/s_full");
+  b = weights_of(dir + "/s_cut");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(at::equal(a[i], b[i])) << "student tensor " << i;
+  // A finished run extends with more epochs.
+  ASSERT_EQ(run_endd({"distill", "--resume", dir + "/s_full", "--epochs", "14"}).exit_code, 0);
+  auto info = nlohmann::json::parse(read_text(dir + "/s_full/run.json"));
+  EXPECT_EQ(info["epochs_done"], 14);
+  EXPECT_TRUE(info["finished"].get<bool>());
+}
+
+TEST(RegressionWorkflowTest, BadRequestsAreRefusedAndLeaveNothing) {
+  const std::string dir = fresh_dir("regression_refusals");
+  write_text(dir + "/bad.csv", "x,y\n1,2\n2,3\n3,oops\n4,5\n");
+  EXPECT_TRUE(refused({"train", "--task", "regression", "--data", dir + "/bad.csv", "--out", dir + "/r1"},
+                      dir + "/bad.csv:4: 'y': target 'oops' is not a finite number", dir + "/r1"));
+  write_table(dir + "/train.csv", 60, 5);
+  EXPECT_TRUE(refused({"train", "--task", "regression", "--arch", "cnn", "--data", dir + "/train.csv",
+                       "--target-column", "price", "--out", dir + "/r2"},
+                      "model.arch: task = regression trains MLP members", dir + "/r2"));
+  ASSERT_EQ(run_endd({"train", "--task", "regression", "--data", dir + "/train.csv", "--target-column", "price",
+                      "--members", "2", "--epochs", "2", "--out", dir + "/ens"})
+                .exit_code,
+            0);
+  EXPECT_TRUE(refused({"distill", "--teacher", dir + "/ens", "--method", "end2-proxy", "--out", dir + "/r3"},
+                      "end2-proxy is for classification", dir + "/r3"));
+  EXPECT_TRUE(refused({"predict", "--model", dir + "/ens", "--data", dir + "/train.csv", "--member-probs", "--out",
+                       dir + "/p.csv"},
+                      "is a regression run", dir + "/p.csv"));
+  write_table(dir + "/features_only.csv", 10, 6, /*with_target=*/false);
+  EXPECT_TRUE(refused({"evaluate", "--model", dir + "/ens", "--data", dir + "/features_only.csv", "--out",
+                       dir + "/r4"},
+                      "no label column", dir + "/r4"));
+}
