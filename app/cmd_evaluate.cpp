@@ -10,6 +10,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/report/evaluation_figures.h"
+#include "endd/report/regression_figures.h"
 #include "endd/report/regression_results.h"
 #include "endd/report/results.h"
 #include "endd/runs/regression_workflow.h"
@@ -27,7 +28,7 @@ struct EvaluateArgs {
 
 using NamedSets = std::vector<std::pair<std::string, data::Dataset>>;
 void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
-                         report::json& doc);
+                         const std::string& out, bool quiet, report::json& doc);
 void evaluate_classification(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
                              const std::string& out, bool quiet, report::json& doc);
 
@@ -58,7 +59,7 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   doc["seed"] = g.seed;
   doc["config"] = {{"model", a.model}, {"data", a.data}, {"ood", a.ood}, {"limit", a.limit}};
   if (model.info.regression()) {
-    evaluate_regression(model, test, ood_sets, doc);
+    evaluate_regression(model, test, ood_sets, out.path(), g.quiet, doc);
   } else {
     evaluate_classification(model, test, ood_sets, out.path(), g.quiet, doc);
   }
@@ -69,7 +70,7 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
 // docs/results-json.md, regression keys: the model's row, rejection by
 // squared error and OOD detection by each measure.
 void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
-                         report::json& doc) {
+                         const std::string& out, bool quiet, report::json& doc) {
   const std::string name = model.info.model_name();
   const uncertainty::RegressionPredictive in = runs::regression_predictive(model, test.inputs, test.targets);
   doc["task"] = "regression";
@@ -78,6 +79,8 @@ void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, co
   m["parameters"] = model.net->parameter_count();
   doc["models"][name] = m;
   doc["rejection"][name] = report::squared_error_rejection_json(in.measures, test.targets);
+  report::write_coverage_figure(out, in, quiet);
+  report::write_squared_error_rejection_figure(out, in, test.targets, quiet);
   doc["ood"] = report::json::object();
   for (auto& [set, data] : ood_sets)
     doc["ood"][set][name] = report::ood_json(report::regression_scores(in.measures),

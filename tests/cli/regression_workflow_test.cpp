@@ -84,6 +84,23 @@ TEST(RegressionWorkflowTest, TrainDistillEvaluatePredictExportOnAUsersTable) {
   EXPECT_GT(ens["ood"]["far"]["ensemble"]["knowledge_variance"]["auroc"].get<double>(), 95.0);
   EXPECT_GT(st["ood"]["far"]["end2_aux"]["knowledge_variance"]["auroc"].get<double>(), 95.0);
 
+  // The figures' data agree with results.json: the coverage curve at 90%,
+  // and the rejection curve's ends (nothing rejected: the MSE; all: 0).
+  std::vector<std::string> cov_header, rej_header;
+  auto coverage = read_csv_numbers(dir + "/eval_end2/coverage.csv", cov_header);
+  ASSERT_EQ(coverage.size(), 21u);
+  EXPECT_DOUBLE_EQ(coverage[18][0], 90.0);
+  EXPECT_NEAR(coverage[18][1], st["models"]["end2_aux"]["coverage_90"].get<double>(), 1e-6);
+  auto rejection = read_csv_numbers(dir + "/eval_end2/rejection.csv", rej_header);
+  ASSERT_EQ(rejection.size(), 101u);
+  const double rmse = st["models"]["end2_aux"]["rmse"].get<double>();
+  for (size_t c = 1; c <= 3; ++c) {
+    EXPECT_NEAR(rejection.front()[c], rmse * rmse, 1e-6 * rmse * rmse) << rej_header[c];
+    EXPECT_NEAR(rejection.back()[c], 0.0, 1e-9) << rej_header[c];
+  }
+  for (size_t k = 0; k < rejection.size(); ++k)  // no ranking rejects better than the oracle
+    EXPECT_LE(rejection[k][3], rejection[k][1] + 1e-9) << k;
+
   r = run_endd({"predict", "--model", dir + "/end2", "--data", dir + "/test.csv", "--out", dir + "/p.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> header;
