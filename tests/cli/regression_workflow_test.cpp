@@ -170,6 +170,12 @@ TEST(RegressionWorkflowTest, BadRequestsAreRefusedAndLeaveNothing) {
   write_text(dir + "/bad.csv", "x,y\n1,2\n2,3\n3,oops\n4,5\n");
   EXPECT_TRUE(refused({"train", "--task", "regression", "--data", dir + "/bad.csv", "--out", dir + "/r1"},
                       dir + "/bad.csv:4: 'y': target 'oops' is not a finite number", dir + "/r1"));
+  write_text(dir + "/constant_last.csv", "x,y,c\n1,2,7\n2,3,7\n3,5,7\n");
+  EXPECT_TRUE(refused({"train", "--task", "regression", "--data", dir + "/constant_last.csv", "--out", dir + "/r0"},
+                      "every target in 'c' is 7; a constant has nothing to learn", dir + "/r0"));
+  EXPECT_TRUE(refused({"train", "--task", "regression", "--data", dir + "/constant_last.csv", "--target-column",
+                       "price", "--out", dir + "/r0"},
+                      "no column named 'price' for the target", dir + "/r0"));
   write_table(dir + "/train.csv", 60, 5);
   EXPECT_TRUE(refused({"train", "--task", "regression", "--arch", "cnn", "--data", dir + "/train.csv",
                        "--target-column", "price", "--out", dir + "/r2"},

@@ -23,9 +23,11 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// The label column of a CSV file with `cols` columns (docs/data-sources.md).
+// The label column of a CSV file with `cols` columns (docs/data-sources.md);
+// `what` is "label" or (regression) "target", as the user's flag says.
 int64_t resolve_label_column(const std::string& path, const std::vector<std::string>& header, int64_t cols,
-                             const std::string& spec, int64_t hint, const std::string& trained_name) {
+                             const std::string& spec, int64_t hint, const std::string& trained_name,
+                             const std::string& what) {
   if (!trained_name.empty())  // the model's label column, by its name, wherever it stands here
     for (int64_t j = 0; j < static_cast<int64_t>(header.size()); ++j)
       if (header[j] == trained_name) return j;
@@ -35,16 +37,16 @@ int64_t resolve_label_column(const std::string& path, const std::vector<std::str
   int64_t index = 0;
   auto [ptr, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), index);
   if (ec == std::errc() && ptr == spec.data() + spec.size()) {
-    ENDD_CHECK(index >= -cols && index < cols, path, ": label column index ", index, " is out of range: the file has ",
+    ENDD_CHECK(index >= -cols && index < cols, path, ": ", what, " column index ", index, " is out of range: the file has ",
                cols, " columns (0-based indexes 0 .. ", cols - 1, ", or -1 for the last)");
     return index < 0 ? index + cols : index;
   }
   if (!header.empty())
-    throw Error(path + ": no column named '" + spec + "' for the label (columns: " + join_names(header, 50) +
-                "); give --label-column NAME or a 0-based INDEX");
+    throw Error(path + ": no column named '" + spec + "' for the " + what + " (columns: " + join_names(header, 50) +
+                "); give --" + what + "-column NAME or a 0-based INDEX");
   if (hint >= 0 && hint < cols) return hint;  // the training file's column, this file has no header
-  throw Error(path + ": the label column '" + spec + "' is a name, but the file has no header line; give its "
-              "0-based index with --label-column INDEX");
+  throw Error(path + ": the " + what + " column '" + spec + "' is a name, but the file has no header line; give its "
+              "0-based index with --" + what + "-column INDEX");
 }
 
 // The columns of `header` holding `wanted` (the model's features), in the
@@ -180,7 +182,8 @@ Dataset load_csv(const std::string& path, const SourceRequest& r) {
     }
     ENDD_CHECK(has_labels || !r.need_labels, path, ": no label column (expected ", r.features + 1,
                " columns: the features and the label)");
-    return has_labels ? resolve_label_column(path, header, cols, r.label_column, r.label_index, r.label_name)
+    return has_labels ? resolve_label_column(path, header, cols, r.label_column, r.label_index, r.label_name,
+                                             r.numeric_targets ? "target" : "label")
                       : int64_t{-1};
   });
   const int64_t d = has_labels ? t.cols - 1 : t.cols;

@@ -62,6 +62,11 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   request.numeric_targets = true;
   TrainingData d = load_training_data(s, request);
   ENDD_CHECK(d.train.size() >= 2, s.data, ": ", d.train.size(), " training row(s); regression needs at least 2");
+  const std::string column = d.train.label_name.empty() ? "column " + std::to_string(d.train.label_index + 1)
+                                                        : "'" + d.train.label_name + "'";
+  ENDD_CHECK(d.train.targets.min().item<double>() < d.train.targets.max().item<double>(), s.data, ": every target in ",
+             column, " is ", d.train.targets[0].item<double>(), "; a constant has nothing to learn (is the target "
+             "another column? --target-column NAME|INDEX)");
   const models::TargetScale scale = models::TargetScale::fit(d.train.targets);
   RunInfo info;
   if (resume) {
