@@ -1,5 +1,9 @@
 #include "cli_common.h"
 
+#include <cstdlib>
+
+#include "endd/core/distributed.h"
+
 #include <c10/util/Exception.h>
 
 #include <filesystem>
@@ -12,6 +16,13 @@
 namespace endd::cli {
 
 c10::Device apply_globals(const GlobalOptions& g, Workload workload) {
+  // Launched as one of several processes (torchrun's variables) by a command
+  // that does not join a group: refuse rather than run N copies that write
+  // the same outputs.
+  const char* world = std::getenv("WORLD_SIZE");
+  ENDD_USAGE_CHECK(process_group() || !world || std::string(world) == "1" || std::string(world).empty(),
+                   "WORLD_SIZE=", world ? world : "", ": only `endd train` runs across processes so far "
+                   "(docs/distributed.md); run this command as one process");
   configure_threads(g.threads, workload);
   return parse_device(g.device);
 }

@@ -1,5 +1,6 @@
 // endd train: an ensemble (or a single model) into a run directory.
 #include "cli_common.h"
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/runs/run_config.h"
 #include "endd/runs/workflow.h"
@@ -9,7 +10,7 @@ namespace {
 
 struct TrainArgs {
   std::string data, arch, model, out, config, resume, label_column, task;
-  int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1;
+  int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1, dist_timeout = 60;
   bool limit_random = false;
   double val_fraction = -1;
   std::vector<std::string> sets;
@@ -34,6 +35,8 @@ Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
 }
 
 void run_train(const TrainArgs& a, const GlobalOptions& g) {
+  // torchrun's variables: join the group; each rank trains a block of members.
+  set_process_group(Distributed::from_environment(std::chrono::seconds(a.dist_timeout)));
   auto device = apply_globals(g);
   if (!a.resume.empty()) {
     ENDD_USAGE_CHECK(a.out.empty(), "--resume RUN continues RUN in place; give no --out");
@@ -81,6 +84,11 @@ void add_train_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");
   cmd->add_option("--set", a->sets, "key=value override, e.g. --set train.learning_rate=1e-3 (repeatable)");
   cmd->add_option("--resume", a->resume, "Continue a run (an interrupted one, or a finished one with more --epochs)");
+  cmd->add_option("--dist-timeout", a->dist_timeout,
+                  "Several processes (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): seconds to wait for "
+                  "the others before stopping with an error (docs/distributed.md)")
+      ->check(integer_at_least(1))
+      ->capture_default_str();
   cmd->callback([a, &g] { run_train(*a, g); });
 }
 

@@ -5,6 +5,9 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -58,6 +61,68 @@ pid_t spawn(const std::vector<std::string>& args, const std::function<void()>& i
   return pid;
 }
 }  // namespace
+
+namespace {
+// A TCP port nobody listens on now (the kernel's pick for port 0).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+}  // namespace
+
+RankResults run_ranks(const std::vector<std::string>& args, int world, int kill_rank, const std::string& run,
+                      int kill_after) {
+  const std::string port = std::to_string(free_port());
+  const auto base = std::filesystem::temp_directory_path() / ("endd_rank_" + std::to_string(::getpid()) + "_");
+  std::vector<pid_t> pids;
+  for (int r = 0; r < world; ++r) {
+    const std::string err = base.string() + std::to_string(r);
+    pids.push_back(spawn(args, [&] {
+      std::freopen(err.c_str(), "w", stderr);
+      ::setenv("RANK", std::to_string(r).c_str(), 1);
+      ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+      ::setenv("WORLD_SIZE", std::to_string(world).c_str(), 1);
+      ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+      ::setenv("MASTER_PORT", port.c_str(), 1);
+    }));
+  }
+  RankResults out;
+  out.exit_codes.assign(static_cast<size_t>(world), -1);
+  if (kill_rank >= 0) {  // SIGKILL it once run.json counts `kill_after` epochs
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline && !out.killed) {
+      try {
+        if (nlohmann::json::parse(read_text(run + "/run.json"))["epochs_done"].get<int>() >= kill_after) {
+          ::kill(pids[static_cast<size_t>(kill_rank)], SIGKILL);
+          out.killed = true;
+          out.killed_at = std::chrono::steady_clock::now();
+        }
+      } catch (...) {
+        // not written yet
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  for (int r = 0; r < world; ++r) {
+    int status = 0;
+    ::waitpid(pids[static_cast<size_t>(r)], &status, 0);
+    out.exit_codes[static_cast<size_t>(r)] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    out.errs.push_back(read_text(base.string() + std::to_string(r)));
+    std::filesystem::remove(base.string() + std::to_string(r));
+  }
+  out.ended_at = std::chrono::steady_clock::now();
+  return out;
+}
 
 bool run_and_kill(const std::vector<std::string>& args, const std::string& run, int kill_after) {
   pid_t pid = spawn(args);

@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,19 @@ std::string fresh_dir(const std::string& name);
 /// SIGKILL once RUN/run.json says `kill_after` epochs are done. Returns true
 /// if it was killed mid-run (false if it ended first).
 bool run_and_kill(const std::vector<std::string>& args, const std::string& run, int kill_after);
+
+/// Runs `endd args...` as `world` processes with the variables torchrun sets
+/// (RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR 127.0.0.1, a free MASTER_PORT).
+/// With `kill_rank` >= 0, SIGKILLs that rank once RUN/run.json counts
+/// `kill_after` epochs. Returns each rank's exit code and stderr.
+struct RankResults {
+  std::vector<int> exit_codes;
+  std::vector<std::string> errs;
+  bool killed = false;
+  std::chrono::steady_clock::time_point killed_at, ended_at;
+};
+RankResults run_ranks(const std::vector<std::string>& args, int world, int kill_rank = -1, const std::string& run = "",
+                      int kill_after = 0);
 
 /// Runs the endd binary as a child, kills it with SIGKILL after `delay_ms`
 /// (if still running). Returns true if it was killed.

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "endd/core/atomic_file.h"
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
 #include "endd/core/seeding.h"
@@ -91,15 +92,24 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
     info.target_mean = scale.mean;
     info.target_sd = scale.sd;
   }
+  // With a process group, this rank trains its block of the members (run_steps.h).
+  Distributed* group = process_group();
+  if (group) group->check_same("configuration", cfg.to_toml());
+  const MemberShare share = member_share(s.members);
+  const std::vector<uint64_t> all_seeds = member_seeds(s.seed, Stream::kMemberInit, s.members);
+  const std::vector<uint64_t> order_seeds = member_seeds(s.seed, Stream::kMemberOrder, s.members);
+  RunInfo block = info;
+  block.members = share.end - share.begin;
   // Built (and so checked) before the run directory exists.
-  auto net = make_network(info, member_seeds(s.seed, Stream::kMemberInit, s.members));
+  auto net = make_network(block, {all_seeds.begin() + share.begin, all_seeds.begin() + share.end});
   std::optional<CreatedDirectory> created;
-  start_run(created, out, cfg, info, resume);
+  if (share.leader) start_run(created, out, cfg, info, resume);
+  if (group) group->barrier("creating the run directory");
   net->to(device);
   const data::Standardizer scaler = data::Standardizer::fit(d.train.inputs);
   auto o = s.train;
   o.objective = train::Objective::kGaussianNll;
-  o.quiet = quiet;
+  o.quiet = quiet || !share.leader;
   o.label = "train " + std::to_string(s.members) + (s.members == 1 ? " member" : " members");
   o.batch_size = std::min(o.batch_size, d.train.size());
   train::BestMembers best;
@@ -108,18 +118,29 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
     o.val_labels = learnt_targets(info, d.validation.targets).to(device);
     if (s.early_stopping > 0) {
       o.best = &best;
-      o.patience = s.early_stopping;
+      o.patience = group ? 0 : s.early_stopping;  // ranks step through epochs together
     }
   }
-  train::train_ensemble(*net, scaler.apply(d.train.inputs).to(device), learnt_targets(info, d.train.targets).to(device),
-                        member_seeds(s.seed, Stream::kMemberOrder, s.members), o,
-                        checkpoint_hooks(out, *net, info, resume, o.best));
+  try {
+    train::train_ensemble(*net, scaler.apply(d.train.inputs).to(device),
+                          learnt_targets(info, d.train.targets).to(device),
+                          {order_seeds.begin() + share.begin, order_seeds.begin() + share.end}, o,
+                          checkpoint_hooks(out, *net, info, resume, o.best));
+  } catch (const DistributedError&) {
+    if (created) created->keep();  // another rank was lost: the checkpoints resume the run
+    throw;
+  }
   if (!best.empty()) best.restore_into(*net);
+  if (group) {
+    net = gather_members(*net, info, all_seeds);
+    if (!share.leader) return group->barrier("writing the run");  // the leader writes it
+  }
   save_weights(run_file(out, "weights.pt"), *net, scaler);
   write_regression_metrics(out, {info, net, scaler}, d.train, d.validation);
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();
+  if (group) group->barrier("writing the run");
 }
 
 void run_regression_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,

@@ -279,6 +279,14 @@ int64_t load_checkpoint(const std::string& path, models::EnsembleNet& net, torch
   return static_cast<int64_t>(curve.size());
 }
 
+int64_t checkpoint_epochs(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return -1;
+  torch::serialize::InputArchive archive;
+  load_archive(archive, path);
+  return read_tensor(archive, "curve", path).size(0);
+}
+
 void write_training_log(const std::string& path, const train::TrainingCurve& curve) {
   std::ostringstream out;
   const bool validation = !curve.empty() && !std::isnan(curve.front().val_nll);

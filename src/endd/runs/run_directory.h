@@ -115,6 +115,9 @@ void save_checkpoint(const std::string& path, models::EnsembleNet& net, torch::o
 int64_t load_checkpoint(const std::string& path, models::EnsembleNet& net, torch::optim::Optimizer& opt,
                         train::TrainingCurve& curve, train::BestMembers* best = nullptr);
 
+/// The epochs a checkpoint holds (-1 when the file is missing).
+int64_t checkpoint_epochs(const std::string& path);
+
 /// train_log.csv of a curve (atomic).
 void write_training_log(const std::string& path, const train::TrainingCurve& curve);
 

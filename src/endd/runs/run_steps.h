@@ -31,11 +31,34 @@ TrainingData load_training_data(const TrainSettings& s, data::SourceRequest requ
 /// or the teacher's (`base`), with the settings given over it.
 ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base);
 
-/// After every epoch: checkpoint.pt, train_log.csv and run.json's epochs_done.
+/// After every epoch: the checkpoint (checkpoint_file), then (the leader)
+/// train_log.csv and run.json's epochs_done; in a group every rank waits
+/// for the others there, so a rank that died stops the rest.
 /// With `resume`, restores model, optimiser, curve (and `best`) from the
 /// checkpoint (none yet: from epoch 0).
 train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
                                       train::BestMembers* best = nullptr);
+
+/// This process's checkpoint file in a run directory after `epochs`:
+/// checkpoint.pt, or for rank R of a group of W (each rank checkpoints its
+/// own members) checkpoint.rank<R>-of-<W>.even.pt / .odd.pt by the parity of
+/// `epochs`, so that the epoch all ranks finished is always there to resume.
+std::string checkpoint_file(int64_t epochs);
+
+/// The members this process trains: all of them, or its rank's contiguous
+/// block (core/distributed.h). A member's seeds are those of its index, so
+/// the members are those of a one-process run whatever the world size.
+struct MemberShare {
+  int64_t begin = 0, end = 0;
+  bool leader = true;  ///< writes the run directory
+};
+MemberShare member_share(int64_t members);
+
+/// Every rank's block of trained members gathered into the whole ensemble
+/// of `info` on the leader (made from `seeds`, then overwritten); nullptr
+/// on the other ranks. Call on every rank of the group.
+std::shared_ptr<models::EnsembleNet> gather_members(models::EnsembleNet& block, const RunInfo& info,
+                                                    const std::vector<uint64_t>& seeds);
 
 /// derive_seed(seed, stream, m) for m = 0 .. count - 1.
 std::vector<uint64_t> member_seeds(uint64_t seed, Stream stream, int64_t count);

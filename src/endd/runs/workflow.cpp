@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "endd/core/atomic_file.h"
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
 #include "endd/core/seeding.h"
@@ -29,23 +30,104 @@
 
 namespace endd::runs {
 
+std::string checkpoint_file(int64_t epochs) {
+  const Distributed* group = process_group();
+  if (!group) return "checkpoint.pt";
+  // Two slots, by the parity of the epochs: a rank killed mid-epoch may be
+  // one epoch behind the others, and each keeps the epoch before its last.
+  return "checkpoint.rank" + std::to_string(group->rank()) + "-of-" + std::to_string(group->world()) +
+         (epochs % 2 == 0 ? ".even" : ".odd") + ".pt";
+}
+
+namespace {
+
+// A run checkpointed by another number of processes than this one's.
+void check_same_world(const std::string& dir) {
+  auto world_of = [](const std::string& name) {  // "-of-W", or "" for checkpoint.pt
+    const size_t at = name.find("-of-");
+    return at == std::string::npos ? std::string() : name.substr(at, name.find('.', at) - at);
+  };
+  const std::string mine = world_of(checkpoint_file(0));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name != "checkpoint.pt" && name.rfind("checkpoint.rank", 0) != 0) continue;
+    ENDD_CHECK(world_of(name) == mine, dir, ": was checkpointed ",
+               name == "checkpoint.pt" ? "by one process" : "as " + name, "; resume it with the same number of "
+               "processes (WORLD_SIZE)");
+  }
+}
+
+// The checkpoint to resume from: a single process's own; in a group the
+// latest epoch every rank has (ranks differ by at most one, see checkpoint_file).
+std::string resume_checkpoint(const std::string& dir) {
+  Distributed* group = process_group();
+  if (!group) return run_file(dir, checkpoint_file(0));
+  std::vector<std::string> slots{run_file(dir, checkpoint_file(0)), run_file(dir, checkpoint_file(1))};
+  const int64_t latest = std::max(checkpoint_epochs(slots[0]), checkpoint_epochs(slots[1]));
+  const int64_t common =
+      group->all_gather_rows(at::tensor({latest}, at::kLong), "agreeing on the epoch to resume from").min().item<int64_t>();
+  if (common <= 0) return "";
+  const std::string path = slots[size_t(common % 2)];
+  ENDD_CHECK(checkpoint_epochs(path) == common, path, ": holds ", checkpoint_epochs(path), " epochs; the ranks agreed "
+             "to resume after ", common, " (a checkpoint of another run?)");
+  return path;
+}
+
+}  // namespace
+
 train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
                                       train::BestMembers* best) {
   train::TrainingHooks hooks;
+  Distributed* group = process_group();
   if (resume) {
     hooks.resume = [&net, dir, best](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
+      check_same_world(dir);
+      const std::string checkpoint = resume_checkpoint(dir);
       std::error_code ec;
-      if (!std::filesystem::exists(run_file(dir, "checkpoint.pt"), ec)) return int64_t{0};  // killed before epoch 1
-      return load_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
+      if (checkpoint.empty() || !std::filesystem::exists(checkpoint, ec)) return int64_t{0};  // killed before epoch 1
+      return load_checkpoint(checkpoint, net, opt, curve, best);
     };
   }
-  hooks.after_epoch = [&net, &info, dir, best](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
-    save_checkpoint(run_file(dir, "checkpoint.pt"), net, opt, curve, best);
+  hooks.after_epoch = [&net, &info, dir, best, group](const train::TrainingCurve& curve,
+                                                      torch::optim::Optimizer& opt) {
+    save_checkpoint(run_file(dir, checkpoint_file(static_cast<int64_t>(curve.size()))), net, opt, curve, best);
+    // Every rank's checkpoint of this epoch exists before run.json counts it;
+    // a rank that died stops the others here, within the timeout.
+    if (group) group->barrier("after epoch " + std::to_string(curve.size()));
+    if (group && !group->leader()) return;
     write_training_log(run_file(dir, "train_log.csv"), curve);
     info.epochs_done = static_cast<int64_t>(curve.size());
     save_run_info(dir, info);
   };
   return hooks;
+}
+
+MemberShare member_share(int64_t members) {
+  const Distributed* group = process_group();
+  if (!group) return {0, members, true};
+  ENDD_CHECK(group->world() <= members, "train.members: ", members, " members for ", group->world(), " processes; "
+             "each process trains at least one member (fewer processes, or more members)");
+  auto [begin, end] = member_block(members, group->rank(), group->world());
+  return {begin, end, group->leader()};
+}
+
+std::shared_ptr<models::EnsembleNet> gather_members(models::EnsembleNet& block, const RunInfo& info,
+                                                    const std::vector<uint64_t>& seeds) {
+  Distributed* group = process_group();
+  std::vector<at::Tensor> gathered;
+  for (const auto& p : block.parameters()) gathered.push_back(group->all_gather_rows(p.detach().cpu(), "gathering the members"));
+  if (!group->leader()) return nullptr;
+  auto full = make_network(info, seeds);
+  torch::NoGradGuard no_grad;
+  auto params = full->parameters();
+  ENDD_CHECK(params.size() == gathered.size(), "distributed: the gathered members do not fit the network");
+  for (size_t i = 0; i < params.size(); ++i) {
+    ENDD_CHECK(params[i].sizes() == gathered[i].sizes(), "distributed: gathered parameter ", i, " has shape ",
+               gathered[i].sizes(), ", the ensemble's is ", params[i].sizes());
+    params[i].copy_(gathered[i]);
+  }
+  return full;
 }
 
 std::vector<uint64_t> member_seeds(uint64_t seed, Stream stream, int64_t count) {
@@ -159,6 +241,12 @@ void keep_module(const RunInfo& info, const std::string& module_file, const std:
   if (info.model.arch == "torchscript") write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
 }
 
+// The run's network restricted to this process's members.
+RunInfo block_of(RunInfo info, const MemberShare& share) {
+  info.members = share.end - share.begin;
+  return info;
+}
+
 void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
                   bool resume) {
   TrainSettings s = train_settings(cfg);
@@ -177,6 +265,15 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
              ": every label", column, " is '", train_set.classes.at(train_set.labels[0].item<int64_t>()),
              "'; training needs at least 2 classes",
              column.empty() ? "" : " (is the label another column? --label-column NAME|INDEX)");
+  // With a process group, this rank's block of the members (run_steps.h).
+  Distributed* group = process_group();
+  ENDD_CHECK(!group || s.model.arch == "mlp", "model.arch: ", s.model.arch, " members train in one process for now; "
+             "several processes train MLP members (docs/distributed.md)");
+  if (group) group->check_same("configuration", cfg.to_toml());
+  const MemberShare share = member_share(s.members);
+  const std::vector<uint64_t> all_seeds = member_seeds(s.seed, Stream::kMemberInit, s.members);
+  const std::vector<uint64_t> block_seeds(all_seeds.begin() + share.begin, all_seeds.begin() + share.end);
+  const std::vector<uint64_t> order_seeds = member_seeds(s.seed, Stream::kMemberOrder, s.members);
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   std::shared_ptr<models::EnsembleNet> net;
@@ -201,17 +298,20 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
                "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(sample_shape),
                standardised(s.model) ? " and --arch mlp takes them as rows" : "");
     // Built (and so checked against the data) before the run directory exists.
-    net = make_network(info, member_seeds(s.seed, Stream::kMemberInit, s.members), s.model.torchscript);
-    created.emplace(out);
-    keep_module(info, s.model.torchscript, out);
-    write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
-    save_run_info(out, info);
+    net = make_network(block_of(info, share), block_seeds, s.model.torchscript);
+    if (share.leader) {
+      created.emplace(out);
+      keep_module(info, s.model.torchscript, out);
+      write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
+      save_run_info(out, info);
+    }
   }
-  if (!net) net = make_network(info, member_seeds(s.seed, Stream::kMemberInit, s.members), run_file(out, kModuleFile));
+  if (group) group->barrier("creating the run directory");
+  if (!net) net = make_network(block_of(info, share), block_seeds, run_file(out, kModuleFile));
   auto scaler = scaler_for(info.model, train_set.inputs);
   net->to(device);
   auto opts = s.train;
-  opts.quiet = quiet;
+  opts.quiet = quiet || !share.leader;
   opts.augment = augmentation(s.augment, info.sample_shape);
   opts.batch_size = std::min(opts.batch_size, train_set.size());  // a small data set is one batch
   train::BestMembers best;
@@ -220,18 +320,30 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     opts.val_labels = val_set.labels;
     if (s.early_stopping > 0) {
       opts.best = &best;
-      opts.patience = s.early_stopping;
+      // Ranks step through epochs together, so none stops early; each
+      // member still keeps its best epoch, the weights a one-process run ends with.
+      opts.patience = group ? 0 : s.early_stopping;
     }
   }
-  train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
-                        member_seeds(s.seed, Stream::kMemberOrder, s.members), opts,
-                        checkpoint_hooks(out, *net, info, resume, opts.best));
+  try {
+    train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
+                          {order_seeds.begin() + share.begin, order_seeds.begin() + share.end}, opts,
+                          checkpoint_hooks(out, *net, info, resume, opts.best));
+  } catch (const DistributedError&) {
+    if (created) created->keep();  // another rank was lost: the checkpoints resume the run
+    throw;
+  }
   if (opts.best) best.restore_into(*net);  // each member at its best validation epoch
+  if (group) {
+    net = gather_members(*net, info, all_seeds);
+    if (!share.leader) return group->barrier("writing the run");  // the leader writes it
+  }
   save_weights(run_file(out, "weights.pt"), *net, scaler);
   write_final_metrics(out, {info, net, scaler}, train_set, val_set);
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();
+  if (group) group->barrier("writing the run");
 }
 
 // What a student learns from: the standardised transfer inputs, the scaler
@@ -555,7 +667,9 @@ void resume_run(const std::string& run, const config::Config& wanted, c10::Devic
                      " epochs; nothing to resume (give --epochs N with N > ", info.epochs_done,
                      " to train it further)");
     std::error_code ec;
-    ENDD_CHECK(fs::exists(run_file(run, "checkpoint.pt"), ec), run, ": no checkpoint.pt to continue from");
+    const std::string checkpoint = checkpoint_file(info.epochs_done);
+    ENDD_CHECK(fs::exists(run_file(run, checkpoint), ec), run, ": no ", checkpoint, " to continue from",
+               process_group() ? " (was it trained with this number of processes?)" : "");
   }
   if (info.kind == RunKind::kStudent && !info.teacher.empty()) load_model(info.teacher, device);  // still there?
   remove_stale_temporaries(run);
