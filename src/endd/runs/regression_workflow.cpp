@@ -104,7 +104,7 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   auto net = make_network(block, {all_seeds.begin() + share.begin, all_seeds.begin() + share.end});
   std::optional<CreatedDirectory> created;
   if (share.leader) start_run(created, out, cfg, info, resume);
-  if (group) group->barrier("creating the run directory");
+  if (group) enter_run_directory(out);
   net->to(device);
   const data::Standardizer scaler = data::Standardizer::fit(d.train.inputs);
   auto o = s.train;

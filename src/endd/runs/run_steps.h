@@ -54,6 +54,10 @@ struct MemberShare {
 };
 MemberShare member_share(int64_t members);
 
+/// In a group, after the leader made the run directory: every rank waits
+/// for it (and, on a host of its own, makes a directory of the same path).
+void enter_run_directory(const std::string& out);
+
 /// Every rank's block of trained members gathered into the whole ensemble
 /// of `info` on the leader (made from `seeds`, then overwritten); nullptr
 /// on the other ranks. Call on every rank of the group.

@@ -103,6 +103,15 @@ train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNe
   return hooks;
 }
 
+void enter_run_directory(const std::string& out) {
+  Distributed* group = process_group();
+  group->barrier("creating the run directory");
+  // A rank on another host without a shared file system keeps its
+  // checkpoints in a directory of the same path there.
+  std::error_code ec;
+  if (!group->leader()) std::filesystem::create_directories(out, ec);
+}
+
 MemberShare member_share(int64_t members) {
   const Distributed* group = process_group();
   if (!group) return {0, members, true};
@@ -306,7 +315,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
       save_run_info(out, info);
     }
   }
-  if (group) group->barrier("creating the run directory");
+  if (group) enter_run_directory(out);
   if (!net) net = make_network(block_of(info, share), block_seeds, run_file(out, kModuleFile));
   auto scaler = scaler_for(info.model, train_set.inputs);
   net->to(device);
