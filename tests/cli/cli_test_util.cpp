@@ -81,14 +81,21 @@ int free_port() {
 }  // namespace
 
 RankResults run_ranks(const std::vector<std::string>& args, int world, int kill_rank, const std::string& run,
-                      int kill_after) {
+                      int kill_after, bool variables) {
   const std::string port = std::to_string(free_port());
   const auto base = std::filesystem::temp_directory_path() / ("endd_rank_" + std::to_string(::getpid()) + "_");
   std::vector<pid_t> pids;
   for (int r = 0; r < world; ++r) {
     const std::string err = base.string() + std::to_string(r);
-    pids.push_back(spawn(args, [&] {
+    std::vector<std::string> rank_args;  // "{rank}" and "{port}" filled in
+    for (std::string a : args) {
+      for (const auto& [key, value] : {std::pair<std::string, std::string>{"{rank}", std::to_string(r)}, {"{port}", port}})
+        for (size_t at = a.find(key); at != std::string::npos; at = a.find(key)) a.replace(at, key.size(), value);
+      rank_args.push_back(a);
+    }
+    pids.push_back(spawn(rank_args, [&] {
       std::freopen(err.c_str(), "w", stderr);
+      if (!variables) return;
       ::setenv("RANK", std::to_string(r).c_str(), 1);
       ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
       ::setenv("WORLD_SIZE", std::to_string(world).c_str(), 1);

@@ -28,7 +28,9 @@ bool run_and_kill(const std::vector<std::string>& args, const std::string& run, 
 /// Runs `endd args...` as `world` processes with the variables torchrun sets
 /// (RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR 127.0.0.1, a free MASTER_PORT).
 /// With `kill_rank` >= 0, SIGKILLs that rank once RUN/run.json counts
-/// `kill_after` epochs. Returns each rank's exit code and stderr.
+/// `kill_after` epochs. Without `variables`, none are set, and "{rank}" and
+/// "{port}" in `args` become each rank's number and the port (--dist-url).
+/// Returns each rank's exit code and stderr.
 struct RankResults {
   std::vector<int> exit_codes;
   std::vector<std::string> errs;
@@ -36,7 +38,7 @@ struct RankResults {
   std::chrono::steady_clock::time_point killed_at, ended_at;
 };
 RankResults run_ranks(const std::vector<std::string>& args, int world, int kill_rank = -1, const std::string& run = "",
-                      int kill_after = 0);
+                      int kill_after = 0, bool variables = true);
 
 /// Runs the endd binary as a child, kills it with SIGKILL after `delay_ms`
 /// (if still running). Returns true if it was killed.

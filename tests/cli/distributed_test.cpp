@@ -90,6 +90,27 @@ TEST(DistributedTest, RegressionMembersAcrossProcessesToo) {
   EXPECT_LE(max_difference(dir + "/one.csv", dir + "/two.csv"), 1e-6);
 }
 
+TEST(DistributedTest, DistUrlJoinsWithoutALauncher) {
+  const std::string dir = fresh_dir("distributed_url");
+  write_blobs(dir + "/train.csv", 300, 5);
+  const std::vector<std::string> train{"train", "--data", dir + "/train.csv", "--members", "4", "--epochs", "2"};
+  ASSERT_EQ(run_endd(with_out(train, dir + "/one")).exit_code, 0);
+  std::vector<std::string> args = train;
+  args.insert(args.end(), {"--out", dir + "/url", "--dist-url", "tcp://127.0.0.1:{port}", "--rank", "{rank}",
+                           "--world-size", "2"});
+  RankResults u = run_ranks(args, 2, -1, "", 0, /*variables=*/false);
+  ASSERT_EQ(u.exit_codes, (std::vector<int>{0, 0})) << u.errs[0] << u.errs[1];
+  EXPECT_TRUE(exists(dir + "/url/checkpoint.rank1-of-2.even.pt"));
+  auto a = weights_of(dir + "/one"), b = weights_of(dir + "/url");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(at::allclose(a[i], b[i], 0, 1e-6)) << "tensor " << i;
+  EXPECT_TRUE(refused({"train", "--data", dir + "/train.csv", "--dist-url", "tcp://127.0.0.1:1", "--out", dir + "/x"},
+                      "--dist-url, --rank and --world-size go together", dir + "/x"));
+  EXPECT_TRUE(refused({"train", "--data", dir + "/train.csv", "--dist-url", "127.0.0.1:29500", "--rank", "0",
+                       "--world-size", "2", "--out", dir + "/x"},
+                      "expected tcp://HOST:PORT", dir + "/x"));
+}
+
 TEST(DistributedTest, AKilledRankStopsTheOthersAndTheRunResumes) {
   const std::string dir = fresh_dir("distributed_kill");
   write_blobs(dir + "/big.csv", 4000, 3);

@@ -50,15 +50,37 @@ Distributed::Distributed(int rank, int world, std::unique_ptr<Group> group)
     : rank_(rank), world_(world), group_(std::move(group)) {}
 Distributed::~Distributed() = default;
 
-std::unique_ptr<Distributed> Distributed::from_environment(std::chrono::milliseconds timeout) {
-  if (!std::getenv("WORLD_SIZE") || !std::getenv("RANK")) return nullptr;
-  const int world = static_cast<int>(env_int("WORLD_SIZE", 4096));
-  ENDD_CHECK(world >= 1, "WORLD_SIZE=0: expected at least 1 process");
-  if (world == 1) return nullptr;
-  const int rank = static_cast<int>(env_int("RANK", world - 1));
+GroupSpec GroupSpec::from_environment() {
+  GroupSpec spec;
+  if (!std::getenv("WORLD_SIZE") || !std::getenv("RANK")) return spec;
+  spec.world = static_cast<int>(env_int("WORLD_SIZE", 4096));
+  ENDD_CHECK(spec.world >= 1, "WORLD_SIZE=0: expected at least 1 process");
+  if (spec.world == 1) return spec;
+  spec.rank = static_cast<int>(env_int("RANK", spec.world - 1));
   const char* addr = std::getenv("MASTER_ADDR");
   ENDD_CHECK(addr && *addr, "MASTER_ADDR: not set (the host of rank 0, e.g. 127.0.0.1)");
-  const int port = static_cast<int>(env_int("MASTER_PORT", 65535));
+  spec.master_addr = addr;
+  spec.master_port = static_cast<int>(env_int("MASTER_PORT", 65535));
+  return spec;
+}
+
+GroupSpec GroupSpec::from_url(const std::string& url, int rank, int world) {
+  const std::string scheme = "tcp://";
+  const size_t colon = url.rfind(':');
+  ENDD_CHECK(url.rfind(scheme, 0) == 0 && colon != std::string::npos && colon > scheme.size(), "--dist-url '", url,
+             "': expected tcp://HOST:PORT (rank 0's host)");
+  char* end = nullptr;
+  const long port = std::strtol(url.c_str() + colon + 1, &end, 10);
+  ENDD_CHECK(*end == '\0' && port >= 1 && port <= 65535, "--dist-url '", url, "': the port must be 1 to 65535");
+  ENDD_CHECK(world >= 1 && rank >= 0 && rank < world, "--rank ", rank, " --world-size ", world,
+             ": expected 0 <= rank < world size");
+  return {rank, world, url.substr(scheme.size(), colon - scheme.size()), static_cast<int>(port)};
+}
+
+std::unique_ptr<Distributed> Distributed::join(const GroupSpec& spec, std::chrono::milliseconds timeout) {
+  if (spec.world <= 1) return nullptr;
+  const int rank = spec.rank, world = spec.world, port = spec.master_port;
+  const std::string addr = spec.master_addr;
   auto group = std::make_unique<Group>();
   try {
     c10d::TCPStoreOptions o;

@@ -24,13 +24,25 @@ class DistributedError : public Error {
   using Error::Error;
 };
 
+/// Where a group meets and who this process is in it.
+struct GroupSpec {
+  int rank = 0, world = 1;
+  std::string master_addr;
+  int master_port = 0;
+  /// torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; world 1 when
+  /// RANK or WORLD_SIZE is absent. A malformed value: endd::Error naming it.
+  static GroupSpec from_environment();
+  /// --dist-url tcp://HOST:PORT --rank R --world-size W, without a launcher.
+  static GroupSpec from_url(const std::string& url, int rank, int world);
+};
+
 class Distributed {
  public:
-  /// Joins the group torchrun's variables describe; nullptr when they are
-  /// absent or WORLD_SIZE is 1. Every collective fails (endd::Error naming
-  /// the stage) after `timeout` without the other ranks, e.g. when one died.
-  /// A malformed variable, a port in use or an unreachable master: endd::Error.
-  static std::unique_ptr<Distributed> from_environment(std::chrono::milliseconds timeout);
+  /// Joins the group `spec` describes; nullptr when its world is 1. Every
+  /// collective fails (DistributedError naming the stage) after `timeout`
+  /// without the other ranks, e.g. when one died. A port in use or an
+  /// unreachable master: endd::Error.
+  static std::unique_ptr<Distributed> join(const GroupSpec& spec, std::chrono::milliseconds timeout);
   ~Distributed();
 
   int rank() const { return rank_; }

@@ -634,6 +634,9 @@ std::vector<std::string> run_inputs(const std::string& run) {
   for (const auto* f : {"run.json", "config.toml", "weights.pt", "checkpoint.pt", "train_log.csv",
                         "teacher_cache.pt", "metrics.json", kModuleFile})
     out.push_back(run_file(run, f));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(run, ec))  // the ranks' checkpoints
+    if (entry.path().filename().string().rfind("checkpoint.rank", 0) == 0) out.push_back(entry.path().string());
   config::Config cfg = stored_config(run);
   for (const auto& field : cfg.schema()) {
     const std::string& key = field.key;
