@@ -127,6 +127,20 @@ at::Tensor Distributed::all_gather_rows(const at::Tensor& block, const std::stri
   return at::cat(parts, 0);
 }
 
+void Distributed::all_reduce_sum(std::vector<at::Tensor>& tensors, const std::string& stage) {
+  if (tensors.empty()) return;
+  std::vector<at::Tensor> flat;
+  for (const auto& t : tensors) flat.push_back(t.detach().cpu().reshape(-1));
+  std::vector<at::Tensor> buffer{at::cat(flat)};
+  collective(stage, rank_, [&] { group_->gloo->allreduce(buffer)->wait(); });
+  int64_t at = 0;
+  for (auto& t : tensors) {
+    const int64_t n = t.numel();
+    t.copy_(buffer[0].slice(0, at, at + n).view(t.sizes()));
+    at += n;
+  }
+}
+
 void Distributed::check_same(const std::string& what, const std::string& text) {
   const uint64_t hash = std::hash<std::string>{}(text);
   // Two halves of the hash as exact float64 integers (< 2^32).

@@ -54,6 +54,9 @@ class Distributed {
   /// Each rank's `block` [n_r, ...] (same trailing shape, any n_r >= 0)
   /// concatenated along dimension 0 in rank order, on every rank.
   at::Tensor all_gather_rows(const at::Tensor& block, const std::string& stage);
+  /// Sums `tensors` (any shapes, one dtype) over the ranks in place, as one
+  /// flat buffer: one collective however many tensors.
+  void all_reduce_sum(std::vector<at::Tensor>& tensors, const std::string& stage);
   /// Refuses to go on unless every rank holds the same `text` (a
   /// configuration): the error names the first rank that differs.
   void check_same(const std::string& what, const std::string& text);

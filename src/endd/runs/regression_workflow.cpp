@@ -146,6 +146,7 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
 void run_regression_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
                                  c10::Device device, bool quiet, bool resume) {
   const DistillSettings s = distill_settings(cfg);
+  ENDD_CHECK(!process_group(), "distill: a regression student trains in one process for now (docs/distributed.md)");
   const auto method = s.distill.method;
   ENDD_CHECK(method != train::DistillMethod::kEnD2Proxy, "distill.method: a regression teacher is distilled with end "
              "(a Gaussian student) or end2 (a Normal-Gamma prior network); end2-proxy is for classification");

@@ -534,6 +534,11 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   DistillSettings s = distill_settings(cfg);
   if (s.teacher_outputs.empty() && load_run_info(teacher_dir).regression())
     return run_regression_distillation(cfg, teacher_dir, out, device, quiet, resume);
+  // With a process group: data-parallel, each rank a share of every batch;
+  // the leader writes the run (docs/distributed.md).
+  Distributed* group = process_group();
+  if (group) group->check_same("configuration", cfg.to_toml());
+  const bool leader = !group || group->leader();
   TransferSource source = s.teacher_outputs.empty() ? from_teacher_run(s, teacher_dir, device) : from_teacher_outputs(s);
   const at::Tensor& x = source.x;
   RunInfo info;
@@ -556,11 +561,14 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     info.epochs_done = 0;
     // Built (and so checked against the data) before the run directory exists.
     student = make_network(info, {init_seed}, source.module_file, source.init);
-    created.emplace(out);
-    keep_module(info, source.module_file, out);
-    write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
-    save_run_info(out, info);
+    if (leader) {
+      created.emplace(out);
+      keep_module(info, source.module_file, out);
+      write_file_atomic(run_file(out, "config.toml"), cfg.to_toml());
+      save_run_info(out, info);
+    }
   }
+  if (group) enter_run_directory(out);
   // Views of the transfer set (distill.transfer_views): view 0 the inputs
   // as they are, the others random crop-and-flip copies of the images.
   train::TransferViews transfer{{x}, {}};
@@ -587,23 +595,30 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
                info.classes, " classes");
   } else if (source.teacher_logits.defined()) {
     cache = source.teacher_logits;
-    data::save_tensor_file(cache_path, cache);
+    if (leader) data::save_tensor_file(cache_path, cache);
   } else {
     std::vector<at::Tensor> parts;
     for (const auto& view : teacher_views)
       parts.push_back(distill::compute_teacher_logits(*source.teacher, view, source.teacher_batch).cpu());
     cache = at::cat(parts, 0);
-    data::save_tensor_file(cache_path, cache);
+    if (leader) data::save_tensor_file(cache_path, cache);
   }
   transfer.teacher_logits = cache.split(x.size(0), 0);
   if (!student) student = make_network(info, {init_seed}, run_file(out, kModuleFile), source.init);
   student->to(device);
   auto o = s.distill;
   o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
-  o.quiet = quiet;
+  o.quiet = quiet || !leader;
   o.label = "distill " + info.model_name();
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
-  train::distill(*student, transfer, o, checkpoint_hooks(out, *student, info, resume));
+  o.group = group;
+  try {
+    train::distill(*student, transfer, o, checkpoint_hooks(out, *student, info, resume));
+  } catch (const DistributedError&) {
+    if (created) created->keep();  // another rank was lost: the checkpoints resume the run
+    throw;
+  }
+  if (!leader) return group->barrier("writing the run");  // every rank holds the same student; the leader writes it
   save_weights(run_file(out, "weights.pt"), *student, source.scaler);
   nlohmann::json extra = nlohmann::json::object();
   if (source.eval_set.inputs.defined()) extra["eval"] = eval_metrics(source, {info, student, source.scaler});
@@ -611,6 +626,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();
+  if (group) group->barrier("writing the run");
 }
 
 }  // namespace

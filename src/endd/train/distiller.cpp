@@ -135,6 +135,20 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
     at::Tensor loss_sum = at::zeros({}, x.front().options().dtype(at::kDouble));
     for (int64_t s = 0; s < steps; ++s) {
       at::Tensor idx = perm.slice(0, s * o.batch_size, std::min(N, (s + 1) * o.batch_size));
+      const int64_t whole = idx.size(0);
+      if (o.group) {  // this rank's share of the batch
+        auto [begin, end] = member_block(whole, o.group->rank(), o.group->world());
+        idx = idx.slice(0, begin, end);
+      }
+      if (idx.size(0) == 0) {  // a batch smaller than the group: nothing here, the others' gradients count
+        opt.zero_grad();
+        std::vector<at::Tensor> grads;
+        for (auto& p : student.parameters()) grads.push_back(p.mutable_grad() = at::zeros_like(p));
+        o.group->all_reduce_sum(grads, "summing the student's gradients");
+        if (o.clip_norm > 0) clip_gradient_norm_(student.parameters(), o.clip_norm);
+        opt.step();
+        continue;
+      }
       at::Tensor batch, target;
       if (V == 1) {
         batch = x.front().index_select(0, idx);
@@ -153,10 +167,24 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
       at::Tensor z = student.forward(batch).squeeze(0);  // [b, K]
       at::Tensor loss = student_loss(z, target, T, o);
       opt.zero_grad();
-      loss.backward();
+      if (o.group) {
+        // The shard's mean weighted by its share: summed over the ranks, the
+        // gradient of the whole batch's mean.
+        (loss * (double(idx.size(0)) / double(whole))).backward();
+        std::vector<at::Tensor> grads;
+        for (auto& p : student.parameters()) grads.push_back(p.mutable_grad());
+        o.group->all_reduce_sum(grads, "summing the student's gradients");
+      } else {
+        loss.backward();
+      }
       if (o.clip_norm > 0) clip_gradient_norm_(student.parameters(), o.clip_norm);
       opt.step();
       loss_sum += loss.detach().to(at::kDouble) * double(idx.size(0));
+    }
+    if (o.group) {  // the epoch's loss over the whole transfer set, the same on every rank
+      std::vector<at::Tensor> sum{loss_sum.cpu().reshape({1})};
+      o.group->all_reduce_sum(sum, "summing the epoch's loss");
+      loss_sum = sum[0].reshape({});
     }
     double mean_loss = loss_sum.item<double>() / double(N);
     ENDD_CHECK(std::isfinite(mean_loss), o.label, ": loss became non-finite at epoch ", epoch + 1,

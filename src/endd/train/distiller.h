@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "endd/core/distributed.h"
 #include "endd/models/ensemble_net.h"
 #include "endd/train/epoch_log.h"
 
@@ -39,6 +40,11 @@ struct DistillOptions {
   uint64_t order_seed = 0;
   bool quiet = false;
   std::string label = "distill";  ///< names the progress line
+  /// Data-parallel training (issue 20): every rank of the group takes its
+  /// contiguous share of each batch, and the gradients are summed over the
+  /// ranks before clipping and Adam, so every rank takes the step a single
+  /// process takes on the whole batch (equal up to float rounding).
+  Distributed* group = nullptr;
 };
 
 /// The transfer set as V views of the same N inputs (view 0 the inputs as they
