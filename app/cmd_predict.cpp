@@ -8,6 +8,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/report/csv_writer.h"
+#include "endd/report/regression_results.h"
 #include "endd/runs/regression_workflow.h"
 #include "endd/runs/workflow.h"
 
@@ -25,13 +26,7 @@ struct PredictArgs {
 // units squared) and entropy (nats) form, docs/regression.md.
 void write_regression_rows(runs::LoadedModel& model, const data::Dataset& input, const std::string& out) {
   const uncertainty::RegressionMeasures m = runs::regression_predictive(model, input.inputs).measures;
-  report::write_csv(out, {{"prediction", m.prediction},
-                          {"total_variance", m.total_variance},
-                          {"data_variance", m.data_variance},
-                          {"knowledge_variance", m.knowledge_variance},
-                          {"total", m.total},
-                          {"data", m.data},
-                          {"knowledge", m.knowledge}});
+  report::write_regression_measures_csv(out, m);
 }
 
 void run_predict(const PredictArgs& a, const GlobalOptions& g) {

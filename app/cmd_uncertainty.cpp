@@ -7,6 +7,7 @@
 #include "endd/data/member_outputs.h"
 #include "endd/data/tensor_file.h"
 #include "endd/report/csv_writer.h"
+#include "endd/report/regression_results.h"
 #include "endd/uncertainty/measures.h"
 #include "endd/uncertainty/regression_measures.h"
 
@@ -26,13 +27,7 @@ void run_gaussian_uncertainty(const UncertaintyArgs& a) {
                    "--members is required for CSV input (member-major columns m1_mean, m1_var, m2_mean, ...)");
   at::Tensor outputs = data::load_member_outputs(a.gaussian, {a.members, data::OutputKind::kGaussian, 0, false});
   auto m = uncertainty::gaussian_ensemble_measures(outputs.select(2, 0), outputs.select(2, 1));
-  report::write_csv(a.out, {{"prediction", m.prediction},
-                            {"total_variance", m.total_variance},
-                            {"data_variance", m.data_variance},
-                            {"knowledge_variance", m.knowledge_variance},
-                            {"total", m.total},
-                            {"data", m.data},
-                            {"knowledge", m.knowledge}});
+  report::write_regression_measures_csv(a.out, m);
 }
 
 void run_uncertainty(const UncertaintyArgs& a, const GlobalOptions& g) {

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include "endd/report/csv_writer.h"
+
 namespace endd::report {
 
 NamedScores regression_scores(const uncertainty::RegressionMeasures& m) {
@@ -21,6 +23,16 @@ json regression_json(const metrics::RegressionResult& r) {
               {"coverage_95", r.coverage_95},
               {"calibration_error", r.calibration_error},
               {"count", r.count}};
+}
+
+void write_regression_measures_csv(const std::string& path, const uncertainty::RegressionMeasures& m) {
+  write_csv(path, {{"prediction", m.prediction},
+                   {"total_variance", m.total_variance},
+                   {"data_variance", m.data_variance},
+                   {"knowledge_variance", m.knowledge_variance},
+                   {"total", m.total},
+                   {"data", m.data},
+                   {"knowledge", m.knowledge}});
 }
 
 json regression_json(const uncertainty::RegressionPredictive& p, const at::Tensor& targets) {

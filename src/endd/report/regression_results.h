@@ -15,6 +15,10 @@ NamedScores regression_scores(const uncertainty::RegressionMeasures& m);
 /// {rmse, nll, coverage_50, coverage_90, coverage_95, calibration_error, count}.
 json regression_json(const metrics::RegressionResult& r);
 
+/// One row per input: prediction,total_variance,data_variance,knowledge_variance,total,data,knowledge
+/// (`endd uncertainty --gaussian` and `endd predict` on regression runs).
+void write_regression_measures_csv(const std::string& path, const uncertainty::RegressionMeasures& m);
+
 /// The same, of a predictive with its targets' log densities and PITs.
 json regression_json(const uncertainty::RegressionPredictive& p, const at::Tensor& targets);
 
