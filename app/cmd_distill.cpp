@@ -72,8 +72,10 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--teacher-outputs", a->teacher_outputs,
                   "Instead of --teacher: the members' outputs [N, M, K] on the --data inputs, from anywhere "
                   "(torch.save'd .pt, numpy .npy, or member-major CSV with --members)");
-  cmd->add_option("--teacher-kind", a->teacher_kind, "--teacher-outputs hold logits (default) or probs")
-      ->check(CLI::IsMember({"logits", "probs"}));
+  cmd->add_option("--teacher-kind", a->teacher_kind,
+                  "--teacher-outputs hold logits (default), probs, or gaussian: regression members' means and "
+                  "variances [N, M, 2] (a regression student, docs/regression.md)")
+      ->check(CLI::IsMember({"logits", "probs", "gaussian"}));
   cmd->add_option("-m,--members", a->members, "Members M in a CSV --teacher-outputs")->check(integer_at_least(1));
   cmd->add_option("--data", a->data, "With --teacher-outputs: the same N inputs, in the same order (any data source)");
   cmd->add_option("--label-column", a->label_column,

@@ -134,6 +134,59 @@ TEST(RegressionWorkflowTest, TrainDistillEvaluatePredictExportOnAUsersTable) {
   EXPECT_LT(std::stod(read_text(dir + "/worst.txt")), 1e-5);
 }
 
+// Members trained anywhere: their means and variances [N, M, 2] in a CSV
+// (m1_mean, m1_var, ...). Three hand-made members disagree more as |x1|
+// grows: mean_m = 2 x1 - x2 + 0.3 m x1, var_m = 0.3 + 0.1 m, so the
+// ensemble's knowledge variance is 0.09 x1^2 Var(m) = 0.06 x1^2.
+TEST(RegressionWorkflowTest, MembersFromAnywhereDistilIntoAPriorNetwork) {
+  const std::string dir = fresh_dir("regression_outputs");
+  write_table(dir + "/train.csv", 400, 7);
+  write_table(dir + "/test.csv", 200, 8);
+  std::vector<std::string> header;
+  auto rows = read_csv_numbers(dir + "/train.csv", header);  // index, x1, price, x2
+  std::ostringstream csv;
+  csv << "m1_mean,m1_var,m2_mean,m2_var,m3_mean,m3_var\n";
+  for (const auto& r : rows) {
+    for (int m = 0; m < 3; ++m)
+      csv << (m ? "," : "") << 2 * r[1] - r[3] + 0.3 * m * r[1] << "," << 0.3 + 0.1 * m;
+    csv << "\n";
+  }
+  write_text(dir + "/members.csv", csv.str());
+  auto r = run_endd({"distill", "--teacher-outputs", dir + "/members.csv", "--teacher-kind", "gaussian", "--members",
+                     "3", "--data", dir + "/train.csv", "--label-column", "price", "--method", "end2", "--epochs",
+                     "80", "--out", dir + "/st"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = nlohmann::json::parse(read_text(dir + "/st/run.json"));
+  EXPECT_EQ(info["task"], "regression");
+  EXPECT_EQ(info["method"], "end2");
+  EXPECT_TRUE(nlohmann::json::parse(read_text(dir + "/st/metrics.json")).contains("train"));
+  r = run_endd({"predict", "--model", dir + "/st", "--data", dir + "/test.csv", "--out", dir + "/p.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> test_header, pred_header;
+  auto test = read_csv_numbers(dir + "/test.csv", test_header);
+  auto pred = read_csv_numbers(dir + "/p.csv", pred_header);
+  ASSERT_EQ(test.size(), pred.size());
+  // The student's mean follows the members' mean (1 + 0.3 x1 ... averaged: 2.3 x1 - x2), and its
+  // knowledge variance ranks the inputs as 0.06 x1^2 does.
+  double worst = 0;
+  std::vector<double> mine, theirs;
+  for (size_t i = 0; i < test.size(); ++i) {
+    worst = std::max(worst, std::abs(pred[i][0] - (2.3 * test[i][1] - test[i][3])));
+    mine.push_back(pred[i][3]);
+    theirs.push_back(0.06 * test[i][1] * test[i][1]);
+  }
+  EXPECT_LT(worst, 0.5);
+  at::Tensor a = at::tensor(mine, at::kDouble).argsort().argsort().to(at::kDouble);
+  at::Tensor b = at::tensor(theirs, at::kDouble).argsort().argsort().to(at::kDouble);
+  const double spearman = at::corrcoef(at::stack({a, b})).index({0, 1}).item<double>();
+  EXPECT_GT(spearman, 0.8);
+  // Outputs for another number of inputs are refused before any work.
+  write_table(dir + "/short.csv", 100, 9);
+  EXPECT_TRUE(refused({"distill", "--teacher-outputs", dir + "/members.csv", "--teacher-kind", "gaussian",
+                       "--members", "3", "--data", dir + "/short.csv", "--label-column", "price", "--out", dir + "/x"},
+                      "outputs for 400 inputs, but", dir + "/x"));
+}
+
 TEST(RegressionWorkflowTest, KilledRunsResumeToTheUninterruptedWeights) {
   const std::string dir = fresh_dir("regression_resume");
   write_table(dir + "/big.csv", 2000, 4);

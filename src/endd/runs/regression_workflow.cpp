@@ -10,6 +10,7 @@
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
 #include "endd/core/seeding.h"
+#include "endd/data/member_outputs.h"
 #include "endd/data/source.h"
 #include "endd/data/tensor_file.h"
 #include "endd/metrics/regression.h"
@@ -38,7 +39,7 @@ nlohmann::json regression_figures(LoadedModel& model, const data::Dataset& set) 
 void write_regression_metrics(const std::string& dir, LoadedModel model, const data::Dataset& train_set,
                               const data::Dataset& val_set) {
   nlohmann::json j{{"model", model.info.model_name()}, {"task", "regression"}};
-  j["train"] = regression_figures(model, train_set);
+  if (train_set.targets.defined()) j["train"] = regression_figures(model, train_set);  // outputs files may come without
   if (val_set.inputs.defined()) j["validation"] = regression_figures(model, val_set);
   report::write_json(run_file(dir, "metrics.json"), j);
 }
@@ -143,35 +144,122 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   if (group) group->barrier("writing the run");
 }
 
+namespace {
+
+// What a regression student learns from: its standardised transfer inputs
+// (training + AUX), the scaler that made them, the training part (for
+// metrics.json; targets optional), and the members' Gaussians on every
+// transfer input in standardised target units [rows, M, 2] (or the teacher
+// network that computes them). `info` is the student's run.json before the
+// method's fields.
+struct RegressionTransfer {
+  RunInfo info;
+  data::Standardizer scaler;
+  at::Tensor x, cache;
+  std::shared_ptr<models::EnsembleNet> teacher;
+  data::Dataset train_set;
+};
+
+RegressionTransfer from_regression_run(const DistillSettings& s, const std::string& teacher_dir, c10::Device device) {
+  LoadedModel teacher = load_model(teacher_dir, device);
+  ENDD_CHECK(teacher.info.kind == RunKind::kEnsemble, teacher_dir,
+             ": is a distilled student; distil from an ensemble run (endd train)");
+  ENDD_CHECK(s.distill.method == train::DistillMethod::kEnD || teacher.info.members >= 2, teacher_dir,
+             ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
+  config::Config teacher_cfg = train_config();
+  teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
+  RegressionTransfer t;
+  t.train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
+  // The teacher's training inputs and the AUX inputs, standardised with the teacher's scaler.
+  t.x = teacher.scaler.apply(t.train_set.inputs);
+  if (s.aux == "generated") {  // around and beyond the data, in standardised space
+    const int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
+    at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
+    t.x = at::cat({t.x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+  } else if (!s.aux.empty()) {
+    t.x = at::cat({t.x, teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs)}, 0);
+  }
+  t.info = teacher.info;
+  t.info.model = student_arch(s, teacher.info.model);
+  t.info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
+  t.scaler = teacher.scaler;
+  t.teacher = teacher.net;
+  return t;
+}
+
+// Members' means and variances from a file [N, M, 2] (user units).
+at::Tensor gaussians_from_file(const std::string& path, const DistillSettings& s) {
+  return data::load_member_outputs(path, {s.teacher_members, data::OutputKind::kGaussian, 0, false}).to(at::kDouble);
+}
+
+RegressionTransfer from_gaussian_outputs(const DistillSettings& s) {
+  at::Tensor outputs = gaussians_from_file(s.teacher_outputs, s);
+  const int64_t M = outputs.size(1);
+  ENDD_CHECK(s.distill.method == train::DistillMethod::kEnD || M >= 2, s.teacher_outputs,
+             ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
+  data::SourceRequest request;
+  request.numeric_targets = true;
+  request.need_labels = s.label_column != "none";
+  request.labels_optional = true;  // targets only add figures to metrics.json
+  request.label_column = s.label_column;
+  RegressionTransfer t;
+  t.train_set = load_as_rows(s.data, request).first;
+  ENDD_CHECK(t.train_set.size() == outputs.size(0), s.teacher_outputs, ": outputs for ", outputs.size(0),
+             " inputs, but ", s.data, " holds ", t.train_set.size(), " (the same inputs, in the same order, are needed)");
+  t.scaler = data::Standardizer::fit(t.train_set.inputs);
+  t.x = t.scaler.apply(t.train_set.inputs);
+  if (!s.aux.empty()) {
+    data::SourceRequest aux_request;
+    aux_request.features = t.train_set.inputs.size(1);
+    aux_request.need_labels = false;
+    aux_request.flatten = true;
+    data::Dataset aux = data::load_source(s.aux, aux_request);
+    at::Tensor aux_outputs = gaussians_from_file(s.aux_outputs, s);
+    ENDD_CHECK(aux_outputs.size(0) == aux.size() && aux_outputs.size(1) == M, s.aux_outputs, ": outputs of shape ",
+               aux_outputs.sizes(), ", expected [", aux.size(), ", ", M, ", 2] (", s.aux, " holds ", aux.size(),
+               " inputs; ", s.teacher_outputs, " has ", M, " members)");
+    t.x = at::cat({t.x, t.scaler.apply(aux.inputs)}, 0);
+    outputs = at::cat({outputs, aux_outputs}, 0);
+  }
+  // The student learns standardised targets: by the training targets when
+  // the data has them, else by the members' means on the training inputs.
+  const at::Tensor on_train = outputs.slice(0, 0, t.train_set.size());
+  const models::TargetScale scale = models::TargetScale::fit(
+      t.train_set.targets.defined() ? t.train_set.targets : on_train.select(2, 0).flatten());
+  t.cache = at::stack({scale.standardise(outputs.select(2, 0)), outputs.select(2, 1) / (scale.sd * scale.sd)}, 2)
+                .to(at::kFloat);
+  RunInfo& i = t.info;
+  i.task = "regression";
+  i.inputs = t.train_set.inputs.size(1);
+  i.class_names.clear();
+  i.label_column = s.label_column;
+  i.label_index = t.train_set.label_index;
+  i.label_name = t.train_set.label_name;
+  i.feature_names = t.train_set.feature_names;
+  i.model = student_arch(s, ArchSettings{});
+  i.sample_shape = {i.inputs};
+  i.target_mean = scale.mean;
+  i.target_sd = scale.sd;
+  return t;
+}
+
+}  // namespace
+
 void run_regression_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
                                  c10::Device device, bool quiet, bool resume) {
   const DistillSettings s = distill_settings(cfg);
   ENDD_CHECK(!process_group(), "distill: a regression student trains in one process for now (docs/distributed.md)");
   const auto method = s.distill.method;
+  const std::string teacher_name = s.teacher_outputs.empty() ? teacher_dir : s.teacher_outputs;
   ENDD_CHECK(method != train::DistillMethod::kEnD2Proxy, "distill.method: a regression teacher is distilled with end "
              "(a Gaussian student) or end2 (a Normal-Gamma prior network); end2-proxy is for classification");
   ENDD_CHECK(s.aux != "images" && s.transfer_views == 1 && s.eval_data.empty(), s.aux == "images" ? "distill.aux"
              : s.transfer_views != 1 ? "distill.transfer_views" : "data.eval", ": not available for a regression "
-             "teacher (", teacher_dir, "); AUX inputs are 'generated' or a data source");
-  LoadedModel teacher = load_model(teacher_dir, device);
-  ENDD_CHECK(teacher.info.kind == RunKind::kEnsemble, teacher_dir,
-             ": is a distilled student; distil from an ensemble run (endd train)");
-  ENDD_CHECK(method == train::DistillMethod::kEnD || teacher.info.members >= 2, teacher_dir,
-             ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
-  config::Config teacher_cfg = train_config();
-  teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
-  const data::Dataset train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
-  // The transfer set as the networks take it: the teacher's training inputs
-  // and the AUX inputs, standardised with the teacher's scaler.
-  at::Tensor x = teacher.scaler.apply(train_set.inputs);
-  if (s.aux == "generated") {  // around and beyond the data, in standardised space
-    const int64_t n = s.aux_count > 0 ? s.aux_count : train_set.size();
-    at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
-    x = at::cat({x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
-  } else if (!s.aux.empty()) {
-    x = at::cat({x, teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs)}, 0);
-  }
-  RunInfo info = teacher.info;
+             "teacher (", teacher_name, "); AUX inputs are 'generated' or a data source");
+  ENDD_CHECK(s.student.arch != "torchscript" && !s.student.image(), "model.arch: a regression student is an MLP");
+  RegressionTransfer t = s.teacher_outputs.empty() ? from_regression_run(s, teacher_dir, device) : from_gaussian_outputs(s);
+  const at::Tensor& x = t.x;
+  RunInfo info = t.info;
   if (resume) {
     info = load_run_info(out);
   } else {
@@ -180,8 +268,6 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     info.aux = !s.aux.empty();
     info.members = 1;
     info.classes = method == train::DistillMethod::kEnD ? 2 : 4;
-    info.model = student_arch(s, teacher.info.model);
-    info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
     info.finished = false;
     info.epochs_done = 0;
   }
@@ -198,8 +284,11 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     cache = data::load_tensor_file(cache_path);
     ENDD_CHECK(cache.dim() == 3 && cache.size(0) == x.size(0) && cache.size(2) == 2, cache_path,
                ": teacher cache of shape ", cache.sizes(), " does not fit ", x.size(0), " transfer inputs");
+  } else if (t.cache.defined()) {
+    cache = t.cache;
+    data::save_tensor_file(cache_path, cache);
   } else {
-    models::MemberGaussians g = models::member_gaussians(*teacher.net, x, models::TargetScale{});
+    models::MemberGaussians g = models::member_gaussians(*t.teacher, x, models::TargetScale{});
     cache = at::stack({g.means, g.variances}, 2);
     data::save_tensor_file(cache_path, cache);
   }
@@ -216,8 +305,8 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   o.label = "distill " + info.model_name();
   train::distill_regression(*student, x, cache.select(2, 0), cache.select(2, 1), o,
                             checkpoint_hooks(out, *student, info, resume));
-  save_weights(run_file(out, "weights.pt"), *student, teacher.scaler);
-  write_regression_metrics(out, {info, student, teacher.scaler}, train_set, {});
+  save_weights(run_file(out, "weights.pt"), *student, t.scaler);
+  write_regression_metrics(out, {info, student, t.scaler}, t.train_set, {});
   info.finished = true;
   save_run_info(out, info);
   if (created) created->keep();

@@ -122,7 +122,9 @@ config::Config distill_config() {
                          {"teacher.outputs", std::string(""),
                           "members' outputs [N, M, K] on the transfer inputs, from anywhere (.pt, .npy or CSV); "
                           "instead of an endd teacher run"},
-                         {"teacher.kind", std::string("logits"), "teacher.outputs hold logits or probs"},
+                         {"teacher.kind", std::string("logits"),
+                          "teacher.outputs hold logits, probs, or gaussian: regression members' means and variances "
+                          "[N, M, 2] (CSV m1_mean, m1_var, m2_mean, ...)"},
                          {"teacher.members", int64_t{0}, "members M in a CSV teacher.outputs (member-major columns)"},
                          {"teacher.aux_outputs", std::string(""), "the members' outputs on distill.aux (with teacher.outputs)"},
                          {"teacher.eval_outputs", std::string(""),
@@ -269,7 +271,8 @@ DistillSettings distill_settings(const config::Config& c) {
              s.transfer_views);
   s.teacher_outputs = c.get_string("teacher.outputs");
   s.teacher_kind = c.get_string("teacher.kind");
-  ENDD_CHECK(s.teacher_kind == "logits" || s.teacher_kind == "probs", "teacher.kind: expected logits or probs, got '",
+  ENDD_CHECK(s.teacher_kind == "logits" || s.teacher_kind == "probs" || s.teacher_kind == "gaussian",
+             "teacher.kind: expected logits, probs or gaussian (regression members' means and variances), got '",
              s.teacher_kind, "'");
   s.teacher_members = c.get_int("teacher.members");
   ENDD_CHECK(s.teacher_members >= 0, "teacher.members: expected >= 0");

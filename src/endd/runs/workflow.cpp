@@ -532,7 +532,7 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
 void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
                       c10::Device device, bool quiet, bool resume) {
   DistillSettings s = distill_settings(cfg);
-  if (s.teacher_outputs.empty() && load_run_info(teacher_dir).regression())
+  if (s.teacher_outputs.empty() ? load_run_info(teacher_dir).regression() : s.teacher_kind == "gaussian")
     return run_regression_distillation(cfg, teacher_dir, out, device, quiet, resume);
   // With a process group: data-parallel, each rank a share of every batch;
   // the leader writes the run (docs/distributed.md).
