@@ -89,12 +89,16 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
     info.feature_names = d.train.feature_names;
     info.members = s.members;
     info.model = s.model;
-    info.sample_shape = {info.inputs};
+    info.sample_shape = standardised(s.model) ? std::vector<int64_t>{info.inputs} : d.sample_shape;
+    ENDD_CHECK(s.augment == "none" || info.sample_shape.size() == 3, "train.augment: ", s.augment, " needs images "
+               "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(d.sample_shape));
     info.target_mean = scale.mean;
     info.target_sd = scale.sd;
   }
   // With a process group, this rank trains its block of the members (run_steps.h).
   Distributed* group = process_group();
+  ENDD_CHECK(!group || s.model.arch == "mlp", "model.arch: ", s.model.arch, " members train in one process for now; "
+             "several processes train MLP members (docs/distributed.md)");
   if (group) group->check_same("configuration", cfg.to_toml());
   const MemberShare share = member_share(s.members);
   const std::vector<uint64_t> all_seeds = member_seeds(s.seed, Stream::kMemberInit, s.members);
@@ -102,14 +106,17 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   RunInfo block = info;
   block.members = share.end - share.begin;
   // Built (and so checked) before the run directory exists.
-  auto net = make_network(block, {all_seeds.begin() + share.begin, all_seeds.begin() + share.end});
+  const std::vector<uint64_t> block_seeds(all_seeds.begin() + share.begin, all_seeds.begin() + share.end);
+  auto net = make_network(block, block_seeds, resume ? run_file(out, kModuleFile) : s.model.torchscript);
   std::optional<CreatedDirectory> created;
   if (share.leader) start_run(created, out, cfg, info, resume);
+  if (created) keep_module(info, s.model.torchscript, out);
   if (group) enter_run_directory(out);
   net->to(device);
-  const data::Standardizer scaler = data::Standardizer::fit(d.train.inputs);
+  const data::Standardizer scaler = scaler_for(info.model, d.train.inputs);
   auto o = s.train;
   o.objective = train::Objective::kGaussianNll;
+  o.augment = augmentation(s.augment, info.sample_shape);
   o.quiet = quiet || !share.leader;
   o.label = "train " + std::to_string(s.members) + (s.members == 1 ? " member" : " members");
   o.batch_size = std::min(o.batch_size, d.train.size());
@@ -157,6 +164,8 @@ struct RegressionTransfer {
   data::Standardizer scaler;
   at::Tensor x, cache;
   std::shared_ptr<models::EnsembleNet> teacher;
+  int64_t teacher_batch = 4096;
+  std::string module_file;  ///< a TorchScript teacher's architecture, which the student takes
   data::Dataset train_set;
 };
 
@@ -181,9 +190,16 @@ RegressionTransfer from_regression_run(const DistillSettings& s, const std::stri
   }
   t.info = teacher.info;
   t.info.model = student_arch(s, teacher.info.model);
+  ENDD_CHECK(standardised(t.info.model) == standardised(teacher.info.model), "model.arch: a regression student "
+             "takes its inputs as its teacher does (", teacher.info.model.arch, "); give a student of that kind");
   t.info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
+  if (t.info.model.arch == "torchscript") t.module_file = run_file(teacher_dir, kModuleFile);
+  ENDD_CHECK(t.info.model.arch != "torchscript" || s.distill.method == train::DistillMethod::kEnD, teacher_dir,
+             ": its members are your TorchScript module with 2 outputs (a mean and a variance); the student takes "
+             "that module, which fits --method end (a Gaussian), not end2 (a Normal-Gamma needs 4 outputs)");
   t.scaler = teacher.scaler;
   t.teacher = teacher.net;
+  t.teacher_batch = inference_batch(teacher.info);
   return t;
 }
 
@@ -256,7 +272,8 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   ENDD_CHECK(s.aux != "images" && s.transfer_views == 1 && s.eval_data.empty(), s.aux == "images" ? "distill.aux"
              : s.transfer_views != 1 ? "distill.transfer_views" : "data.eval", ": not available for a regression "
              "teacher (", teacher_name, "); AUX inputs are 'generated' or a data source");
-  ENDD_CHECK(s.student.arch != "torchscript" && !s.student.image(), "model.arch: a regression student is an MLP");
+  ENDD_CHECK(s.student.arch != "torchscript", "--student: a TorchScript student is for classification so far; a "
+             "regression student is endd's own network");
   RegressionTransfer t = s.teacher_outputs.empty() ? from_regression_run(s, teacher_dir, device) : from_gaussian_outputs(s);
   const at::Tensor& x = t.x;
   RunInfo info = t.info;
@@ -272,9 +289,10 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     info.epochs_done = 0;
   }
   const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit);
-  auto student = make_network(info, {init_seed});
+  auto student = make_network(info, {init_seed}, resume ? run_file(out, kModuleFile) : t.module_file);
   std::optional<CreatedDirectory> created;
   start_run(created, out, cfg, info, resume);
+  if (created) keep_module(info, t.module_file, out);
   // Teacher cache: each member's Gaussian (mean, variance) in standardised
   // target units on every transfer input, [N, M, 2]; reused on resume.
   const std::string cache_path = run_file(out, "teacher_cache.pt");
@@ -288,7 +306,7 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     cache = t.cache;
     data::save_tensor_file(cache_path, cache);
   } else {
-    models::MemberGaussians g = models::member_gaussians(*t.teacher, x, models::TargetScale{});
+    models::MemberGaussians g = models::member_gaussians(*t.teacher, x, models::TargetScale{}, t.teacher_batch);
     cache = at::stack({g.means, g.variances}, 2);
     data::save_tensor_file(cache_path, cache);
   }
@@ -319,9 +337,10 @@ uncertainty::RegressionPredictive regression_predictive(LoadedModel& model, cons
              " do not fit the model's ", model.info.inputs, " features");
   const at::Tensor x = model.scaler.apply(inputs);
   const models::TargetScale scale = target_scale(model.info);
+  const int64_t batch = inference_batch(model.info);
   if (model.info.normal_gamma())
-    return uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*model.net, x, scale), targets);
-  models::MemberGaussians g = models::member_gaussians(*model.net, x, scale);
+    return uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*model.net, x, scale, batch), targets);
+  models::MemberGaussians g = models::member_gaussians(*model.net, x, scale, batch);
   return uncertainty::gaussian_predictive(g.means, g.variances, targets);
 }
 

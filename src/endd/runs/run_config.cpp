@@ -207,8 +207,6 @@ TrainSettings train_settings(const config::Config& c) {
   s.augment = c.get_string("train.augment");
   ENDD_CHECK(s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
              "train.augment: expected none, crop or crop_flip, got '", s.augment, "'");
-  ENDD_CHECK(s.task == "classification" || s.model.arch == "mlp", "model.arch: task = regression trains MLP members "
-             "(a mean and a variance head); ", s.model.arch, " is for classification so far");
   return s;
 }
 

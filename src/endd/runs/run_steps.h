@@ -3,6 +3,7 @@
 // reading a run's training data, per-epoch checkpoints that a resumed run
 // restores, per-member seeds and the student's architecture.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,20 @@ struct TrainingData {
   std::vector<int64_t> sample_shape;
 };
 TrainingData load_training_data(const TrainSettings& s, data::SourceRequest request);
+
+/// The input scaling a network gets: endd's MLPs standardised features; image
+/// networks (as in the experiments) and a user's TorchScript module (its own
+/// normalisation is its) the data as stored.
+bool standardised(const ArchSettings& arch);
+data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs);
+
+/// train.augment for members of an image architecture: rows [1, b, D] viewed
+/// as images, cropped from a 2-pixel zero pad and, with "crop_flip", flipped.
+std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::string& kind,
+                                                                      const std::vector<int64_t>& sample_shape);
+
+/// A TorchScript run keeps its architecture: `module_file` copied to model.pt.
+void keep_module(const RunInfo& info, const std::string& module_file, const std::string& dir);
 
 /// The student's architecture: a TorchScript module given; else the family
 /// asked for (model.arch), or MLP settings over a teacher of another family,

@@ -179,6 +179,27 @@ ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
   return a;
 }
 
+bool standardised(const ArchSettings& arch) { return arch.arch == "mlp"; }
+data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs) {
+  return standardised(arch) ? data::Standardizer::fit(train_inputs)
+                            : data::Standardizer::identity(train_inputs.size(1));
+}
+
+std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::string& kind,
+                                                                      const std::vector<int64_t>& sample_shape) {
+  if (kind == "none") return {};
+  std::vector<int64_t> shape{1, -1};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  const bool flip = kind == "crop_flip";
+  return [shape, flip](const at::Tensor& rows, uint64_t seed) {
+    return data::random_crop_flip(rows.reshape(shape), 2, flip, seed).reshape(rows.sizes());
+  };
+}
+
+void keep_module(const RunInfo& info, const std::string& module_file, const std::string& dir) {
+  if (info.model.arch == "torchscript") write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -218,36 +239,9 @@ void write_final_metrics(const std::string& dir, LoadedModel model, const data::
   report::write_json(run_file(dir, "metrics.json"), j);
 }
 
-// The input scaling a network gets: endd's MLPs standardised features; image
-// networks (as in the experiments) and a user's TorchScript module (its own
-// normalisation is its) the data as stored.
-bool standardised(const ArchSettings& arch) { return arch.arch == "mlp"; }
-data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs) {
-  return standardised(arch) ? data::Standardizer::fit(train_inputs)
-                            : data::Standardizer::identity(train_inputs.size(1));
-}
-
-// train.augment for members of an image architecture: rows [1, b, D] viewed
-// as images, cropped from a 2-pixel zero pad and, with "crop_flip", flipped.
-std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::string& kind,
-                                                                      const std::vector<int64_t>& sample_shape) {
-  if (kind == "none") return {};
-  std::vector<int64_t> shape{1, -1};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  const bool flip = kind == "crop_flip";
-  return [shape, flip](const at::Tensor& rows, uint64_t seed) {
-    return data::random_crop_flip(rows.reshape(shape), 2, flip, seed).reshape(rows.sizes());
-  };
-}
-
 // Rows [N, D] as images [N, C, H, W] of `shape`.
 at::Tensor as_images(const at::Tensor& rows, const std::vector<int64_t>& shape) {
   return rows.reshape({rows.size(0), shape.at(0), shape.at(1), shape.at(2)});
-}
-
-// A TorchScript run keeps its architecture: `module_file` copied to model.pt.
-void keep_module(const RunInfo& info, const std::string& module_file, const std::string& dir) {
-  if (info.model.arch == "torchscript") write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
 }
 
 // The run's network restricted to this process's members.
