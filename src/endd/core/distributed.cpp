@@ -1,8 +1,12 @@
 #include "endd/core/distributed.h"
 
 #include <ATen/ATen.h>
+// A LibTorch built without Gloo (USE_C10D_GLOO undefined) still builds endd;
+// joining a group then fails with a clear error.
+#ifdef USE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 #include <cstdlib>
 #include <functional>
@@ -11,10 +15,25 @@
 
 namespace endd {
 
+#ifdef USE_C10D_GLOO
 struct Distributed::Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+  // The two collectives endd uses (Distributed turns their failures into errors naming the stage).
+  void allreduce(std::vector<at::Tensor>& t) { gloo->allreduce(t)->wait(); }
+  void allgather(std::vector<std::vector<at::Tensor>>& out, std::vector<at::Tensor>& in) {
+    gloo->allgather(out, in)->wait();
+  }
 };
+#else
+struct Distributed::Group {
+  [[noreturn]] static void missing() {
+    throw Error("distributed: this endd was built against a LibTorch without Gloo (USE_C10D_GLOO)");
+  }
+  void allreduce(std::vector<at::Tensor>&) { missing(); }
+  void allgather(std::vector<std::vector<at::Tensor>>&, std::vector<at::Tensor>&) { missing(); }
+};
+#endif
 
 namespace {
 
@@ -82,6 +101,10 @@ std::unique_ptr<Distributed> Distributed::join(const GroupSpec& spec, std::chron
   const int rank = spec.rank, world = spec.world, port = spec.master_port;
   const std::string addr = spec.master_addr;
   auto group = std::make_unique<Group>();
+#ifndef USE_C10D_GLOO
+  (void)timeout;
+  Group::missing();
+#else
   try {
     c10d::TCPStoreOptions o;
     o.port = static_cast<uint16_t>(port);
@@ -97,13 +120,14 @@ std::unique_ptr<Distributed> Distributed::join(const GroupSpec& spec, std::chron
                 "the group at " + addr + ":" + std::to_string(port) + " (rank 0 listens there; a port in use or an "
                 "unreachable master ends here): " + e.what());
   }
+#endif
   return std::unique_ptr<Distributed>(new Distributed(rank, world, std::move(group)));
 }
 
 void Distributed::barrier(const std::string& stage) {
   // An all-reduce of one number: unlike Gloo's barrier it honours the timeout.
   std::vector<at::Tensor> one{at::ones({1}, at::kFloat)};
-  collective(stage, rank_, [&] { group_->gloo->allreduce(one)->wait(); });
+  collective(stage, rank_, [&] { group_->allreduce(one); });
 }
 
 at::Tensor Distributed::all_gather_rows(const at::Tensor& block, const std::string& stage) {
@@ -112,7 +136,7 @@ at::Tensor Distributed::all_gather_rows(const at::Tensor& block, const std::stri
   at::Tensor rows = at::zeros({world_}, at::kLong);
   rows[rank_] = block.size(0);
   std::vector<at::Tensor> counts{rows};
-  collective(stage, rank_, [&] { group_->gloo->allreduce(counts)->wait(); });
+  collective(stage, rank_, [&] { group_->allreduce(counts); });
   const int64_t most = rows.max().item<int64_t>();
   std::vector<int64_t> shape = block.sizes().vec();
   shape[0] = most;
@@ -121,7 +145,7 @@ at::Tensor Distributed::all_gather_rows(const at::Tensor& block, const std::stri
   std::vector<std::vector<at::Tensor>> out(1);
   for (int r = 0; r < world_; ++r) out[0].push_back(at::empty_like(padded));
   std::vector<at::Tensor> in{padded};
-  collective(stage, rank_, [&] { group_->gloo->allgather(out, in)->wait(); });
+  collective(stage, rank_, [&] { group_->allgather(out, in); });
   std::vector<at::Tensor> parts;
   for (int r = 0; r < world_; ++r) parts.push_back(out[0][r].slice(0, 0, rows[r].item<int64_t>()));
   return at::cat(parts, 0);
@@ -132,7 +156,7 @@ void Distributed::all_reduce_sum(std::vector<at::Tensor>& tensors, const std::st
   std::vector<at::Tensor> flat;
   for (const auto& t : tensors) flat.push_back(t.detach().cpu().reshape(-1));
   std::vector<at::Tensor> buffer{at::cat(flat)};
-  collective(stage, rank_, [&] { group_->gloo->allreduce(buffer)->wait(); });
+  collective(stage, rank_, [&] { group_->allreduce(buffer); });
   int64_t at = 0;
   for (auto& t : tensors) {
     const int64_t n = t.numel();
