@@ -225,11 +225,7 @@ RegressionTransfer from_gaussian_outputs(const DistillSettings& s) {
   t.scaler = data::Standardizer::fit(t.train_set.inputs);
   t.x = t.scaler.apply(t.train_set.inputs);
   if (!s.aux.empty()) {
-    data::SourceRequest aux_request;
-    aux_request.features = t.train_set.inputs.size(1);
-    aux_request.need_labels = false;
-    aux_request.flatten = true;
-    data::Dataset aux = data::load_source(s.aux, aux_request);
+    data::Dataset aux = load_unlabelled_rows(s.aux, t.train_set.inputs.size(1));
     at::Tensor aux_outputs = gaussians_from_file(s.aux_outputs, s);
     ENDD_CHECK(aux_outputs.size(0) == aux.size() && aux_outputs.size(1) == M, s.aux_outputs, ": outputs of shape ",
                aux_outputs.sizes(), ", expected [", aux.size(), ", ", M, ", 2] (", s.aux, " holds ", aux.size(),

@@ -18,6 +18,10 @@ namespace endd::runs {
 /// shape of one input before flattening (what a TorchScript network takes).
 std::pair<data::Dataset, std::vector<int64_t>> load_as_rows(const std::string& spec, data::SourceRequest request);
 
+/// Inputs of `features` values each as rows, a label column dropped unread
+/// (AUX inputs that come with their own outputs file).
+data::Dataset load_unlabelled_rows(const std::string& spec, int64_t features);
+
 /// The training data of an ensemble run as its settings say: the source, the
 /// rows asked for (data.limit) and, apart, the validation rows. A student's
 /// transfer set is its teacher's training part, split the same way.

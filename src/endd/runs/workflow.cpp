@@ -30,6 +30,14 @@
 
 namespace endd::runs {
 
+data::Dataset load_unlabelled_rows(const std::string& spec, int64_t features) {
+  data::SourceRequest request;
+  request.features = features;
+  request.need_labels = false;
+  request.flatten = true;
+  return data::load_source(spec, request);
+}
+
 std::string checkpoint_file(int64_t epochs) {
   const Distributed* group = process_group();
   if (!group) return "checkpoint.pt";
@@ -485,11 +493,7 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
   t.x = t.scaler.apply(t.train_set.inputs);
   t.teacher_logits = logits;
   if (!s.aux.empty()) {
-    data::SourceRequest aux_request;
-    aux_request.features = t.train_set.inputs.size(1);
-    aux_request.need_labels = false;
-    aux_request.flatten = true;
-    data::Dataset aux = data::load_source(s.aux, aux_request);
+    data::Dataset aux = load_unlabelled_rows(s.aux, t.train_set.inputs.size(1));
     at::Tensor aux_logits = teacher_logits_from_file(s.aux_outputs, s);
     ENDD_CHECK(aux_logits.size(0) == aux.size() && aux_logits.size(1) == M && aux_logits.size(2) == K, s.aux_outputs,
                ": outputs of shape ", aux_logits.sizes(), ", expected [", aux.size(), ", ", M, ", ", K, "] (",
