@@ -97,17 +97,11 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   }
   // With a process group, this rank trains its block of the members (run_steps.h).
   Distributed* group = process_group();
-  ENDD_CHECK(!group || s.model.arch == "mlp", "model.arch: ", s.model.arch, " members train in one process for now; "
-             "several processes train MLP members (docs/distributed.md)");
-  if (group) group->check_same("configuration", cfg.to_toml());
-  const MemberShare share = member_share(s.members);
-  const std::vector<uint64_t> all_seeds = member_seeds(s.seed, Stream::kMemberInit, s.members);
-  const std::vector<uint64_t> order_seeds = member_seeds(s.seed, Stream::kMemberOrder, s.members);
+  const MemberShare share = member_share(s, cfg);
   RunInfo block = info;
   block.members = share.end - share.begin;
   // Built (and so checked) before the run directory exists.
-  const std::vector<uint64_t> block_seeds(all_seeds.begin() + share.begin, all_seeds.begin() + share.end);
-  auto net = make_network(block, block_seeds, resume ? run_file(out, kModuleFile) : s.model.torchscript);
+  auto net = make_network(block, share.init_seeds, resume ? run_file(out, kModuleFile) : s.model.torchscript);
   std::optional<CreatedDirectory> created;
   if (share.leader) start_run(created, out, cfg, info, resume);
   if (created) keep_module(info, s.model.torchscript, out);
@@ -132,7 +126,7 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   try {
     train::train_ensemble(*net, scaler.apply(d.train.inputs).to(device),
                           learnt_targets(info, d.train.targets).to(device),
-                          {order_seeds.begin() + share.begin, order_seeds.begin() + share.end}, o,
+                          share.order_seeds, o,
                           checkpoint_hooks(out, *net, info, resume, o.best));
   } catch (const DistributedError&) {
     if (created) created->keep();  // another rank was lost: the checkpoints resume the run
@@ -140,7 +134,7 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   }
   if (!best.empty()) best.restore_into(*net);
   if (group) {
-    net = gather_members(*net, info, all_seeds);
+    net = gather_members(*net, info, share.all_init_seeds);
     if (!share.leader) return group->barrier("writing the run");  // the leader writes it
   }
   save_weights(run_file(out, "weights.pt"), *net, scaler);

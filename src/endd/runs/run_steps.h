@@ -70,8 +70,12 @@ std::string checkpoint_file(int64_t epochs);
 struct MemberShare {
   int64_t begin = 0, end = 0;
   bool leader = true;  ///< writes the run directory
+  std::vector<uint64_t> all_init_seeds;      ///< every member's (what gather_members builds)
+  std::vector<uint64_t> init_seeds, order_seeds;  ///< this process's members'
 };
-MemberShare member_share(int64_t members);
+/// Also checks, in a group, that the members are MLPs and that every rank
+/// runs the same configuration `cfg`.
+MemberShare member_share(const TrainSettings& s, const config::Config& cfg);
 
 /// In a group, after the leader made the run directory: every rank waits
 /// for it (and, on a host of its own, makes a directory of the same path).

@@ -120,13 +120,22 @@ void enter_run_directory(const std::string& out) {
   if (!group->leader()) std::filesystem::create_directories(out, ec);
 }
 
-MemberShare member_share(int64_t members) {
-  const Distributed* group = process_group();
-  if (!group) return {0, members, true};
-  ENDD_CHECK(group->world() <= members, "train.members: ", members, " members for ", group->world(), " processes; "
-             "each process trains at least one member (fewer processes, or more members)");
-  auto [begin, end] = member_block(members, group->rank(), group->world());
-  return {begin, end, group->leader()};
+MemberShare member_share(const TrainSettings& s, const config::Config& cfg) {
+  Distributed* group = process_group();
+  MemberShare share{0, s.members, true, member_seeds(s.seed, Stream::kMemberInit, s.members), {}, {}};
+  if (group) {
+    ENDD_CHECK(s.model.arch == "mlp", "model.arch: ", s.model.arch, " members train in one process for now; several "
+               "processes train MLP members (docs/distributed.md)");
+    group->check_same("configuration", cfg.to_toml());
+    ENDD_CHECK(group->world() <= s.members, "train.members: ", s.members, " members for ", group->world(),
+               " processes; each process trains at least one member (fewer processes, or more members)");
+    std::tie(share.begin, share.end) = member_block(s.members, group->rank(), group->world());
+    share.leader = group->leader();
+  }
+  const auto orders = member_seeds(s.seed, Stream::kMemberOrder, s.members);
+  share.init_seeds.assign(share.all_init_seeds.begin() + share.begin, share.all_init_seeds.begin() + share.end);
+  share.order_seeds.assign(orders.begin() + share.begin, orders.begin() + share.end);
+  return share;
 }
 
 std::shared_ptr<models::EnsembleNet> gather_members(models::EnsembleNet& block, const RunInfo& info,
@@ -278,13 +287,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
              column.empty() ? "" : " (is the label another column? --label-column NAME|INDEX)");
   // With a process group, this rank's block of the members (run_steps.h).
   Distributed* group = process_group();
-  ENDD_CHECK(!group || s.model.arch == "mlp", "model.arch: ", s.model.arch, " members train in one process for now; "
-             "several processes train MLP members (docs/distributed.md)");
-  if (group) group->check_same("configuration", cfg.to_toml());
-  const MemberShare share = member_share(s.members);
-  const std::vector<uint64_t> all_seeds = member_seeds(s.seed, Stream::kMemberInit, s.members);
-  const std::vector<uint64_t> block_seeds(all_seeds.begin() + share.begin, all_seeds.begin() + share.end);
-  const std::vector<uint64_t> order_seeds = member_seeds(s.seed, Stream::kMemberOrder, s.members);
+  const MemberShare share = member_share(s, cfg);
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   std::shared_ptr<models::EnsembleNet> net;
@@ -309,7 +312,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
                "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(sample_shape),
                standardised(s.model) ? " and --arch mlp takes them as rows" : "");
     // Built (and so checked against the data) before the run directory exists.
-    net = make_network(block_of(info, share), block_seeds, s.model.torchscript);
+    net = make_network(block_of(info, share), share.init_seeds, s.model.torchscript);
     if (share.leader) {
       created.emplace(out);
       keep_module(info, s.model.torchscript, out);
@@ -318,7 +321,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     }
   }
   if (group) enter_run_directory(out);
-  if (!net) net = make_network(block_of(info, share), block_seeds, run_file(out, kModuleFile));
+  if (!net) net = make_network(block_of(info, share), share.init_seeds, run_file(out, kModuleFile));
   auto scaler = scaler_for(info.model, train_set.inputs);
   net->to(device);
   auto opts = s.train;
@@ -338,7 +341,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   }
   try {
     train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
-                          {order_seeds.begin() + share.begin, order_seeds.begin() + share.end}, opts,
+                          share.order_seeds, opts,
                           checkpoint_hooks(out, *net, info, resume, opts.best));
   } catch (const DistributedError&) {
     if (created) created->keep();  // another rank was lost: the checkpoints resume the run
@@ -346,7 +349,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   }
   if (opts.best) best.restore_into(*net);  // each member at its best validation epoch
   if (group) {
-    net = gather_members(*net, info, all_seeds);
+    net = gather_members(*net, info, share.all_init_seeds);
     if (!share.leader) return group->barrier("writing the run");  // the leader writes it
   }
   save_weights(run_file(out, "weights.pt"), *net, scaler);
