@@ -1,5 +1,6 @@
 // endd experiment spiral: the paper's artificial experiment end to end.
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "cli_common.h"
@@ -7,53 +8,80 @@
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
 #include "endd/data/regression_datasets.h"
-#include "endd/experiments/fashion_mnist.h"
+#include "endd/experiments/experiment_config.h"
+#include "endd/experiments/fashion_mnist_options.h"
 #include "endd/experiments/regression_tabular.h"
 #include "endd/experiments/regression_toy.h"
-#include "endd/experiments/spiral.h"
+#include "endd/experiments/spiral_options.h"
 
 namespace endd::cli {
 namespace {
 
-struct SpiralArgs {
-  std::string out = "out/spiral";
-  bool quick = false;
-  std::optional<int64_t> members, per_class, aux_count, epochs, distill_epochs, width, depth, transfer_copies, aux_copies;
-  std::optional<double> noise, temperature, smoothing, lr, distill_lr, aux_radius, hold, decay, clip_norm, transfer_jitter;
-  std::optional<int64_t> batch_size, distill_batch_size;
-  bool float64_loss = false;
+// Options every configured experiment (spiral, fashion-mnist) takes; the
+// experiment's own flags come from its option table.
+struct ExperimentArgs {
+  std::string out;
+  std::string file;  ///< `endd experiment FILE.toml`
+  bool quick = false, print_config = false, restart = false;
+  std::vector<std::string> sets;
+  std::vector<experiments::FlagValue> flags;  ///< in command-line order
 };
 
-void run_spiral_command(const SpiralArgs& a, const GlobalOptions& g) {
-  auto device = apply_globals(g);
-  auto c = experiments::SpiralConfig::defaults(a.quick);
-  c.seed = g.seed;
-  c.quiet = g.quiet;
-  if (a.members) c.members = *a.members;
-  if (a.per_class) c.per_class = *a.per_class;
-  if (a.aux_count) c.aux_count = *a.aux_count;
-  if (a.epochs) c.ensemble.epochs = *a.epochs;
-  if (a.distill_epochs) c.student.epochs = *a.distill_epochs;
-  if (a.width) c.width = *a.width;
-  if (a.depth) c.hidden_layers = *a.depth;
-  if (a.noise) c.noise = *a.noise;
-  if (a.temperature) c.student.initial_temperature = *a.temperature;
-  if (a.smoothing) c.student.smoothing = *a.smoothing;
-  if (a.lr) c.ensemble.learning_rate = *a.lr;
-  if (a.distill_lr) c.student.learning_rate = *a.distill_lr;
-  if (a.aux_radius) c.aux_radius = *a.aux_radius;
-  if (a.clip_norm) c.student.clip_norm = *a.clip_norm;
-  if (a.transfer_copies) c.transfer_copies = *a.transfer_copies;
-  if (a.aux_copies) c.aux_copies = *a.aux_copies;
-  if (a.transfer_jitter) c.transfer_jitter = *a.transfer_jitter;
-  if (a.hold) c.student.hold_fraction = *a.hold;
-  if (a.decay) c.student.decay_fraction = *a.decay;
-  if (a.batch_size) c.ensemble.batch_size = *a.batch_size;
-  if (a.distill_batch_size) c.student.batch_size = *a.distill_batch_size;
-  c.student.float64_loss = c.student.float64_loss || a.float64_loss;
-  // Every check before any work: flags, then the output directory.
-  c.validate();
+void add_run_options(CLI::App* cmd, ExperimentArgs& a) {
+  cmd->add_option("-o,--out", a.out, "Output directory")->capture_default_str();
+  cmd->add_flag("--quick", a.quick, "Small, fast run: the experiment's quick overlay (configs/experiments/NAME.quick.toml)");
+  cmd->add_flag("--print-config", a.print_config,
+                "Print the whole resolved configuration as TOML (a file `endd experiment FILE.toml` runs) and exit");
+  cmd->add_option("--set", a.sets, "Override a configuration key: --set data.noise=0.4 (repeatable)");
+}
+
+// One CLI flag per option that has one; a value becomes the key's text, with
+// the flag named as its origin in any error.
+void add_table_flags(CLI::App* cmd, ExperimentArgs& a, const std::vector<config::FlagSpec>& specs) {
+  for (const auto& spec : specs) {
+    const std::string flag = spec.flag.substr(spec.flag.rfind(',') + 1);
+    const std::string names = spec.key == "ensemble.members" ? "-m," + spec.flag : spec.flag;
+    const std::string help = spec.help + " (" + spec.key + ")";
+    if (spec.is_switch) {
+      cmd->add_flag_callback(names, [&a, spec, flag] { a.flags.push_back({flag, spec.key, "true"}); }, help);
+    } else {
+      cmd->add_option_function<std::string>(
+          names, [&a, spec, flag](const std::string& text) { a.flags.push_back({flag, spec.key, text}); }, help);
+    }
+  }
+}
+
+config::Config resolve(const std::string& name, config::Config schema, const ExperimentArgs& a,
+                       const GlobalOptions& g) {
+  experiments::ExperimentSources src;
+  src.file = a.file;
+  src.quick = a.quick;
+  src.flags = a.flags;
+  src.sets = a.sets;
+  if (g.seed_given()) src.seed = g.seed;
+  return experiments::resolve_experiment_config(std::move(schema), name, src);
+}
+
+// Every check before any work: the settings, then the output directory; the
+// resolved configuration goes beside the results.
+bool prepare_output(const config::Config& cfg, const ExperimentArgs& a) {
+  if (a.print_config) {
+    std::fputs(cfg.to_toml().c_str(), stdout);
+    return false;
+  }
+  if (!a.file.empty()) check_not_an_input(a.out + "/config.toml", {a.file}, "--out");
   ensure_writable_directory(a.out);
+  write_file_atomic(a.out + "/config.toml", cfg.to_toml());
+  return true;
+}
+
+void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g);
+  const auto& table = experiments::spiral_options();
+  auto cfg = resolve("spiral", table.schema(experiments::SpiralConfig{}), a, g);
+  auto c = experiments::spiral_config_from(cfg);
+  c.quiet = g.quiet;
+  if (!prepare_output(cfg, a)) return;
   auto outcome = experiments::run_spiral(c, device);
   auto results = experiments::write_spiral_report(outcome, a.out);
   if (!g.quiet) {
@@ -65,38 +93,15 @@ void run_spiral_command(const SpiralArgs& a, const GlobalOptions& g) {
   }
 }
 
-struct FashionArgs {
-  std::string out = "out/fashion-mnist";
-  bool quick = false;
-  bool restart = false;
-  std::optional<std::string> aux_kinds, end2_method;
-  std::optional<int64_t> members, epochs, distill_epochs, train_count, aux_count, aux_oversample, transfer_views,
-      student_width;
-  std::optional<double> temperature, smoothing, mean_weight;
-};
-
-void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
+void run_fashion_command(const ExperimentArgs& a, const GlobalOptions& g) {
   // Convolutions on 28x28 images are large enough for every core (docs/threads.md).
   auto device = apply_globals(g, Workload::kLargeTensors);
-  auto c = experiments::FashionMnistConfig::defaults(a.quick);
-  c.seed = g.seed;
+  const auto& table = experiments::fashion_mnist_options();
+  auto cfg = resolve("fashion-mnist", table.schema(experiments::FashionMnistConfig{}), a, g);
+  auto c = experiments::fashion_mnist_config_from(cfg);
   c.quiet = g.quiet;
-  if (a.members) c.members = *a.members;
-  if (a.epochs) c.ensemble.epochs = *a.epochs;
-  if (a.distill_epochs) c.student.epochs = *a.distill_epochs;
-  if (a.train_count) c.train_count = *a.train_count;
-  if (a.temperature) c.student.initial_temperature = *a.temperature;
-  if (a.smoothing) c.student.smoothing = *a.smoothing;
-  if (a.mean_weight) c.student.mean_weight = *a.mean_weight;
-  if (a.aux_count) c.aux_count = *a.aux_count;
-  if (a.aux_oversample) c.aux_oversample = *a.aux_oversample;
-  if (a.student_width) c.student_width = *a.student_width;
-  if (a.transfer_views) c.transfer_views = *a.transfer_views;
-  if (a.end2_method) c.student.method = train::parse_distill_method(*a.end2_method);
-  if (a.aux_kinds) c.aux_kinds = data::parse_image_aux_kinds(*a.aux_kinds);
   c.resume = !a.restart;
-  c.validate();
-  ensure_writable_directory(a.out);
+  if (!prepare_output(cfg, a)) return;
   auto r = experiments::run_fashion_mnist(c, device, a.out);
   if (!g.quiet) {
     std::fprintf(stderr, "fashion-mnist: done in %.1fs; results in %s/results.json and results.md\n",
@@ -107,6 +112,21 @@ void run_fashion_command(const FashionArgs& a, const GlobalOptions& g) {
                    r["ood"]["mnist"][name]["knowledge"]["auroc"].is_number()
                        ? r["ood"]["mnist"][name]["knowledge"]["auroc"].get<double>() : -1.0);
   }
+}
+
+// `endd experiment FILE.toml`: the file's `experiment` key picks the runner.
+void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::vector<std::string>& names) {
+  if (a.file.empty()) throw UsageError("no experiment given; expected one of: " + config::join_words(names) + ", or FILE.toml");
+  if (!std::filesystem::exists(a.file) && a.file.find(".toml") == std::string::npos) {
+    std::string near = config::nearest_word(a.file, names);
+    throw UsageError("unknown experiment '" + a.file + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                     " (expected one of: " + config::join_words(names) + ", or FILE.toml)");
+  }
+  const std::string name = experiments::experiment_named_in(a.file);
+  if (a.out.empty()) a.out = "out/" + name;
+  if (name == "spiral") return run_spiral_command(a, g);
+  if (name == "fashion-mnist") return run_fashion_command(a, g);
+  throw Error(a.file + ": experiment = \"" + name + "\": expected \"spiral\" or \"fashion-mnist\"");
 }
 
 struct RegressionToyArgs {
@@ -175,97 +195,26 @@ void run_regression_tabular_command(const RegressionTabularArgs& a, const Global
 
 void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   CLI::App* exp = app.add_subcommand("experiment", "Reproduce the paper's experiments");
-  exp->require_subcommand(1);
-  auto a = std::make_shared<SpiralArgs>();
+  exp->require_subcommand(0, 1);
+  auto file_args = std::make_shared<ExperimentArgs>();
+  exp->add_option("file", file_args->file, "An experiment's TOML file (from --print-config) instead of a name");
+  add_run_options(exp, *file_args);
+  file_args->out.clear();  // out/<the file's experiment> unless given
+  exp->add_flag("--restart", file_args->restart, "fashion-mnist: train every stage again");
+
+  auto a = std::make_shared<ExperimentArgs>();
+  a->out = "out/spiral";
   CLI::App* spiral = exp->add_subcommand("spiral", "3-class spiral: single, ensemble, EnD, EnD^2, EnD^2+AUX");
-  spiral->add_option("-o,--out", a->out, "Output directory")->capture_default_str();
-  spiral->add_flag("--quick", a->quick, "Small, fast run (smoke test)");
-  spiral->add_option("-m,--members", a->members, "Ensemble size (default 100; 10 with --quick)")
-      ->check(integer_at_least(1));
-  spiral->add_option("--per-class", a->per_class, "Training (and test) points per class")
-      ->check(integer_at_least(1));
-  spiral->add_option("--aux-count", a->aux_count, "Number of AUX inputs")
-      ->check(integer_at_least(1));
-  spiral->add_option("--epochs", a->epochs, "Ensemble training epochs")
-      ->check(integer_at_least(1));
-  spiral->add_option("--distill-epochs", a->distill_epochs, "Distillation epochs")
-      ->check(integer_at_least(1));
-  spiral->add_option("--width", a->width, "Hidden units per layer")
-      ->check(integer_at_least(1));
-  spiral->add_option("--depth", a->depth, "Hidden layers")
-      ->check(integer_at_least(0));
-  spiral->add_option("--noise", a->noise, "Spiral noise scale s")
-      ->check(number_at_least(0));
-  spiral->add_option("--temperature", a->temperature, "Initial distillation temperature T0 (>= 1)")
-      ->check(number_at_least(1));
-  spiral->add_option("--hold", a->hold, "Fraction of distillation epochs held at T0")
-      ->check(number_at_least(0));
-  spiral->add_option("--decay", a->decay, "Fraction of distillation epochs decaying T0 -> 1")
-      ->check(number_at_least(0));
-  spiral->add_option("--smoothing", a->smoothing, "EnD^2 central smoothing eps")
-      ->check(number_in(0, 1));
-  spiral->add_option("--lr", a->lr, "Ensemble learning rate (Adam)")
-      ->check(positive_number());
-  spiral->add_option("--distill-lr", a->distill_lr, "Student learning rate (Adam)")
-      ->check(positive_number());
-  spiral->add_option("--batch-size", a->batch_size, "Ensemble batch size")
-      ->check(integer_at_least(1));
-  spiral->add_option("--distill-batch-size", a->distill_batch_size, "Student batch size")
-      ->check(integer_at_least(1));
-  spiral->add_option("--aux-radius", a->aux_radius, "AUX disc radius in units of the spiral radius")
-      ->check(positive_number());
-  spiral->add_option("--transfer-copies", a->transfer_copies,
-                     "Jittered copies of the students' transfer inputs, labelled by the ensemble")
-      ->check(integer_at_least(0));
-  spiral->add_option("--aux-copies", a->aux_copies, "Jittered copies of the AUX inputs (AUX student)")
-      ->check(integer_at_least(0));
-  spiral->add_option("--transfer-jitter", a->transfer_jitter, "Jitter (standardised units) of those copies")
-      ->check(number_at_least(0));
-  spiral->add_option("--clip-norm", a->clip_norm, "Students' gradient-norm clipping threshold (0: none)")
-      ->check(number_at_least(0));
-  spiral->add_flag("--float64-loss", a->float64_loss, "Compute distillation losses in float64");
+  add_run_options(spiral, *a);
+  add_table_flags(spiral, *a, experiments::spiral_options().flags());
   spiral->callback([a, &g] { run_spiral_command(*a, g); });
 
-  auto f = std::make_shared<FashionArgs>();
+  auto f = std::make_shared<ExperimentArgs>();
+  f->out = "out/fashion-mnist";
   CLI::App* fm = exp->add_subcommand("fashion-mnist", "Fashion-MNIST in-domain, MNIST/noise/inverted OOD: "
                                                       "single, ensemble, EnD, EnD^2, EnD^2+AUX (CNN members)");
-  fm->add_option("-o,--out", f->out, "Output directory")->capture_default_str();
-  fm->add_flag("--quick", f->quick, "Small, fast run (smoke test)");
-  fm->add_option("-m,--members", f->members, "Ensemble size (default 10)")
-      ->check(integer_at_least(2));
-  fm->add_option("--epochs", f->epochs, "Ensemble training epochs")
-      ->check(integer_at_least(1));
-  fm->add_option("--distill-epochs", f->distill_epochs, "Distillation epochs")
-      ->check(integer_at_least(1));
-  fm->add_option("--train-count", f->train_count, "Use the first N training images (0 = all)")
-      ->check(integer_at_least(0));
-  fm->add_option("--temperature", f->temperature, "Initial distillation temperature T0 (>= 1)")
-      ->check(number_at_least(1));
-  fm->add_option("--smoothing", f->smoothing, "EnD^2 central smoothing eps")
-      ->check(number_in(0, 1));
-  fm->add_option("--mean-weight", f->mean_weight,
-                 "EnD^2 (end2): weight of an added EnD term on the Dirichlet mean (default 0, the paper)")
-      ->check(number_at_least(0));
-  fm->add_option("--aux-count", f->aux_count, "Number of AUX images for EnD^2+AUX (default 20000)")
-      ->check(integer_at_least(0));
-  fm->add_option("--aux-oversample", f->aux_oversample,
-                 "Make F times the AUX images and keep, per kind, those the members disagree on most (1 to 16; "
-                 "default 3; 1 = keep every image made)")
-      ->check(integer_in(1, 16));
-  fm->add_option("--student-width", f->student_width,
-                 "Channels and hidden units of the students, as a multiple of the members' (1 to 4, default 1)")
-      ->check(integer_in(1, 4));
-  fm->add_option("--end2-method", f->end2_method,
-                 "Loss of the EnD^2 students: end2 (the members' Dirichlet likelihood, the paper) or end2-proxy "
-                 "(a Proxy-Dirichlet target)")
-      ->check(CLI::IsMember({"end2", "end2-proxy"}));
-  fm->add_option("--transfer-views", f->transfer_views,
-                 "Views of the transfer set for the students: the images plus (N - 1) random crop-and-flip copies, "
-                 "each labelled by the ensemble (1 to 8, default 1 = the images only; each view is a copy of the set in memory)")
-      ->check(integer_in(1, 8));
-  fm->add_option("--aux-kinds", f->aux_kinds,
-                 "AUX kinds for EnD^2+AUX, comma-separated (default: all of mix, noise, edges, zoom, shuffle, small, "
-                 "outline, chain)");
+  add_run_options(fm, *f);
+  add_table_flags(fm, *f, experiments::fashion_mnist_options().flags());
   fm->add_flag("--restart", f->restart,
                "Train every stage again (by default a rerun into the same --out reuses the ensemble and students "
                "that finished there with the same settings)");
@@ -302,6 +251,13 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   tabular->add_option("--val-fraction", tab->val_fraction, "Training rows held out for the members' early "
                       "stopping (default 0.1; 0 = train every epoch)")->check(CLI::Range(0.0, 0.5));
   tabular->callback([tab, &g] { run_regression_tabular_command(*tab, g); });
+
+  exp->callback([exp, file_args, &g] {
+    if (!exp->get_subcommands().empty()) return;  // a named experiment ran
+    std::vector<std::string> names;
+    for (const auto* sub : exp->get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+    run_experiment_file(*file_args, g, names);
+  });
 }
 
 }  // namespace endd::cli

@@ -13,12 +13,6 @@
 namespace endd::cli {
 namespace {
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
 std::vector<std::string> subcommand_names(const CLI::App& cmd) {
   std::vector<std::string> out;
   for (const auto* sub : cmd.get_subcommands({})) out.push_back(sub->get_name());
@@ -65,10 +59,10 @@ std::string rewrite(const CLI::App& cmd, const CLI::ParseError& e, const std::ve
   if (needs_subcommand && (dynamic_cast<const CLI::RequiredError*>(&e) || dynamic_cast<const CLI::ExtrasError*>(&e))) {
     std::string word = word_after(cmd, args);
     const std::string what = cmd.get_parent() ? "experiment" : "command";
-    if (word.empty()) return "no " + what + " given; expected one of: " + join(subs);
+    if (word.empty()) return "no " + what + " given; expected one of: " + config::join_words(subs);
     std::string near = config::nearest_word(word, subs);
     return "unknown " + what + " '" + word + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") +
-           " (expected one of: " + join(subs) + ")";
+           " (expected one of: " + config::join_words(subs) + ")";
   }
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
     static const std::regex extras("not expected: (.*)");

@@ -29,8 +29,10 @@ CliResult run_endd(std::vector<std::string> args, bool quiet) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStdout();
   int code = cli::run_cli(static_cast<int>(argv.size()), argv.data());
-  return {code, ::testing::internal::GetCapturedStderr()};
+  std::string out = ::testing::internal::GetCapturedStdout();
+  return {code, ::testing::internal::GetCapturedStderr(), out};
 }
 
 std::vector<at::Tensor> weights_of(const std::string& run) {

@@ -1,5 +1,5 @@
 #pragma once
-// Runs the endd CLI in-process and captures what it prints to stderr.
+// Runs the endd CLI in-process and captures what it prints.
 #include <ATen/core/Tensor.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@ namespace endd::testing {
 struct CliResult {
   int exit_code;
   std::string err;
+  std::string out;  ///< what it printed to stdout
 };
 
 /// Runs `endd args...` through endd::cli::run_cli (adds -q unless asked not to).

@@ -12,10 +12,23 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
   auto dir = fresh_dir("fashion_quick");
-  auto r = run_endd({"experiment", "fashion-mnist", "--quick", "--out", dir});
+  // As a user would (issue 17): print the experiment, edit a value, run the
+  // file with --quick. The edit is one no stage depends on (the bootstrap
+  // resamples), so the reruns below reuse these stages.
+  auto printed = run_endd({"experiment", "fashion-mnist", "--print-config"});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  std::string toml = printed.out;
+  const auto at = toml.find("bootstrap = 200");
+  ASSERT_NE(at, std::string::npos) << toml;
+  toml.replace(at, 15, "bootstrap = 60");
+  write_text(dir + "_my.toml", toml);
+  auto r = run_endd({"experiment", dir + "_my.toml", "--quick", "--out", dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(j["experiment"], "fashion-mnist");
+  EXPECT_EQ(j["config"]["bootstrap"], 60);       // the edited value
+  EXPECT_EQ(j["config"]["train_count"], 6000);   // the quick overlay's
+  EXPECT_EQ(j["config"]["members"], 3);
   for (const auto* model : {"single", "ensemble", "end", "end2", "end2_aux"}) {
     const auto& m = j["models"][model];
     ASSERT_TRUE(m["error"].is_number()) << model;
@@ -62,26 +75,27 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   EXPECT_NEAR(end_by_hand["nll"].get<double>(), j["models"]["end"]["nll"].get<double>(), 1e-5);
   EXPECT_NEAR(end_by_hand["brier"].get<double>(), j["models"]["end"]["brier"].get<double>(), 1e-5);
 
-  // A rerun into the same directory resumes from the finished stages and
-  // gives the same results; new student settings retrain only the students.
+  // A rerun of the same file into the same directory resumes from the
+  // finished stages and gives the same results; new student settings
+  // (--set) retrain only the students.
   // Equal train_seconds (wall clock, part of "models") show a stage was reused.
-  auto again = run_endd({"experiment", "fashion-mnist", "--quick", "--out", dir}, /*quiet=*/false);
+  const std::string my = dir + "_my.toml";
+  auto again = run_endd({"experiment", my, "--quick", "--out", dir}, /*quiet=*/false);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   auto k = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(k["models"], j["models"]);
   EXPECT_EQ(k["ood"], j["ood"]);
   // With every student restored, the transfer set is not built or labelled.
   EXPECT_NE(again.err.find("every student resumed"), std::string::npos) << again.err;
-  auto changed = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--out", dir},
-                          /*quiet=*/false);
+  auto changed = run_endd({"experiment", my, "--quick", "--set", "distill.epochs=2", "--out", dir}, /*quiet=*/false);
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   EXPECT_EQ(changed.err.find("every student resumed"), std::string::npos) << changed.err;
   auto c = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(c["models"]["ensemble"], j["models"]["ensemble"]);
   EXPECT_NE(c["models"]["end2"]["nll"], j["models"]["end2"]["nll"]);
   // The proxy loss retrains the EnD^2 students only: EnD does not use it.
-  auto proxy = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--end2-method",
-                         "end2-proxy", "--out", dir});
+  auto proxy = run_endd({"experiment", my, "--quick", "--set", "distill.epochs=2", "--set", "distill.method=end2-proxy",
+                         "--out", dir});
   ASSERT_EQ(proxy.exit_code, 0) << proxy.err;
   auto p = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(p["config"]["distill"]["end2_method"], "end2-proxy");
@@ -91,8 +105,8 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   // AUX kept whatever the members' disagreement (the default keeps the most
   // disagreed-on third) retrains only the AUX student.
   EXPECT_EQ(p["config"]["aux_oversample"], 3);
-  auto chosen = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "2", "--end2-method",
-                          "end2-proxy", "--aux-oversample", "1", "--out", dir});
+  auto chosen = run_endd({"experiment", my, "--quick", "--set", "distill.epochs=2", "--set", "distill.method=end2-proxy",
+                          "--set", "aux.oversample=1", "--out", dir});
   ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
   auto o = nlohmann::json::parse(read_text(dir + "/results.json"));
   EXPECT_EQ(o["config"]["aux_oversample"], 1);
@@ -113,13 +127,15 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
 TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
   auto dir = fresh_dir("fashion_bad");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
-      {{"--members", "1"}, "--members: got '1', expected an integer >= 2"},
-      {{"--temperature", "0.2"}, "--temperature: got '0.2', expected a number >= 1"},
-      {{"--transfer-views", "0"}, "--transfer-views: got '0', expected an integer from 1 to 8"},
-      {{"--transfer-views", "9"}, "--transfer-views: got '9', expected an integer from 1 to 8"},
-      {{"--mean-weight", "-1"}, "--mean-weight: got '-1', expected a number >= 0"},
-      {{"--aux-oversample", "0"}, "--aux-oversample: got '0', expected an integer from 1 to 16"},
-      {{"--student-width", "5"}, "--student-width: got '5', expected an integer from 1 to 4"},
+      {{"--members", "1"}, "--members: ensemble.members: expected >= 2, got 1"},
+      {{"--temperature", "0.2"}, "--temperature: distill.temperature: expected >= 1, got 0.2"},
+      {{"--transfer-views", "0"}, "--transfer-views: transfer.views: expected 1 to 8, got 0"},
+      {{"--transfer-views", "9"}, "--transfer-views: transfer.views: expected 1 to 8, got 9"},
+      {{"--mean-weight", "-1"}, "--mean-weight: distill.mean_weight: expected >= 0, got -1.0"},
+      {{"--aux-oversample", "0"}, "--aux-oversample: aux.oversample: expected 1 to 16, got 0"},
+      {{"--student-width", "5"}, "--student-width: model.student_width: expected 1 to 4, got 5"},
+      {{"--aux-kinds", "mix,blur"}, "--aux-kinds: aux.kinds: "},
+      {{"--set", "model.stages=16,x"}, "--set model.stages=16,x: model.stages: "},
       {{"--end2-method", "end"}, "--end2-method"},
   };
   for (const auto& [flags, expect] : cases) {

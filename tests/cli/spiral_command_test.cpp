@@ -49,17 +49,22 @@ TEST(SpiralCommandTest, InvalidFlagsFailBeforeAnyWork) {
     std::string expect;
   };
   const std::vector<Case> cases{
-      {{"--members", "0"}, "--members: got '0', expected an integer >= 1"},
-      {{"--temperature", "0.5"}, "--temperature: got '0.5', expected a number >= 1"},
-      {{"--noise", "-1"}, "--noise: got '-1', expected a number >= 0"},
-      {{"--hold", "0.9", "--decay", "0.9"}, "hold/decay fractions: expected >= 0 each and a sum <= 1"},
+      {{"--members", "0"}, "--members: ensemble.members: expected >= 1, got 0"},
+      {{"--temperature", "0.5"}, "--temperature: distill.temperature: expected >= 1, got 0.5"},
+      {{"--noise", "-1"}, "--noise: data.noise: expected >= 0, got -1.0"},
+      {{"--noise", "abc"}, "--noise: data.noise: expected a number, got 'abc'"},
+      {{"--hold", "0.9", "--decay", "0.9"},
+       "--decay: distill.decay_fraction: expected distill.hold_fraction + distill.decay_fraction <= 1, got 0.9"},
+      {{"--set", "model.activation=swish"}, "--set model.activation=swish: model.activation: expected one of relu, "
+                                            "tanh, gelu, leaky_relu, got 'swish'"},
+      {{"--set", "data.nosie=1"}, "--set data.nosie=1: unknown key 'data.nosie'; did you mean 'data.noise'?"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> args{"experiment", "spiral", "--quick", "--out", dir + "/o"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     auto r = run_endd(args);
     EXPECT_NE(r.exit_code, 0);
-    if (c.args[0] != "--hold") EXPECT_EQ(r.exit_code, 2) << r.err;  // a flag out of its range is a usage error
+    EXPECT_EQ(r.exit_code, 2) << r.err;  // a typed value out of its range is a usage error
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_FALSE(exists(dir + "/o")) << "work started before the check";
   }
@@ -67,4 +72,50 @@ TEST(SpiralCommandTest, InvalidFlagsFailBeforeAnyWork) {
   auto r = run_endd({"experiment", "spiral", "--quick", "--out", dir + "/file/sub"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find(dir + "/file/sub: cannot create output directory"), std::string::npos) << r.err;
+}
+
+// The acceptance of issue 17 for the spiral: print the resolved experiment,
+// edit values, run the file with --quick. Edited values stay (even one the
+// quick overlay also sets); the rest is the quick overlay's.
+TEST(SpiralCommandTest, PrintedConfigEditedAndRunAsAFile) {
+  auto dir = fresh_dir("spiral_config_file");
+  auto printed = run_endd({"experiment", "spiral", "--print-config"});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  std::string text = printed.out;
+  // Replaces the value of the line that starts with `key = `.
+  auto edit = [&](const std::string& key, const std::string& value) {
+    auto at = text.find("\n" + key + " = ");
+    ASSERT_NE(at, std::string::npos) << key;
+    at += key.size() + 4;
+    text.replace(at, text.find(' ', at) - at, value);
+  };
+  edit("noise", "0.3");
+  edit("members", "4");
+  write_text(dir + "/my.toml", text);
+  auto r = run_endd({"experiment", dir + "/my.toml", "--quick", "--out", dir + "/out"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(read_text(dir + "/out/results.json"));
+  EXPECT_EQ(j["experiment"], "spiral");
+  EXPECT_DOUBLE_EQ(j["config"]["noise"].get<double>(), 0.3);
+  EXPECT_EQ(j["config"]["members"].get<int>(), 4);
+  EXPECT_EQ(j["config"]["per_class"].get<int>(), 500);  // from the quick overlay
+  EXPECT_EQ(j["models"]["ensemble"]["members"].get<int>(), 4);
+  // The resolved configuration is saved beside the results and runs again as it is.
+  const std::string saved = read_text(dir + "/out/config.toml");
+  EXPECT_NE(saved.find("noise = 0.3 "), std::string::npos) << saved;
+  EXPECT_NE(saved.find("per_class = 500 "), std::string::npos) << saved;
+
+  // Errors in the file name its line; a file for no known experiment is refused.
+  write_text(dir + "/bad.toml", "experiment = \"spiral\"\n[data]\nnoise = -0.5\n");
+  r = run_endd({"experiment", dir + "/bad.toml", "--out", dir + "/bad_out"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(dir + "/bad.toml:3: data.noise: expected >= 0, got -0.5"), std::string::npos) << r.err;
+  write_text(dir + "/none.toml", "[data]\nnoise = 0.3\n");
+  r = run_endd({"experiment", dir + "/none.toml", "--out", dir + "/bad_out"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(dir + "/none.toml: expected a top-level key experiment = "), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(dir + "/bad_out"));
+  // The output never overwrites the file it was configured by.
+  r = run_endd({"experiment", dir + "/out/config.toml", "--quick", "--out", dir + "/out"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }

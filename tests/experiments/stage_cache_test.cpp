@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
+#include "endd/experiments/fashion_mnist_options.h"
 #include "endd/experiments/stage_cache.h"
 #include "endd/models/conv_ensemble.h"
 
@@ -69,4 +71,25 @@ TEST(StageCacheTest, OtherShapesDamagedFilesAndADisabledCacheAreNotRestored) {
   experiments::StageCache disabled("");
   disabled.save("ensemble", "s", two, 1.0);  // writes nothing
   EXPECT_FALSE(disabled.restore("ensemble", "s", two, seconds));
+}
+
+// Every setting a stage depends on is in the settings its fingerprint is
+// built from (issue 17: weight decay, the schedules and float64_loss were
+// not, so changing them reused a stale stage).
+TEST(StageFingerprintTest, FashionMnistSettingsThatChangeAStageChangeItsFingerprint) {
+  const auto base = endd::experiments::fashion_mnist_config(false);
+  const auto json = base.to_json();
+  std::vector<std::function<void(endd::experiments::FashionMnistConfig&)>> changes{
+      [](auto& c) { c.ensemble.weight_decay = 1e-4; }, [](auto& c) { c.ensemble.cosine_schedule = false; },
+      [](auto& c) { c.student.weight_decay = 1e-4; },  [](auto& c) { c.student.cosine_schedule = false; },
+      [](auto& c) { c.student.float64_loss = false; }, [](auto& c) { c.student.clip_norm = 3; },
+      [](auto& c) { c.ensemble.learning_rate = 1e-3; }, [](auto& c) { c.student.mean_weight = 0.5; }};
+  for (size_t i = 0; i < changes.size(); ++i) {
+    auto changed = base;
+    changes[i](changed);
+    EXPECT_NE(changed.to_json().dump(), json.dump()) << "change " << i;
+  }
+  // At the shipped values the settings are those stages were saved with.
+  EXPECT_FALSE(json["ensemble"].contains("cosine_schedule"));
+  EXPECT_FALSE(json["distill"].contains("float64_loss"));
 }

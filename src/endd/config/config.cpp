@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -55,15 +56,26 @@ bool convert(const toml::node& node, const Value& like, Value& out) {
   }
 }
 
-std::string format(const Value& v) {
+}  // namespace
+
+std::string format_value(const Value& v) {
   std::ostringstream s;
   switch (v.index()) {
     case 0: s << (std::get<bool>(v) ? "true" : "false"); break;
     case 1: s << std::get<int64_t>(v); break;
     case 2: {
-      double d = std::get<double>(v);
-      s.precision(17);
-      s << d;
+      // The shortest decimal that reads back as the same double (0.35, not
+      // 0.34999999999999998).
+      const double d = std::get<double>(v);
+      for (int digits = 15; digits <= 17; ++digits) {
+        std::ostringstream t;
+        t.precision(digits);
+        t << d;
+        if (digits == 17 || std::strtod(t.str().c_str(), nullptr) == d) {
+          s << t.str();
+          break;
+        }
+      }
       if (s.str().find_first_of(".eEn") == std::string::npos) s << ".0";
       break;
     }
@@ -72,7 +84,11 @@ std::string format(const Value& v) {
   return s.str();
 }
 
-}  // namespace
+std::string join_words(const std::vector<std::string>& words, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) out += (i ? separator : "") + words[i];
+  return out;
+}
 
 std::string nearest_word(const std::string& word, const std::vector<std::string>& choices) {
   std::string best;
@@ -103,15 +119,26 @@ std::string nearest_key(const std::string& key, const std::vector<Field>& schema
   return best;
 }
 
+namespace {
+// A value typed on the command line (a flag, --set) is a usage error (exit 2).
+[[noreturn]] void fail(const std::string& origin, const std::string& message) {
+  if (!origin.empty() && origin[0] == '-') throw UsageError(origin + ": " + message);
+  throw Error(origin + ": " + message);
+}
+}  // namespace
+
 Config::Config(std::vector<Field> schema) : schema_(std::move(schema)) {
-  for (const auto& f : schema_) values_[f.key] = f.default_value;
+  for (const auto& f : schema_) {
+    values_[f.key] = f.default_value;
+    origins_[f.key] = "default";
+  }
 }
 
 const Field& Config::field(const std::string& key, const std::string& origin) const {
   for (const auto& f : schema_)
     if (f.key == key) return f;
   std::string near = nearest_key(key, schema_);
-  throw Error(origin + ": unknown key '" + key + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
+  fail(origin, "unknown key '" + key + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
 }
 
 void Config::assign(const std::string& key, const Value& value, const std::string& origin) {
@@ -119,6 +146,15 @@ void Config::assign(const std::string& key, const Value& value, const std::strin
   ENDD_CHECK(value.index() == f.default_value.index(), origin, ": ", key, ": expected ", type_name(f.default_value),
              ", got ", type_name(value));
   values_[key] = value;
+  origins_[key] = origin;
+}
+
+void Config::reject(const std::string& key, const std::string& message) const {
+  fail(origin(key), key + ": " + message);
+}
+
+void Config::require(const std::string& key, bool ok, const std::string& expected) const {
+  if (!ok) fail(origin(key), key + ": " + expected + ", got " + format_value(values_.at(key)));
 }
 
 namespace {
@@ -135,16 +171,24 @@ void check_ascii(const std::string& text, const std::string& origin) {
                "--set)");
   }
 }
-}  // namespace
 
-void Config::merge_toml(const std::string& text, const std::string& origin) {
+toml::table parse_toml(const std::string& text, const std::string& origin) {
   check_ascii(text, origin);
-  toml::table table;
   try {
-    table = toml::parse(text, origin);
+    return toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
     throw Error(detail::concat(origin, ":", e.source().begin.line, ": invalid TOML: ", e.description()));
   }
+}
+}  // namespace
+
+std::optional<std::string> top_level_string(const std::string& path, const std::string& key) {
+  toml::table table = parse_toml(read_file(path), path);
+  return table[key].value_exact<std::string>();
+}
+
+void Config::merge_toml(const std::string& text, const std::string& origin) {
+  toml::table table = parse_toml(text, origin);
   std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,
                                                                          const std::string& prefix) {
     for (const auto& [k, node] : t) {
@@ -158,6 +202,7 @@ void Config::merge_toml(const std::string& text, const std::string& origin) {
       Value v;
       ENDD_CHECK(convert(node, f.default_value, v), where, ": ", key, ": expected ", type_name(f.default_value));
       values_[key] = v;
+      origins_[key] = where;
     }
   };
   walk(table, "");
@@ -168,8 +213,11 @@ void Config::merge_toml_file(const std::string& path) { merge_toml(read_file(pat
 void Config::set(const std::string& assignment) {
   auto eq = assignment.find('=');
   ENDD_CHECK(eq != std::string::npos && eq > 0, "--set ", assignment, ": expected key=value");
-  std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  const Field& f = field(key, "--set " + assignment);
+  set_text(assignment.substr(0, eq), assignment.substr(eq + 1), "--set " + assignment);
+}
+
+void Config::set_text(const std::string& key, const std::string& text, const std::string& origin) {
+  const Field& f = field(key, origin);
   // Let TOML parse the value; a bare word is a string. Non-ASCII text never
   // reaches the TOML parser (see check_ascii).
   Value v;
@@ -184,8 +232,9 @@ void Config::set(const std::string& assignment) {
     v = text;
     ok = true;
   }
-  ENDD_CHECK(ok, "--set ", assignment, ": ", key, ": expected ", type_name(f.default_value), ", got '", text, "'");
+  if (!ok) fail(origin, detail::concat(key, ": expected ", type_name(f.default_value), ", got '", text, "'"));
   values_[key] = v;
+  origins_[key] = origin;
 }
 
 bool Config::get_bool(const std::string& key) const { return std::get<bool>(values_.at(key)); }
@@ -194,18 +243,25 @@ double Config::get_double(const std::string& key) const { return std::get<double
 const std::string& Config::get_string(const std::string& key) const { return std::get<std::string>(values_.at(key)); }
 
 std::string Config::to_toml() const {
+  // Top-level keys first (TOML puts every key after a [header] in that
+  // table), then each section once, in the order the schema first names it.
+  std::vector<std::string> sections{""};
+  auto section_of = [](const std::string& key) {
+    auto dot = key.rfind('.');
+    return dot == std::string::npos ? std::string() : key.substr(0, dot);
+  };
+  for (const auto& f : schema_)
+    if (std::find(sections.begin(), sections.end(), section_of(f.key)) == sections.end())
+      sections.push_back(section_of(f.key));
   std::ostringstream out;
   out << "# Resolved endd configuration (every key, defaults included)\n";
-  std::string section;
-  for (const auto& f : schema_) {  // schema order groups sections
-    auto dot = f.key.rfind('.');
-    std::string sec = dot == std::string::npos ? "" : f.key.substr(0, dot);
-    std::string name = dot == std::string::npos ? f.key : f.key.substr(dot + 1);
-    if (sec != section) {
-      out << "\n[" << sec << "]\n";
-      section = sec;
+  for (const auto& section : sections) {
+    if (!section.empty()) out << "\n[" << section << "]\n";
+    for (const auto& f : schema_) {
+      if (section_of(f.key) != section) continue;
+      const std::string name = section.empty() ? f.key : f.key.substr(section.size() + 1);
+      out << name << " = " << format_value(values_.at(f.key)) << "  # " << f.help << "\n";
     }
-    out << name << " = " << format(values_.at(f.key)) << "  # " << f.help << "\n";
   }
   return out.str();
 }

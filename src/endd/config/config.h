@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,13 +32,27 @@ class Config {
   void merge_toml(const std::string& text, const std::string& origin);
   /// Applies "key=value" (value parsed by the key's type).
   void set(const std::string& assignment);
+  /// Sets `key` from text parsed by the key's type; `origin` (e.g. the flag
+  /// "--noise") names the value in this and later errors.
+  void set_text(const std::string& key, const std::string& text, const std::string& origin);
   /// Sets a typed value (the type must match the key's).
-  void set_value(const std::string& key, const Value& value) { assign(key, value, "set " + key); }
+  void set_value(const std::string& key, const Value& value, const std::string& origin = "") {
+    assign(key, value, origin.empty() ? "set " + key : origin);
+  }
 
   bool get_bool(const std::string& key) const;
   int64_t get_int(const std::string& key) const;
   double get_double(const std::string& key) const;
   const std::string& get_string(const std::string& key) const;
+  const Value& get(const std::string& key) const { return values_.at(key); }
+  /// Where the key's value came from: "FILE:LINE", "--set key=value", a flag
+  /// such as "--noise", or "default".
+  const std::string& origin(const std::string& key) const { return origins_.at(key); }
+  /// Throws endd::Error "ORIGIN: key: EXPECTED, got VALUE" unless `ok`.
+  void require(const std::string& key, bool ok, const std::string& expected) const;
+  /// Throws "ORIGIN: key: MESSAGE": endd::UsageError when the value was typed
+  /// on the command line, endd::Error when it came from a file.
+  [[noreturn]] void reject(const std::string& key, const std::string& message) const;
 
   /// The resolved configuration as TOML (sections by key prefix) and JSON.
   std::string to_toml() const;
@@ -50,10 +65,21 @@ class Config {
 
   std::vector<Field> schema_;
   std::map<std::string, Value> values_;
+  std::map<std::string, std::string> origins_;
 };
+
+/// The string value of top-level `key` in TOML file `path` (nullopt when
+/// absent or not a string); endd::Error naming file:line for invalid TOML.
+std::optional<std::string> top_level_string(const std::string& path, const std::string& key);
+
+/// A value as TOML writes it (strings quoted, doubles with a decimal point).
+std::string format_value(const Value& v);
 
 /// The choice closest to `word` by edit distance ("" if none is close).
 std::string nearest_word(const std::string& word, const std::vector<std::string>& choices);
+
+/// "a, b, c": the words with `separator` between them.
+std::string join_words(const std::vector<std::string>& words, const std::string& separator = ", ");
 
 /// The valid key closest to `key` by edit distance ("" if none is close).
 std::string nearest_key(const std::string& key, const std::vector<Field>& schema);

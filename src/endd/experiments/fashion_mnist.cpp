@@ -27,36 +27,6 @@
 
 namespace endd::experiments {
 
-FashionMnistConfig FashionMnistConfig::defaults(bool quick) {
-  FashionMnistConfig c;
-  c.ensemble.epochs = 8;
-  c.ensemble.batch_size = 128;
-  c.ensemble.learning_rate = 2e-3;
-  // 36 epochs fit the 20-minute budget once the ensemble trained in one shard
-  // per core; EnD^2 gained 0.2 points over 24 epochs (docs/fashion-mnist.md).
-  c.student.epochs = 36;
-  c.student.batch_size = 128;
-  c.student.learning_rate = 2e-3;
-  c.student.initial_temperature = 5;
-  c.student.hold_fraction = 0.2;
-  c.student.decay_fraction = 0.3;
-  c.student.smoothing = 1e-4;
-  c.student.float64_loss = true;
-  if (quick) {
-    c.members = 3;
-    c.train_count = 6000;
-    c.test_count = 1000;
-    c.ood_count = 500;
-    c.aux_count = 2000;
-    c.stages = {8, 16};
-    c.hidden = 64;
-    c.ensemble.epochs = 4;
-    c.student.epochs = 8;
-    c.bootstrap = 50;
-  }
-  return c;
-}
-
 void FashionMnistConfig::validate() const {
   ENDD_CHECK(members >= 2, "members: expected >= 2 (EnD^2 needs an ensemble), got ", members);
   ENDD_CHECK(train_count >= 0 && test_count >= 0 && ood_count >= 0, "counts: expected >= 0");
@@ -79,7 +49,7 @@ void FashionMnistConfig::validate() const {
 nlohmann::json FashionMnistConfig::to_json() const {
   std::vector<std::string> kinds;
   for (auto k : aux_kinds) kinds.push_back(data::image_aux_kind_name(k));
-  return {{"seed", seed},
+  nlohmann::json j = {{"seed", seed},
           {"members", members},
           {"train_count", train_count},
           {"test_count", test_count},
@@ -100,6 +70,15 @@ nlohmann::json FashionMnistConfig::to_json() const {
                        {"end2_method", train::distill_method_name(student.method)},
                        {"mean_weight", student.mean_weight}}},
           {"bootstrap", bootstrap}};
+  // The stages' fingerprints are built from this: a setting enters only when
+  // it differs from the value every stage saved so far was trained with, so
+  // those stages still resume, and a changed setting never reuses a stale one.
+  if (ensemble.weight_decay != 0) j["ensemble"]["weight_decay"] = ensemble.weight_decay;
+  if (!ensemble.cosine_schedule) j["ensemble"]["cosine_schedule"] = false;
+  if (student.weight_decay != 0) j["distill"]["weight_decay"] = student.weight_decay;
+  if (!student.cosine_schedule) j["distill"]["cosine_schedule"] = false;
+  if (!student.float64_loss) j["distill"]["float64_loss"] = false;
+  return j;
 }
 
 namespace {

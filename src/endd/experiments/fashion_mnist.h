@@ -15,6 +15,8 @@
 
 namespace endd::experiments {
 
+/// The experiment's values are in configs/experiments/fashion-mnist.toml
+/// (fashion_mnist_options.h reads them).
 struct FashionMnistConfig {
   uint64_t seed = 0;
   int64_t members = 10;
@@ -48,7 +50,6 @@ struct FashionMnistConfig {
   /// settings match; false trains everything again.
   bool resume = true;
 
-  static FashionMnistConfig defaults(bool quick);
   void validate() const;
   nlohmann::json to_json() const;
 };

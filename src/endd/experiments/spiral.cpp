@@ -17,52 +17,13 @@
 
 namespace endd::experiments {
 
-SpiralConfig SpiralConfig::defaults(bool quick) {
-  SpiralConfig c;
-  c.ensemble.epochs = 200;
-  c.ensemble.batch_size = 128;
-  // Adam 1e-2 leaves the members more diverse than 3e-3 (member error sd 1.3
-  // vs 0.7 points), which is where an ensemble gains over its typical member
-  // (docs/spiral.md: 0.63 vs 0.07 points, seed 0).
-  c.ensemble.learning_rate = 1e-2;
-  // Students learn the ensemble's function from its outputs on the inputs and
-  // on 4 jittered copies of them (sd 0.1 standardised units). They need many
-  // steps: EnD^2+AUX was 0.7-1.2 points behind the ensemble after 160 epochs
-  // and 0.07-0.2 after 800 (docs/spiral.md), which fit in the 120 s budget
-  // once the ensemble trained on both cores and the teacher statistic was
-  // computed once per temperature.
-  c.transfer_copies = 4;
-  c.aux_copies = 4;
-  c.transfer_jitter = 0.1;
-  c.student.epochs = 800;
-  c.student.batch_size = 128;
-  c.student.learning_rate = 1e-2;
-  c.student.float64_loss = true;
-  c.student.hold_fraction = 0.2;
-  c.student.decay_fraction = 0.3;
-  // eps = 1e-4 keeps EnD^2+AUX's knowledge uncertainty far from the data
-  // within 1.4-1.5x the ensemble's; 1e-6 gave 1.54-1.58x (docs/spiral.md).
-  c.student.smoothing = 1e-4;
-  if (quick) {
-    // A smoke test that still learns the spiral: about 3 s on 2 cores.
-    c.members = 10;
-    c.per_class = 500;
-    c.aux_count = 1500;
-    c.ood_count = 500;
-    c.ensemble.epochs = 100;
-    c.transfer_copies = 1;
-    c.aux_copies = 1;
-    c.student.epochs = 75;
-    c.map_resolution = 61;
-    c.bootstrap = 50;
-  }
-  return c;
-}
-
 void SpiralConfig::validate() const {
   ENDD_CHECK(members >= 1, "members: expected >= 1, got ", members);
   ENDD_CHECK(per_class >= 2, "per_class: expected >= 2, got ", per_class);
+  ENDD_CHECK(test_per_class >= 0, "test_per_class: expected >= 0, got ", test_per_class);
   ENDD_CHECK(std::isfinite(noise) && noise >= 0, "noise: expected >= 0, got ", noise);
+  ENDD_CHECK(std::isfinite(input_radius) && input_radius >= 0,
+             "input_radius: expected >= 0 (0 = standardise), got ", input_radius);
   ENDD_CHECK(aux_count >= 1, "aux_count: expected >= 1, got ", aux_count);
   ENDD_CHECK(aux_radius > 0, "aux_radius: expected > 0, got ", aux_radius);
   ENDD_CHECK(transfer_copies >= 0, "transfer_copies: expected >= 0, got ", transfer_copies);
@@ -95,7 +56,9 @@ nlohmann::json SpiralConfig::to_json() const {
   return {{"seed", seed},
           {"members", members},
           {"per_class", per_class},
+          {"test_per_class", test_per_class > 0 ? test_per_class : per_class},
           {"noise", noise},
+          {"input_radius", input_radius},
           {"aux_count", aux_count},
           {"aux_radius", aux_radius},
           {"transfer_copies", transfer_copies},
@@ -148,11 +111,14 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device) {
   out.config = c;
   const double R = data::spiral_radius();
   data::Dataset train = data::make_spiral(c.per_class, c.noise, derive_seed(c.seed, Stream::kTrainData));
-  data::Dataset test = data::make_spiral(c.per_class, c.noise, derive_seed(c.seed, Stream::kTestData));
+  data::Dataset test = data::make_spiral(c.test_per_class > 0 ? c.test_per_class : c.per_class, c.noise,
+                                         derive_seed(c.seed, Stream::kTestData));
   data::Dataset aux = data::uniform_disc(c.aux_count, c.aux_radius * R, derive_seed(c.seed, Stream::kAuxData), "aux");
   data::Dataset far = data::uniform_annulus(c.ood_count, c.ood_inner * R, c.ood_outer * R,
                                             derive_seed(c.seed, Stream::kOodData), "far");
-  auto scaler = data::Standardizer::fit(train.inputs);
+  auto scaler = c.input_radius > 0 ? data::Standardizer{at::zeros({2}, at::kFloat),
+                                                        at::full({2}, R / c.input_radius, at::kFloat)}
+                                    : data::Standardizer::fit(train.inputs);
   at::Tensor x_train = scaler.apply(train.inputs), x_test = scaler.apply(test.inputs);
   at::Tensor x_aux = scaler.apply(aux.inputs), x_far = scaler.apply(far.inputs);
   out.train_raw = train.inputs;
