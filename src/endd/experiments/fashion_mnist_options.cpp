@@ -6,11 +6,49 @@
 #include "endd/runs/run_config.h"
 
 namespace endd::experiments {
+namespace {
+
+using S = FashionMnistConfig;
+
+// The students' keys: AUX images, transfer views, the EnD^2 loss, distillation.
+void add_student_options(config::OptionTable<S>& t) {
+  using config::at_least;
+  using config::in_range;
+  t.add("aux.count", "--aux-count", "AUX images for EnD^2+AUX", [](S& s) -> auto& { return s.aux_count; },
+        at_least(1))
+      .add_parsed(
+          "aux.kinds", "--aux-kinds",
+          "AUX kinds made from the training images: mix, noise, edges, zoom, shuffle, small, outline, chain",
+          [](const S& s) {
+            std::vector<std::string> w;
+            for (auto k : s.aux_kinds) w.push_back(data::image_aux_kind_name(k));
+            return config::join_words(w, ",");
+          },
+          [](S& s, const std::string& text) { s.aux_kinds = data::parse_image_aux_kinds(text); })
+      .add("aux.oversample", "--aux-oversample",
+           "make F x aux.count candidates and keep, per kind, those the members disagree on most",
+           [](S& s) -> auto& { return s.aux_oversample; }, in_range(1, 16))
+      .add("transfer.views", "--transfer-views",
+           "students' transfer set: the images plus (views - 1) crop-and-flip copies labelled by the teacher",
+           [](S& s) -> auto& { return s.transfer_views; }, in_range(1, 8))
+      .add_parsed(
+          "distill.method", "--end2-method", "the EnD^2 students' loss: end2 (the paper's) or end2-proxy",
+          [](const S& s) { return train::distill_method_name(s.student.method); },
+          [](S& s, const std::string& text) {
+            s.student.method = train::parse_distill_method(text);
+            ENDD_CHECK(train::is_dirichlet(s.student.method), "expected end2 or end2-proxy");
+          });
+  add_distill_options(t, [](S& s) -> auto& { return s.student; });
+  t.add("report.bootstrap", "", "bootstrap resamples for error intervals",
+        [](S& s) -> auto& { return s.bootstrap; }, at_least(2));
+}
+
+}  // namespace
+
 const config::OptionTable<FashionMnistConfig>& fashion_mnist_options() {
   using config::above;
   using config::at_least;
   using config::in_range;
-  using S = FashionMnistConfig;
   static const config::OptionTable<S> table = [] {
     config::OptionTable<S> t;
     t.add_parsed(
@@ -42,37 +80,12 @@ const config::OptionTable<FashionMnistConfig>& fashion_mnist_options() {
         .add("ensemble.augment", "", "members train on random crops (pad 2) and horizontal flips",
              [](S& s) -> auto& { return s.augment; });
     add_ensemble_options(t, [](S& s) -> auto& { return s.ensemble; });
-    t.add("aux.count", "--aux-count", "AUX images for EnD^2+AUX", [](S& s) -> auto& { return s.aux_count; },
-          at_least(1))
-        .add_parsed(
-            "aux.kinds", "--aux-kinds",
-            "AUX kinds made from the training images: mix, noise, edges, zoom, shuffle, small, outline, chain",
-            [](const S& s) {
-              std::vector<std::string> w;
-              for (auto k : s.aux_kinds) w.push_back(data::image_aux_kind_name(k));
-              return config::join_words(w, ",");
-            },
-            [](S& s, const std::string& text) { s.aux_kinds = data::parse_image_aux_kinds(text); })
-        .add("aux.oversample", "--aux-oversample",
-             "make F x aux.count candidates and keep, per kind, those the members disagree on most",
-             [](S& s) -> auto& { return s.aux_oversample; }, in_range(1, 16))
-        .add("transfer.views", "--transfer-views",
-             "students' transfer set: the images plus (views - 1) crop-and-flip copies labelled by the teacher",
-             [](S& s) -> auto& { return s.transfer_views; }, in_range(1, 8))
-        .add_parsed(
-            "distill.method", "--end2-method", "the EnD^2 students' loss: end2 (the paper's) or end2-proxy",
-            [](const S& s) { return train::distill_method_name(s.student.method); },
-            [](S& s, const std::string& text) {
-              s.student.method = train::parse_distill_method(text);
-              ENDD_CHECK(train::is_dirichlet(s.student.method), "expected end2 or end2-proxy");
-            });
-    add_distill_options(t, [](S& s) -> auto& { return s.student; });
-    t.add("report.bootstrap", "", "bootstrap resamples for error intervals",
-          [](S& s) -> auto& { return s.bootstrap; }, at_least(2));
+    add_student_options(t);
     return t;
   }();
   return table;
 }
+
 
 FashionMnistConfig fashion_mnist_config_from(const config::Config& c) {
   FashionMnistConfig s = fashion_mnist_options().read(c);

@@ -69,6 +69,19 @@ void ModelTable::add(const std::string& model, int64_t m, int64_t p, double seco
   train_seconds[model] = seconds;
 }
 
+void ModelTable::add_ensemble(const std::map<std::string, at::Tensor>& member_logits, const at::Tensor& test_labels,
+                              int64_t parameters, double seconds) {
+  const int64_t m = member_logits.at("test").size(1);
+  add("single", 1, parameters / m, seconds / double(m));
+  add("ensemble", m, parameters, seconds);
+  const MemberErrors errors = experiments::member_errors(member_logits.at("test"), test_labels);
+  member_errors = errors.to_json();
+  for (const auto& [set, z] : member_logits) {
+    measures["ensemble"][set] = uncertainty::ensemble_measures_from_logits(z);
+    measures["single"][set] = uncertainty::ensemble_measures_from_logits(z.slice(1, errors.typical, errors.typical + 1));
+  }
+}
+
 void add_evaluation_sections(json& r, const ModelTable& t, const at::Tensor& test_labels,
                              const std::vector<std::string>& ood_sets, int bootstrap, uint64_t seed) {
   if (!t.member_errors.is_null()) r["member_errors"] = t.member_errors;

@@ -34,6 +34,11 @@ struct ModelTable {
   nlohmann::json member_errors;  ///< MemberErrors::to_json(), reported as r["member_errors"]
 
   void add(const std::string& model, int64_t members, int64_t parameters, double seconds);
+  /// The rows "single" (the typical member) and "ensemble" from the members'
+  /// logits [N, M, K] per set ("test" among them, scored against
+  /// `test_labels`); `seconds` trained all `parameters`.
+  void add_ensemble(const std::map<std::string, at::Tensor>& member_logits, const at::Tensor& test_labels,
+                    int64_t parameters, double seconds);
 };
 
 /// Fills r["member_errors"] (when set), r["models"], r["misclassification"], r["ood"][set] for each of
