@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli_test_util.h"
@@ -74,6 +75,26 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   EXPECT_EQ(end_by_hand["error"], j["models"]["end"]["error"]);
   EXPECT_NEAR(end_by_hand["nll"].get<double>(), j["models"]["end"]["nll"].get<double>(), 1e-5);
   EXPECT_NEAR(end_by_hand["brier"].get<double>(), j["models"]["end"]["brier"].get<double>(), 1e-5);
+  // Exported, the CNN student takes [N, 1, 28, 28] images in Python and
+  // agrees with `endd predict` (the first 200 test images, read from the IDX file).
+  ASSERT_EQ(run_endd({"predict", "--model", run + "_end", "--data", "fashion-mnist:test", "--limit", "200", "--out",
+                      run + "_end.csv"}).exit_code, 0);
+  ASSERT_EQ(run_endd({"export", "--model", run + "_end", "--out", run + "_end.ts"}).exit_code, 0);
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) {
+    write_text(dir + "_check.py", R"(
+import sys, csv, gzip, numpy as np, torch
+raw = gzip.open('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz').read()
+x = np.frombuffer(raw, np.uint8, offset=16)[:200 * 784].reshape(200, 1, 28, 28) / 255.0
+out = torch.jit.load(sys.argv[1])(torch.from_numpy(x.astype(np.float32)))
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == 200
+for key in ['total', 'data', 'knowledge', 'confidence']:
+    err = (out[key].double() - torch.tensor([float(r[key]) for r in rows], dtype=torch.float64)).abs().max().item()
+    assert err < 1e-5, (key, err)
+assert out['prediction'].tolist() == [int(r['prediction']) for r in rows]
+)");
+    EXPECT_EQ(std::system(("/usr/bin/python3 " + dir + "_check.py " + run + "_end.ts " + run + "_end.csv").c_str()), 0);
+  }
 
   // A rerun of the same file into the same directory resumes from the
   // finished stages and gives the same results; new student settings
