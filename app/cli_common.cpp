@@ -67,7 +67,7 @@ config::Config build_config(config::Config cfg, const std::string& config_file, 
   }
   for (const auto* key : {"data.train", "distill.aux"}) {
     for (const auto& field : cfg.schema()) {
-      if (field.key == key) cfg.set_value(key, absolute_source(cfg.get_string(key)));
+      if (field.key == key) cfg.set_value(key, absolute_source(cfg.get_string(key)), cfg.origin(key));
     }
   }
   return cfg;

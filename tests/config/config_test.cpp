@@ -49,14 +49,19 @@ TEST(ConfigTest, ResolvedTomlRoundTrips) {
   EXPECT_EQ(a.to_json(), b.to_json());
 }
 
-TEST(RunSettingsTest, ValuesAreCheckedWithTheirKey) {
+TEST(RunSettingsTest, ValuesAreCheckedWithTheirKeyAndWhereTheyCameFrom) {
   Config c = endd::runs::train_config();
   c.set("data.train=csv:x.csv");
   c.set("train.members=0");
-  EXPECT_EQ(error_of([&] { endd::runs::train_settings(c); }), "train.members: expected >= 1, got 0");
+  EXPECT_EQ(error_of([&] { endd::runs::train_settings(c); }),
+            "--set train.members=0: train.members: expected >= 1, got 0");
   Config d = endd::runs::distill_config();
-  d.set("distill.temperature=0.5");
-  EXPECT_EQ(error_of([&] { endd::runs::distill_settings(d); }), "distill.temperature: expected >= 1, got 0.5");
+  d.merge_toml("[distill]\nepochs = 3\ntemperature = 0.5\n", "distill.toml");
+  EXPECT_EQ(error_of([&] { endd::runs::distill_settings(d); }), "distill.toml:3: distill.temperature: expected >= 1, got 0.5");
+  d = endd::runs::distill_config();
+  d.set_value("distill.smoothing", 1.0);
+  EXPECT_EQ(error_of([&] { endd::runs::distill_settings(d); }),
+            "the command line: distill.smoothing: expected in [0, 1), got 1.0");
 }
 
 TEST(RunSettingsTest, DistillSmoothingDefaultIsTheLibrarysAndInTheReferenceRange) {

@@ -36,8 +36,8 @@ class Config {
   /// "--noise") names the value in this and later errors.
   void set_text(const std::string& key, const std::string& text, const std::string& origin);
   /// Sets a typed value (the type must match the key's).
-  void set_value(const std::string& key, const Value& value, const std::string& origin = "") {
-    assign(key, value, origin.empty() ? "set " + key : origin);
+  void set_value(const std::string& key, const Value& value, const std::string& origin = "the command line") {
+    assign(key, value, origin);
   }
 
   bool get_bool(const std::string& key) const;

@@ -52,11 +52,11 @@ std::vector<int64_t> parse_stages(const std::string& text, const std::string& ke
 namespace {
 
 void check_positive(const config::Config& c, const std::string& key) {
-  ENDD_CHECK(c.get_int(key) >= 1, key, ": expected >= 1, got ", c.get_int(key));
+  c.require(key, c.get_int(key) >= 1, "expected >= 1");
 }
 void check_rate(const config::Config& c, const std::string& key) {
   double v = c.get_double(key);
-  ENDD_CHECK(std::isfinite(v) && v > 0, key, ": expected > 0, got ", v);
+  c.require(key, std::isfinite(v) && v > 0, "expected > 0");
 }
 
 }  // namespace
@@ -150,7 +150,7 @@ config::Config distill_config() {
 
 TrainSettings train_settings(const config::Config& c) {
   TrainSettings s;
-  ENDD_CHECK(c.get_int("seed") >= 0, "seed: expected >= 0, got ", c.get_int("seed"));
+  c.require("seed", c.get_int("seed") >= 0, "expected >= 0");
   s.seed = static_cast<uint64_t>(c.get_int("seed"));
   s.data = c.get_string("data.train");
   ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
@@ -159,13 +159,13 @@ TrainSettings train_settings(const config::Config& c) {
   ENDD_CHECK(s.task == "classification" || s.task == "regression", "task: expected classification or regression, "
              "got '", s.task, "'");
   s.limit = c.get_int("data.limit");
-  ENDD_CHECK(s.limit >= 0, "data.limit: expected >= 0 (0 = all rows), got ", s.limit);
+  c.require("data.limit", s.limit >= 0, "expected >= 0 (0 = all rows)");
   s.limit_random = c.get_bool("data.limit_random");
   s.val_fraction = c.get_double("train.val_fraction");
-  ENDD_CHECK(std::isfinite(s.val_fraction) && s.val_fraction >= 0 && s.val_fraction < 1,
-             "train.val_fraction: expected in [0, 1), got ", s.val_fraction);
+  c.require("train.val_fraction", std::isfinite(s.val_fraction) && s.val_fraction >= 0 && s.val_fraction < 1,
+            "expected in [0, 1)");
   s.early_stopping = c.get_int("train.early_stopping");
-  ENDD_CHECK(s.early_stopping >= 0, "train.early_stopping: expected >= 0 epochs (0 = off), got ", s.early_stopping);
+  c.require("train.early_stopping", s.early_stopping >= 0, "expected >= 0 epochs (0 = off)");
   ENDD_CHECK(s.early_stopping == 0 || s.val_fraction > 0,
              "train.early_stopping: needs a validation set (--val-fraction F, train.val_fraction)");
   s.model.arch = c.get_string("model.arch");
@@ -175,13 +175,13 @@ TrainSettings train_settings(const config::Config& c) {
   s.model.stages = c.get_string("model.stages");
   parse_stages(s.model.stages, "model.stages");
   s.model.hidden = c.get_int("model.hidden");
-  ENDD_CHECK(s.model.hidden >= -1, "model.hidden: expected >= 0 (or -1, the preset's), got ", s.model.hidden);
+  c.require("model.hidden", s.model.hidden >= -1, "expected >= 0 (or -1, the preset's)");
   ENDD_CHECK(s.model.image() || (s.model.stages.empty() && s.model.hidden == -1),
              "model.stages/model.hidden: shape the image architectures (--arch cnn, vgg or resnet), not ", s.model.arch);
   ENDD_CHECK(s.model.arch != "torchscript" || !s.model.torchscript.empty(),
              "model.arch: torchscript needs the module: --model FILE.pt (model.torchscript)");
   s.model.hidden_layers = c.get_int("model.hidden_layers");
-  ENDD_CHECK(s.model.hidden_layers >= 0, "model.hidden_layers: expected >= 0, got ", s.model.hidden_layers);
+  c.require("model.hidden_layers", s.model.hidden_layers >= 0, "expected >= 0");
   check_positive(c, "model.width");
   s.model.width = c.get_int("model.width");
   s.model.activation = c.get_string("model.activation");
@@ -197,7 +197,7 @@ TrainSettings train_settings(const config::Config& c) {
   }
   for (const auto* k : {"train.members", "train.epochs", "train.batch_size"}) check_positive(c, k);
   check_rate(c, "train.learning_rate");
-  ENDD_CHECK(c.get_double("train.weight_decay") >= 0, "train.weight_decay: expected >= 0");
+  c.require("train.weight_decay", c.get_double("train.weight_decay") >= 0, "expected >= 0");
   s.members = c.get_int("train.members");
   s.train.epochs = c.get_int("train.epochs");
   s.train.batch_size = c.get_int("train.batch_size");
@@ -212,7 +212,7 @@ TrainSettings train_settings(const config::Config& c) {
 
 DistillSettings distill_settings(const config::Config& c) {
   DistillSettings s;
-  ENDD_CHECK(c.get_int("seed") >= 0, "seed: expected >= 0, got ", c.get_int("seed"));
+  c.require("seed", c.get_int("seed") >= 0, "expected >= 0");
   s.seed = static_cast<uint64_t>(c.get_int("seed"));
   try {
     s.distill.method = train::parse_distill_method(c.get_string("distill.method"));
@@ -228,32 +228,30 @@ DistillSettings distill_settings(const config::Config& c) {
   d.weight_decay = c.get_double("distill.weight_decay");
   d.cosine_schedule = c.get_bool("distill.cosine_schedule");
   d.initial_temperature = c.get_double("distill.temperature");
-  ENDD_CHECK(std::isfinite(d.initial_temperature) && d.initial_temperature >= 1,
-             "distill.temperature: expected >= 1, got ", d.initial_temperature);
+  c.require("distill.temperature", std::isfinite(d.initial_temperature) && d.initial_temperature >= 1,
+            "expected >= 1");
   d.hold_fraction = c.get_double("distill.hold_fraction");
   d.decay_fraction = c.get_double("distill.decay_fraction");
   ENDD_CHECK(d.hold_fraction >= 0 && d.decay_fraction >= 0 && d.hold_fraction + d.decay_fraction <= 1,
              "distill.hold_fraction/decay_fraction: expected >= 0 each with a sum <= 1");
   d.smoothing = c.get_double("distill.smoothing");
-  ENDD_CHECK(d.smoothing >= 0 && d.smoothing < 1, "distill.smoothing: expected in [0, 1), got ", d.smoothing);
+  c.require("distill.smoothing", d.smoothing >= 0 && d.smoothing < 1, "expected in [0, 1)");
   d.mean_weight = c.get_double("distill.mean_weight");
-  ENDD_CHECK(std::isfinite(d.mean_weight) && d.mean_weight >= 0, "distill.mean_weight: expected >= 0, got ",
-             d.mean_weight);
+  c.require("distill.mean_weight", std::isfinite(d.mean_weight) && d.mean_weight >= 0, "expected >= 0");
   d.proxy_offset = c.get_double("distill.proxy_offset");
-  ENDD_CHECK(std::isfinite(d.proxy_offset) && d.proxy_offset >= 0, "distill.proxy_offset: expected >= 0, got ",
-             d.proxy_offset);
+  c.require("distill.proxy_offset", std::isfinite(d.proxy_offset) && d.proxy_offset >= 0, "expected >= 0");
   d.proxy_max_precision = c.get_double("distill.proxy_max_precision");
   // Above ~1e8 the KL is a difference of lnG terms too large for float64 to resolve.
-  ENDD_CHECK(d.proxy_max_precision > 0 && d.proxy_max_precision <= 1e8,
-             "distill.proxy_max_precision: expected in (0, 1e8], got ", d.proxy_max_precision);
+  c.require("distill.proxy_max_precision", d.proxy_max_precision > 0 && d.proxy_max_precision <= 1e8,
+            "expected in (0, 1e8]");
   d.clip_norm = c.get_double("distill.clip_norm");
-  ENDD_CHECK(d.clip_norm >= 0, "distill.clip_norm: expected >= 0");
+  c.require("distill.clip_norm", d.clip_norm >= 0, "expected >= 0");
   d.float64_loss = c.get_bool("distill.float64_loss");
   s.aux = c.get_string("distill.aux");
   s.aux_count = c.get_int("distill.aux_count");
-  ENDD_CHECK(s.aux_count >= 0, "distill.aux_count: expected >= 0");
+  c.require("distill.aux_count", s.aux_count >= 0, "expected >= 0");
   s.aux_scale = c.get_double("distill.aux_scale");
-  ENDD_CHECK(s.aux_scale > 0, "distill.aux_scale: expected > 0");
+  c.require("distill.aux_scale", s.aux_scale > 0, "expected > 0");
   if (!c.get_string("distill.aux_kinds").empty()) {
     try {
       s.aux_kinds = data::parse_image_aux_kinds(c.get_string("distill.aux_kinds"));
