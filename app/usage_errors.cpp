@@ -56,8 +56,18 @@ std::string rewrite(const CLI::App& cmd, const CLI::ParseError& e, const std::ve
   std::smatch m;
   const std::vector<std::string> subs = subcommand_names(cmd);
   const bool needs_subcommand = !subs.empty() && cmd.get_subcommands().empty();
+  const std::string first_word = word_after(cmd, args);
+  // `endd experiment FILE.toml --flag`: the file form takes --set, not the
+  // named experiments' flags.
+  const bool experiment_file = cmd.get_name() == "experiment" && first_word.find(".toml") != std::string::npos;
+  if (experiment_file && dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    static const std::regex extras_in_file("not expected: (.*)");
+    std::string extra = std::regex_search(msg, m, extras_in_file) ? std::string(m[1]) : msg;
+    return "unknown option or argument: " + extra + " (with an experiment file, set any key with --set KEY=VALUE; "
+           "--print-config lists the keys)";
+  }
   if (needs_subcommand && (dynamic_cast<const CLI::RequiredError*>(&e) || dynamic_cast<const CLI::ExtrasError*>(&e))) {
-    std::string word = word_after(cmd, args);
+    std::string word = first_word;
     const std::string what = cmd.get_parent() ? "experiment" : "command";
     if (word.empty()) return "no " + what + " given; expected one of: " + config::join_words(subs);
     std::string near = config::nearest_word(word, subs);

@@ -115,6 +115,10 @@ TEST(SpiralCommandTest, PrintedConfigEditedAndRunAsAFile) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(dir + "/none.toml: expected a top-level key experiment = "), std::string::npos) << r.err;
   EXPECT_FALSE(exists(dir + "/bad_out"));
+  // The file form takes --set, not the named experiment's flags, and says so.
+  r = run_endd({"experiment", dir + "/my.toml", "--noise", "0.3", "--out", dir + "/bad_out"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("with an experiment file, set any key with --set KEY=VALUE"), std::string::npos) << r.err;
   // The output never overwrites the file it was configured by.
   r = run_endd({"experiment", dir + "/out/config.toml", "--quick", "--out", dir + "/out"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
