@@ -91,8 +91,7 @@ FashionMnistConfig fashion_mnist_config_from(const config::Config& c) {
   FashionMnistConfig s = fashion_mnist_options().read(c);
   c.require("aux.count", s.aux_count >= static_cast<int64_t>(s.aux_kinds.size()),
             "expected at least one image per AUX kind (" + std::to_string(s.aux_kinds.size()) + ")");
-  c.require("distill.decay_fraction", s.student.hold_fraction + s.student.decay_fraction <= 1,
-            "expected distill.hold_fraction + distill.decay_fraction <= 1");
+  check_distill_schedule(c, s.student);
   s.validate();
   return s;
 }
@@ -100,7 +99,8 @@ FashionMnistConfig fashion_mnist_config_from(const config::Config& c) {
 FashionMnistConfig fashion_mnist_config(bool quick) {
   ExperimentSources sources;
   sources.quick = quick;
-  return fashion_mnist_config_from(resolve_experiment_config(fashion_mnist_options().schema(FashionMnistConfig{}), "fashion-mnist", sources));
+  return fashion_mnist_config_from(
+      resolve_experiment_config(fashion_mnist_options().schema(FashionMnistConfig{}), "fashion-mnist", sources));
 }
 
 }  // namespace endd::experiments

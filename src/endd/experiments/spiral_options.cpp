@@ -64,8 +64,7 @@ const config::OptionTable<SpiralConfig>& spiral_options() {
 SpiralConfig spiral_config_from(const config::Config& c) {
   SpiralConfig s = spiral_options().read(c);
   c.require("data.ood_outer", s.ood_outer > s.ood_inner, "expected > data.ood_inner");
-  c.require("distill.decay_fraction", s.student.hold_fraction + s.student.decay_fraction <= 1,
-            "expected distill.hold_fraction + distill.decay_fraction <= 1");
+  check_distill_schedule(c, s.student);
   s.validate();
   return s;
 }

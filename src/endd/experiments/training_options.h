@@ -56,4 +56,10 @@ void add_distill_options(config::OptionTable<S>& t, Get student) {
            [student](S& s) -> auto& { return student(s).float64_loss; });
 }
 
+/// What no single key's check sees: the held and decaying epochs share the run.
+inline void check_distill_schedule(const config::Config& c, const train::DistillOptions& d) {
+  c.require("distill.decay_fraction", d.hold_fraction + d.decay_fraction <= 1,
+            "expected distill.hold_fraction + distill.decay_fraction <= 1");
+}
+
 }  // namespace endd::experiments
