@@ -62,8 +62,8 @@ config::Config resolve(const std::string& name, config::Config schema, const Exp
   return experiments::resolve_experiment_config(std::move(schema), name, src);
 }
 
-// Every check before any work: the settings, then the output directory; the
-// resolved configuration goes beside the results.
+// Every check before any work: the settings, then the output directory.
+// False for --print-config, which prints the resolved file instead.
 bool prepare_output(const config::Config& cfg, const ExperimentArgs& a) {
   if (a.print_config) {
     std::fputs(cfg.to_toml().c_str(), stdout);
@@ -71,8 +71,12 @@ bool prepare_output(const config::Config& cfg, const ExperimentArgs& a) {
   }
   if (!a.file.empty()) check_not_an_input(a.out + "/config.toml", {a.file}, "--out");
   ensure_writable_directory(a.out);
-  write_file_atomic(a.out + "/config.toml", cfg.to_toml());
   return true;
+}
+
+// The resolved configuration, beside the results it produced.
+void save_config(const config::Config& cfg, const ExperimentArgs& a) {
+  write_file_atomic(a.out + "/config.toml", cfg.to_toml());
 }
 
 void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
@@ -84,6 +88,7 @@ void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
   if (!prepare_output(cfg, a)) return;
   auto outcome = experiments::run_spiral(c, device);
   auto results = experiments::write_spiral_report(outcome, a.out);
+  save_config(cfg, a);
   if (!g.quiet) {
     std::fprintf(stderr, "spiral: done in %.1fs; results in %s/results.json and results.md\n",
                  outcome.total_seconds, a.out.c_str());
@@ -103,6 +108,7 @@ void run_fashion_command(const ExperimentArgs& a, const GlobalOptions& g) {
   c.resume = !a.restart;
   if (!prepare_output(cfg, a)) return;
   auto r = experiments::run_fashion_mnist(c, device, a.out);
+  save_config(cfg, a);
   if (!g.quiet) {
     std::fprintf(stderr, "fashion-mnist: done in %.1fs; results in %s/results.json and results.md\n",
                  r["timing"]["total_seconds"].get<double>(), a.out.c_str());
