@@ -120,8 +120,8 @@ TEST(OptionTableTest, NumbersPrintAsTheShortestTextThatReadsBack) {
   EXPECT_EQ(std::stod(endd::config::format_value(third)), third);
 }
 
-// The experiment's precedence: shipped file < user's file < flags < --set <
-// --seed; --quick shrinks only what the user's file left as shipped.
+// The experiment's precedence: shipped file < user's file < flags (--seed
+// among them) < --set; --quick shrinks only what the user's file left as shipped.
 TEST(ExperimentConfigTest, SourcesResolveInOneOrderAndQuickKeepsEditedValues) {
   using namespace endd::experiments;
   const auto shipped = spiral_config(false), quick = spiral_config(true);
@@ -150,9 +150,12 @@ TEST(ExperimentConfigTest, SourcesResolveInOneOrderAndQuickKeepsEditedValues) {
   EXPECT_EQ(s.per_class, quick.per_class);  // left as shipped: the quick overlay's
   EXPECT_EQ(c.origin("ensemble.members"), file + ":4");
   EXPECT_EQ(c.origin("ensemble.epochs"), "--epochs");
-  src.seed = 9;
+  src.seed = 9;  // --seed is a flag: it beats the file, --set beats it
   EXPECT_EQ(spiral_config_from(resolve_experiment_config(spiral_options().schema(SpiralConfig{}), "spiral", src)).seed,
             9u);
+  src.sets.push_back("seed=12");
+  EXPECT_EQ(spiral_config_from(resolve_experiment_config(spiral_options().schema(SpiralConfig{}), "spiral", src)).seed,
+            12u);
   EXPECT_EQ(experiment_named_in(file), "spiral");
   std::remove(file.c_str());
 }

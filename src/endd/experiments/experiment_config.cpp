@@ -23,8 +23,8 @@ config::Config resolve_experiment_config(config::Config c, const std::string& na
         c.set_value(field.key, quick.get(field.key), quick.origin(field.key));
   }
   for (const auto& f : src.flags) c.set_text(f.key, f.text, f.flag);
+  if (src.seed) c.set_value("seed", static_cast<int64_t>(*src.seed), "--seed");  // a flag, as for train/distill
   for (const auto& s : src.sets) c.set(s);
-  if (src.seed) c.set_value("seed", static_cast<int64_t>(*src.seed), "--seed");
   return c;
 }
 

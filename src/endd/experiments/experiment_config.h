@@ -1,8 +1,8 @@
 #pragma once
 // An experiment's configuration, resolved from its sources in one order of
 // precedence (lowest first): the settings' built-in values, the shipped file
-// (configs/experiments/NAME.toml), the user's file, command-line flags,
-// `--set key=value`, `--seed`. The `--quick` overlay (NAME.quick.toml)
+// (configs/experiments/NAME.toml), the user's file, command-line flags
+// (`--seed` among them), `--set key=value`, as for train and distill. The `--quick` overlay (NAME.quick.toml)
 // replaces the values the user's file leaves as shipped: a printed config
 // runs small with --quick, and the values a user edited in it stay.
 // Every value remembers where it came from, so a range error names the
@@ -26,7 +26,7 @@ struct ExperimentSources {
   bool quick = false;
   std::vector<FlagValue> flags;
   std::vector<std::string> sets;   ///< "key=value"
-  std::optional<uint64_t> seed;    ///< --seed, only when typed
+  std::optional<uint64_t> seed;    ///< --seed, only when typed (a flag)
 };
 
 /// `schema` (with the built-in values) resolved for experiment `name`.
