@@ -159,3 +159,15 @@ TEST(ExperimentConfigTest, SourcesResolveInOneOrderAndQuickKeepsEditedValues) {
   EXPECT_EQ(experiment_named_in(file), "spiral");
   std::remove(file.c_str());
 }
+
+// A struct built in code is checked by the same table (one rule, one place).
+TEST(ExperimentConfigTest, ValidateAppliesTheOptionTablesChecks) {
+  auto s = endd::experiments::spiral_config(true);
+  EXPECT_EQ(error_of([&] { s.validate(); }), "");
+  s.noise = -1;
+  EXPECT_EQ(error_of([&] { s.validate(); }), "SpiralConfig: data.noise: expected >= 0, got -1.0");
+  s = endd::experiments::spiral_config(true);
+  s.student.hold_fraction = s.student.decay_fraction = 0.6;
+  EXPECT_NE(error_of([&] { s.validate(); }).find("distill.hold_fraction + distill.decay_fraction <= 1"),
+            std::string::npos);
+}

@@ -127,10 +127,10 @@ namespace {
 }
 }  // namespace
 
-Config::Config(std::vector<Field> schema) : schema_(std::move(schema)) {
+Config::Config(std::vector<Field> schema, const std::string& origin) : schema_(std::move(schema)) {
   for (const auto& f : schema_) {
     values_[f.key] = f.default_value;
-    origins_[f.key] = "default";
+    origins_[f.key] = origin;
   }
 }
 

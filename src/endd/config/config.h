@@ -23,7 +23,9 @@ struct Field {
 
 class Config {
  public:
-  explicit Config(std::vector<Field> schema);
+  /// `origin` names the schema's own values in errors ("default", or the
+  /// settings struct they were taken from).
+  explicit Config(std::vector<Field> schema, const std::string& origin = "default");
 
   /// Merges a TOML file. Errors name the file, line and key: an unknown key
   /// (with the nearest valid key suggested), a value of the wrong type.

@@ -65,11 +65,12 @@ class OptionTable {
     return *this;
   }
 
-  /// The schema, each default taken from `defaults`.
-  Config schema(const Settings& defaults) const {
+  /// The schema, each default taken from `defaults`; `origin` names those
+  /// values in errors.
+  Config schema(const Settings& defaults, const std::string& origin = "default") const {
     std::vector<Field> fields;
     for (const auto& o : options_) fields.push_back({o.key, o.get(defaults), o.help});
-    return Config(std::move(fields));
+    return Config(std::move(fields), origin);
   }
 
   /// The settings a resolved Config describes; every value checked first.
@@ -90,8 +91,6 @@ class OptionTable {
     return s;
   }
 
-  /// `s` as a Config over this table's schema.
-  Config write(const Settings& s) const { return schema(s); }
 
   std::vector<FlagSpec> flags() const {
     std::vector<FlagSpec> out;

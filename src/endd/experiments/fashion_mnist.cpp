@@ -18,6 +18,7 @@
 #include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
 #include "endd/experiments/ensemble_shards.h"
+#include "endd/experiments/fashion_mnist_options.h"
 #include "endd/experiments/lanes.h"
 #include "endd/experiments/model_table.h"
 #include "endd/experiments/stage_cache.h"
@@ -28,22 +29,8 @@
 namespace endd::experiments {
 
 void FashionMnistConfig::validate() const {
-  ENDD_CHECK(members >= 2, "members: expected >= 2 (EnD^2 needs an ensemble), got ", members);
-  ENDD_CHECK(train_count >= 0 && test_count >= 0 && ood_count >= 0, "counts: expected >= 0");
-  ENDD_CHECK(!aux_kinds.empty(), "aux_kinds: expected at least one kind");
-  ENDD_CHECK(aux_count >= static_cast<int64_t>(aux_kinds.size()), "aux_count: expected >= ", aux_kinds.size(),
-             " (one image per AUX kind), got ", aux_count);
-  ENDD_CHECK(student_width >= 1 && student_width <= 4, "student_width: expected 1 to 4, got ", student_width);
-  ENDD_CHECK(aux_oversample >= 1 && aux_oversample <= 16, "aux_oversample: expected 1 to 16, got ", aux_oversample);
-  ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
-  ENDD_CHECK(train::is_dirichlet(student.method), "end2_method: expected end2 or end2-proxy");
-  // Each view is a full copy of the transfer set in memory (about 250 MB at full size).
-  ENDD_CHECK(transfer_views >= 1 && transfer_views <= 8, "transfer_views: expected 1 to 8, got ", transfer_views);
-  ENDD_CHECK(student.initial_temperature >= 1, "temperature (T0): expected >= 1, got ", student.initial_temperature);
-  ENDD_CHECK(std::isfinite(student.mean_weight) && student.mean_weight >= 0, "mean_weight: expected >= 0, got ",
-             student.mean_weight);
-  ENDD_CHECK(student.smoothing >= 0 && student.smoothing < 1, "smoothing: expected in [0, 1), got ",
-             student.smoothing);
+  // The option table's checks (fashion_mnist_options.cpp), so each rule is written once.
+  fashion_mnist_config_from(fashion_mnist_options().schema(*this, "FashionMnistConfig"));
 }
 
 nlohmann::json FashionMnistConfig::to_json() const {

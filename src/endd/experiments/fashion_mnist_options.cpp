@@ -92,7 +92,6 @@ FashionMnistConfig fashion_mnist_config_from(const config::Config& c) {
   c.require("aux.count", s.aux_count >= static_cast<int64_t>(s.aux_kinds.size()),
             "expected at least one image per AUX kind (" + std::to_string(s.aux_kinds.size()) + ")");
   check_distill_schedule(c, s.student);
-  s.validate();
   return s;
 }
 

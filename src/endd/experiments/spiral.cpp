@@ -13,43 +13,14 @@
 #include "endd/distill/teacher_cache.h"
 #include "endd/experiments/ensemble_shards.h"
 #include "endd/experiments/lanes.h"
+#include "endd/experiments/spiral_options.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace endd::experiments {
 
 void SpiralConfig::validate() const {
-  ENDD_CHECK(members >= 1, "members: expected >= 1, got ", members);
-  ENDD_CHECK(per_class >= 2, "per_class: expected >= 2, got ", per_class);
-  ENDD_CHECK(test_per_class >= 0, "test_per_class: expected >= 0, got ", test_per_class);
-  ENDD_CHECK(std::isfinite(noise) && noise >= 0, "noise: expected >= 0, got ", noise);
-  ENDD_CHECK(std::isfinite(input_radius) && input_radius >= 0,
-             "input_radius: expected >= 0 (0 = standardise), got ", input_radius);
-  ENDD_CHECK(aux_count >= 1, "aux_count: expected >= 1, got ", aux_count);
-  ENDD_CHECK(aux_radius > 0, "aux_radius: expected > 0, got ", aux_radius);
-  ENDD_CHECK(transfer_copies >= 0, "transfer_copies: expected >= 0, got ", transfer_copies);
-  ENDD_CHECK(aux_copies >= 0, "aux_copies: expected >= 0, got ", aux_copies);
-  ENDD_CHECK(std::isfinite(transfer_jitter) && transfer_jitter >= 0, "transfer_jitter: expected >= 0, got ",
-             transfer_jitter);
-  ENDD_CHECK(ood_count >= 2, "ood_count: expected >= 2, got ", ood_count);
-  ENDD_CHECK(ood_inner >= 0 && ood_outer > ood_inner, "ood_inner/ood_outer: expected 0 <= inner < outer, got ",
-             ood_inner, ", ", ood_outer);
-  ENDD_CHECK(hidden_layers >= 0 && width >= 1, "hidden_layers/width: expected >= 0 and >= 1");
-  models::parse_activation(activation);
-  ENDD_CHECK(ensemble.epochs >= 1 && student.epochs >= 1, "epochs: expected >= 1");
-  ENDD_CHECK(ensemble.batch_size >= 1 && student.batch_size >= 1, "batch_size: expected >= 1");
-  ENDD_CHECK(ensemble.learning_rate > 0 && student.learning_rate > 0, "learning_rate: expected > 0");
-  ENDD_CHECK(std::isfinite(student.initial_temperature) && student.initial_temperature >= 1,
-             "temperature (T0): expected >= 1, got ", student.initial_temperature);
-  ENDD_CHECK(student.hold_fraction >= 0 && student.decay_fraction >= 0 &&
-                 student.hold_fraction + student.decay_fraction <= 1,
-             "hold/decay fractions: expected >= 0 each and a sum <= 1, got ", student.hold_fraction, " and ",
-             student.decay_fraction);
-  ENDD_CHECK(student.smoothing >= 0 && student.smoothing < 1, "smoothing: expected in [0, 1), got ",
-             student.smoothing);
-  ENDD_CHECK(std::isfinite(student.clip_norm) && student.clip_norm >= 0, "clip_norm: expected >= 0, got ",
-             student.clip_norm);
-  ENDD_CHECK(map_resolution >= 2, "map_resolution: expected >= 2");
-  ENDD_CHECK(bootstrap >= 2, "bootstrap: expected >= 2 resamples");
+  // The option table's checks (spiral_options.cpp), so each rule is written once.
+  spiral_config_from(spiral_options().schema(*this, "SpiralConfig"));
 }
 
 nlohmann::json SpiralConfig::to_json() const {
