@@ -8,10 +8,13 @@
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
 #include "endd/data/regression_datasets.h"
+#include "endd/experiments/classification_options.h"
+#include "endd/experiments/classification_run.h"
 #include "endd/experiments/experiment_config.h"
 #include "endd/experiments/fashion_mnist_options.h"
 #include "endd/experiments/regression_tabular.h"
 #include "endd/experiments/regression_toy.h"
+#include "endd/experiments/shipped_configs.h"
 #include "endd/experiments/spiral_options.h"
 
 namespace endd::cli {
@@ -120,6 +123,74 @@ void run_fashion_command(const ExperimentArgs& a, const GlobalOptions& g) {
   }
 }
 
+// The flags of a configured classification experiment (cifar10, classification, ...).
+const std::vector<config::FlagSpec>& classification_flags() {
+  static const std::vector<config::FlagSpec> flags{
+      {"--train", "data.train", "labelled training data source"},
+      {"--test", "data.test", "labelled test data source"},
+      {"--ood", "data.ood", "OOD sets, 'SRC[:NAME]' separated by ';'"},
+      {"--arch", "model.arch", "members' architecture: mlp, cnn, vgg or resnet"},
+      {"--members", "train.members", "ensemble size"},
+      {"--epochs", "train.epochs", "members' training epochs"},
+      {"--distill-epochs", "distill.epochs", "students' epochs"},
+      {"--students", "students", "students, e.g. \"end, end2, end2_aux\""}};
+  return flags;
+}
+
+// Removes `dir` if this command created it and leaves it empty; a directory
+// with finished or checkpointed stages in it stays, so that a rerun resumes.
+class RemovedIfLeftEmpty {
+ public:
+  explicit RemovedIfLeftEmpty(std::string dir) : dir_(std::move(dir)), existed_(std::filesystem::exists(dir_)) {}
+  ~RemovedIfLeftEmpty() {
+    std::error_code ec;
+    if (!existed_ && std::filesystem::is_directory(dir_, ec) && std::filesystem::is_empty(dir_, ec))
+      std::filesystem::remove(dir_, ec);
+  }
+
+ private:
+  std::string dir_;
+  bool existed_;
+};
+
+void run_classification_command(const std::string& name, const ExperimentArgs& a, const GlobalOptions& g) {
+  auto cfg = resolve(name, experiments::classification_schema(name), a, g);
+  const auto e = experiments::classification_experiment(cfg);
+  const std::string arch = e.ensemble.get_string("model.arch");
+  const bool images = arch == "cnn" || arch == "vgg" || arch == "resnet";
+  auto device = apply_globals(g, images ? Workload::kLargeTensors : Workload::kTraining);
+  RemovedIfLeftEmpty guard(a.out);
+  if (!prepare_output(cfg, a)) return;
+  auto r = experiments::run_classification(e, cfg.to_json(), device, a.out, g.quiet);
+  save_config(cfg, a);
+  if (g.quiet) return;
+  std::fprintf(stderr, "%s: done in %.1fs; results in %s/results.json and results.md\n", name.c_str(),
+               r["timing"]["total_seconds"].get<double>(), a.out.c_str());
+  std::vector<std::string> rows{"single", "ensemble"};
+  for (const auto& s : e.students) rows.push_back(s.name);
+  for (const auto& model : rows)
+    std::fprintf(stderr, "  %-12s error %6.2f%%  NLL %.3f\n", model.c_str(), r["models"][model]["error"].get<double>(),
+                 r["models"][model]["nll"].get<double>());
+}
+
+// A shipped file's opening comment up to its first full stop: its command's help.
+std::string first_sentence_of_comments(const std::string& text, const std::string& fallback) {
+  std::string sentence;
+  size_t line = 0;
+  while (text.compare(line, 2, "# ") == 0) {
+    const size_t end = text.find('\n', line);
+    sentence += (sentence.empty() ? "" : " ") + text.substr(line + 2, end - line - 2);
+    const size_t stop = sentence.find(". ");
+    if (stop != std::string::npos) return sentence.substr(0, stop + 1);
+    if (!sentence.empty() && sentence.back() == '.') return sentence;
+    if (end == std::string::npos) break;
+    line = end + 1;
+  }
+  return sentence.empty() ? fallback : sentence;
+}
+
+bool has_own_runner(const std::string& name) { return name == "spiral" || name == "fashion-mnist"; }
+
 // `endd experiment FILE.toml`: the file's `experiment` key picks the runner.
 void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::vector<std::string>& names) {
   if (a.file.empty()) throw UsageError("no experiment given; expected one of: " + config::join_words(names) + ", or FILE.toml");
@@ -132,7 +203,9 @@ void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::v
   if (a.out.empty()) a.out = "out/" + name;
   if (name == "spiral") return run_spiral_command(a, g);
   if (name == "fashion-mnist") return run_fashion_command(a, g);
-  throw Error(a.file + ": experiment = \"" + name + "\": expected \"spiral\" or \"fashion-mnist\"");
+  if (experiments::shipped_config(name)) return run_classification_command(name, a, g);
+  throw Error(a.file + ": experiment = \"" + name + "\": expected one of " +
+              config::join_words(experiments::shipped_experiment_names()));
 }
 
 struct RegressionToyArgs {
@@ -225,6 +298,20 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
                "Train every stage again (by default a rerun into the same --out reuses the ensemble and students "
                "that finished there with the same settings)");
   fm->callback([f, &g] { run_fashion_command(*f, g); });
+
+  // Every other shipped file is a classification experiment over the stages:
+  // a new file in configs/experiments/ is a new command.
+  for (const auto& name : experiments::shipped_experiment_names()) {
+    if (has_own_runner(name)) continue;
+    auto c = std::make_shared<ExperimentArgs>();
+    c->out = "out/" + name;
+    const std::string& text = *experiments::shipped_config(name);
+    const std::string about = first_sentence_of_comments(text, name);
+    CLI::App* sub = exp->add_subcommand(name, about + " (configs/experiments/" + name + ".toml)");
+    add_run_options(sub, *c);
+    add_table_flags(sub, *c, classification_flags());
+    sub->callback([c, name, &g] { run_classification_command(name, *c, g); });
+  }
 
   auto t = std::make_shared<RegressionToyArgs>();
   CLI::App* toy = exp->add_subcommand("regression-toy", "1-D heteroscedastic regression with a gap: single, "

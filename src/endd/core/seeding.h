@@ -19,7 +19,7 @@ at::Generator cpu_generator(uint64_t seed);
 enum class Stream : uint64_t {
   kTrainData = 1, kTestData, kAuxData, kOodData, kTransferJitter, kTransferViews, kSubset, kValidationSplit,
   kMemberInit = 1000, kMemberOrder = 2000,
-  kStudentInit = 3000, kStudentOrder = 4000, kBootstrap = 5000,
+  kStudentInit = 3000, kStudentOrder = 4000, kBootstrap = 5000, kDropout = 6000,
 };
 inline uint64_t derive_seed(uint64_t seed, Stream s, uint64_t index = 0) {
   return derive_seed(seed, static_cast<uint64_t>(s) * 1000003ULL + index);

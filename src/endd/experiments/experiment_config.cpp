@@ -30,8 +30,8 @@ config::Config resolve_experiment_config(config::Config c, const std::string& na
 
 std::string experiment_named_in(const std::string& path) {
   auto name = config::top_level_string(path, "experiment");
-  ENDD_CHECK(name, path, ": expected a top-level key experiment = \"spiral\" or \"fashion-mnist\" naming the "
-             "experiment this file configures");
+  ENDD_CHECK(name, path, ": expected a top-level key experiment = \"NAME\" naming the experiment this file "
+             "configures (one of ", config::join_words(shipped_experiment_names()), ")");
   return *name;
 }
 

@@ -17,14 +17,13 @@
 #include "endd/data/source.h"
 #include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
+#include "endd/experiments/classification_report.h"
 #include "endd/experiments/ensemble_shards.h"
 #include "endd/experiments/fashion_mnist_options.h"
 #include "endd/experiments/lanes.h"
 #include "endd/experiments/model_table.h"
 #include "endd/experiments/stage_cache.h"
 #include "endd/models/conv_ensemble.h"
-#include "endd/report/evaluation_figures.h"
-#include "endd/report/results.h"
 
 namespace endd::experiments {
 
@@ -90,20 +89,9 @@ at::Tensor sample(const at::Tensor& x, int64_t count, uint64_t seed) {
 }
 
 
-// The in-domain sets and the OOD sets, each OOD set from its own seed stream.
-struct FashionData {
-  data::Dataset train, test;
-  std::vector<std::pair<std::string, at::Tensor>> ood;
-  std::vector<std::string> ood_names() const {
-    std::vector<std::string> names;
-    for (const auto& [name, x] : ood) names.push_back(name);
-    return names;
-  }
-  std::map<std::string, at::Tensor> evaluated() const {
-    std::map<std::string, at::Tensor> sets{{"test", test.inputs}};
-    for (const auto& [name, x] : ood) sets[name] = x;
-    return sets;
-  }
+// The training set, and the test and OOD sets (each OOD set from its own seed stream).
+struct FashionData : EvaluationSets {
+  data::Dataset train;
 };
 
 FashionData load_data(const FashionMnistConfig& c) {
@@ -281,7 +269,7 @@ void run_students(const FashionMnistConfig& c, c10::Device device, const StageCa
   train::TransferViews transfer;
   if (!all_restored) transfer = make_transfer_views(c, ensemble, d.train);
   else if (!c.quiet) std::fprintf(stderr, "fashion-mnist: every student resumed from %s/stages\n", dir.c_str());
-  const auto sets = d.evaluated();
+  const auto sets = d.all();
   run_in_lanes(specs.size(), lanes_for(specs.size(), device), [&](size_t s) {
     train_student(c, specs[s], transfer, d.train.size(), stages, sets, students[s]);
   });
@@ -291,31 +279,6 @@ void run_students(const FashionMnistConfig& c, c10::Device device, const StageCa
         table.add(name, 1, students[s].net->parameter_count(), students[s].seconds);
         table.measures[name] = std::move(students[s].measures);
       }
-}
-
-// 4. results.json, results.md and the figures per model: reliability,
-// rejection, and per OOD set histograms and ROC.
-void write_report(nlohmann::json& r, const ModelTable& table, const FashionMnistConfig& c, const FashionData& d,
-                  const std::string& dir, std::chrono::steady_clock::time_point t_start) {
-  const auto ood_names = d.ood_names();
-  add_evaluation_sections(r, table, d.test.labels, ood_names, c.bootstrap, c.seed);
-  for (const auto& model : table.order) {
-    std::string fig = (std::filesystem::path(dir) / "figures" / model).string();
-    ensure_writable_directory(fig);
-    const auto& m = table.measures.at(model);
-    report::write_reliability_figure(fig, m.at("test"), d.test.labels, c.quiet);
-    report::write_rejection_figure(fig, m.at("test"), d.test.labels, c.quiet);
-    if (model == "ensemble" || model == "end2" || model == "end2_aux")
-      for (const auto& set : ood_names) report::write_ood_figures(fig, set, m.at("test"), m.at(set), c.quiet);
-  }
-  r["timing"] = {{"total_seconds", seconds_since(t_start)}};
-  report::write_json((std::filesystem::path(dir) / "results.json").string(), r);
-  write_file_atomic((std::filesystem::path(dir) / "results.md").string(),
-                    results_markdown(r, "Fashion-MNIST (in-domain) with MNIST, noise and inverted images (OOD)",
-                                     table, ood_names) +
-                        "\nFigures in `figures/<model>/`: `reliability.png`, `rejection.png`, and for ensemble, "
-                        "end2 and end2_aux `ood_<set>_hist.png` (total and knowledge uncertainty, in-domain vs the "
-                        "set) and `ood_<set>_roc.png`; the CSV beside each holds its data.\n");
 }
 
 }  // namespace
@@ -333,7 +296,7 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
 
   ModelTable table;
   std::map<std::string, at::Tensor> member_logits;
-  for (const auto& [set, x] : d.evaluated()) member_logits[set] = distill::compute_teacher_logits(ensemble, x, 1024).cpu();
+  for (const auto& [set, x] : d.all()) member_logits[set] = distill::compute_teacher_logits(ensemble, x, 1024).cpu();
   table.add_ensemble(member_logits, d.test.labels, ensemble.parameter_count(), ens_seconds);
   run_students(c, device, stages, ensemble, d, dir, table);
 
@@ -342,7 +305,9 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   r["experiment"] = "fashion-mnist";
   r["seed"] = c.seed;
   r["config"] = c.to_json();
-  write_report(r, table, c, d, dir, t_start);
+  ReportSettings report{"Fashion-MNIST (in-domain) with MNIST, noise and inverted images (OOD)", d.ood_names(),
+                        {"ensemble", "end2", "end2_aux"}, c.bootstrap, c.seed, c.quiet};
+  write_classification_report(r, table, d.test.labels, report, dir, t_start);
   return r;
 }
 

@@ -62,6 +62,18 @@ json MemberErrors::to_json() const {
           {"max", *std::max_element(error.begin(), error.end())}};
 }
 
+std::vector<std::string> EvaluationSets::ood_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, x] : ood) names.push_back(name);
+  return names;
+}
+
+std::map<std::string, at::Tensor> EvaluationSets::all() const {
+  std::map<std::string, at::Tensor> sets{{"test", test.inputs}};
+  for (const auto& [name, x] : ood) sets[name] = x;
+  return sets;
+}
+
 void ModelTable::add(const std::string& model, int64_t m, int64_t p, double seconds) {
   order.push_back(model);
   members[model] = m;

@@ -9,9 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "endd/data/dataset.h"
 #include "endd/uncertainty/measures.h"
 
 namespace endd::experiments {
+
+/// The sets every model of an experiment is evaluated on: the labelled test
+/// set ("test") and the named OOD sets (inputs only).
+struct EvaluationSets {
+  data::Dataset test;
+  std::vector<std::pair<std::string, at::Tensor>> ood;
+  std::vector<std::string> ood_names() const;
+  std::map<std::string, at::Tensor> all() const;  ///< "test" and each OOD set's inputs
+};
 
 /// Each member's test error (%) and which member is typical: the one with the
 /// median error (the lower median; the lowest index among equals). Tables use

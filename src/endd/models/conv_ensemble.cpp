@@ -148,11 +148,23 @@ at::Tensor ConvEnsemble::forward(const at::Tensor& inputs) {
   // [B, M*C, h, w] -> [M, B, C*h*w]
   h = h.reshape({B, M, flat_features_}).transpose(0, 1);
   for (size_t l = 0; l < dense_w_.size(); ++l) {
-    if (l + 1 == dense_w_.size() && o.dropout_ > 0) h = at::dropout(h, o.dropout_, is_training());
+    if (l + 1 == dense_w_.size() && o.dropout_ > 0 && is_training()) h = member_dropout(h);
     h = at::baddbmm(dense_b_[l], h, dense_w_[l]);
     if (l + 1 < dense_w_.size()) h = at::relu(h);
   }
   return h;
+}
+
+// Dropout on [M, B, H] with member m's mask drawn from its own seed (set by
+// the trainer for each step); PyTorch's global generator only when no seeds
+// were set (a caller outside endd's trainers).
+at::Tensor ConvEnsemble::member_dropout(const at::Tensor& h) const {
+  const double keep = 1.0 - options_.dropout_;
+  if (noise_seeds_.size() != static_cast<size_t>(members_)) return at::dropout(h, options_.dropout_, true);
+  std::vector<at::Tensor> masks;
+  for (uint64_t seed : noise_seeds_)
+    masks.push_back(at::bernoulli(at::full({h.size(1), h.size(2)}, keep, at::kFloat), cpu_generator(seed)));
+  return h * (at::stack(masks).to(h.device(), h.scalar_type()) / keep);
 }
 
 }  // namespace endd::models

@@ -46,6 +46,7 @@ class ConvEnsemble : public EnsembleNet {
   /// or the same as rows, [B, C*H*W] or [M, B, C*H*W].
   at::Tensor forward(const at::Tensor& inputs) override;
   int64_t members() const override { return members_; }
+  void set_noise_seeds(const std::vector<uint64_t>& seeds) override { noise_seeds_ = seeds; }
   int64_t num_classes() const override { return options_.classes_; }
   const ConvOptions& options() const { return options_; }
   int64_t flat_features() const { return flat_features_; }  ///< per member, after the last stage
@@ -64,6 +65,8 @@ class ConvEnsemble : public EnsembleNet {
 
   ConvOptions options_;
   int64_t members_;
+  std::vector<uint64_t> noise_seeds_;  ///< per member, for the next training forward's dropout
+  at::Tensor member_dropout(const at::Tensor& h) const;
   std::vector<std::vector<Conv>> stages_;  ///< plain: convs; residual: conv, conv, shortcut
   std::vector<at::Tensor> dense_w_, dense_b_;
   int64_t flat_features_ = 0;

@@ -27,7 +27,7 @@ std::vector<Field> model_fields() {
 }
 
 // A user's module: the MLP's settings do not apply (run.json shows them as 0 / "").
-ArchSettings torchscript_arch(const std::string& file) { return {"torchscript", 0, 0, "", file}; }
+ArchSettings torchscript_arch(const std::string& file) { return {"torchscript", 0, 0, "", file, "", -1}; }
 
 }  // namespace
 

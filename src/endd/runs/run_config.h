@@ -63,7 +63,7 @@ struct DistillSettings {
   /// outputs on them) where the student is compared with its teacher.
   std::string eval_data, eval_outputs;
   /// The student's architecture; -1 / 0 / "" = the teacher's (3, 64, relu for outputs).
-  ArchSettings student{"", -1, 0, ""};
+  ArchSettings student{"", -1, 0, "", "", "", -1};
 };
 DistillSettings distill_settings(const config::Config& c);
 

@@ -5,6 +5,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/data/class_labels.h"
+#include "endd/data/delimited_table.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/models/mlp_ensemble.h"
 #include "endd/models/scripted_ensemble.h"
@@ -298,6 +300,18 @@ void write_training_log(const std::string& path, const train::TrainingCurve& cur
     out << "\n";
   }
   write_file_atomic(path, out.str());
+}
+
+double training_seconds(const std::string& dir) {
+  const std::string log = run_file(dir, "train_log.csv");
+  std::error_code ec;
+  if (!std::filesystem::exists(log, ec)) return 0;
+  const auto table = data::read_delimited_table(log, [](const std::vector<std::string>&, int64_t) { return int64_t{-1}; });
+  const auto column = std::find(table.header.begin(), table.header.end(), "seconds");
+  ENDD_CHECK(column != table.header.end(), log, ": no 'seconds' column");
+  double seconds = 0;
+  for (int64_t r = 0; r < table.rows; ++r) seconds += table.values[r * table.cols + (column - table.header.begin())];
+  return seconds;
 }
 
 }  // namespace endd::runs

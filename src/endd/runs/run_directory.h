@@ -121,4 +121,7 @@ int64_t checkpoint_epochs(const std::string& path);
 /// train_log.csv of a curve (atomic).
 void write_training_log(const std::string& path, const train::TrainingCurve& curve);
 
+/// The wall time a run's epochs took, from its train_log.csv (0 when it has none).
+double training_seconds(const std::string& dir);
+
 }  // namespace endd::runs

@@ -714,7 +714,7 @@ void resume_run(const std::string& run, const config::Config& wanted, c10::Devic
   }
 }
 
-Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_probs, int64_t chunk) {
+Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_outputs, int64_t chunk) {
   ENDD_CHECK(!model.info.regression(), "a regression run's outputs are a predictive distribution, not classes "
              "(runs::regression_predictive)");
   ENDD_CHECK(inputs.dim() == 2 && inputs.size(1) == model.info.inputs, "inputs of shape ", inputs.sizes(),
@@ -729,11 +729,14 @@ Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_p
     at::Tensor logits = distill::compute_teacher_logits(*model.net, x, inference_batch(model.info)).cpu();  // [n, M, K]
     parts.push_back(model.info.dirichlet() ? uncertainty::dirichlet_measures(logits.squeeze(1))
                                            : uncertainty::ensemble_measures_from_logits(logits));
-    if (with_member_probs) member_parts.push_back(at::softmax(logits.to(at::kDouble), -1));
+    if (with_member_outputs) member_parts.push_back(logits);
   }
   Inference out;
   out.measures = uncertainty::concatenate(parts);
-  if (with_member_probs) out.member_probs = at::cat(member_parts, 0);
+  if (with_member_outputs) {
+    out.member_logits = at::cat(member_parts, 0);
+    out.member_probs = at::softmax(out.member_logits.to(at::kDouble), -1);
+  }
   return out;
 }
 

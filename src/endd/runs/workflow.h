@@ -44,12 +44,14 @@ void resume_run(const std::string& run, const config::Config& wanted, c10::Devic
 /// A finished model's outputs on raw (unstandardised) inputs [N, D].
 struct Inference {
   uncertainty::Measures measures;
-  at::Tensor member_probs;  ///< [N, M, K] float64 (M = 1 for students); only when asked for
+  /// Only when asked for: [N, M, K] (M = 1 for students), each member's
+  /// logits (float32) and probabilities (float64).
+  at::Tensor member_logits, member_probs;
 };
 /// Runs the model over `inputs` in chunks of `chunk` rows, so that memory
 /// stays bounded by one chunk's member outputs whatever N is (a 100-member
 /// ensemble on 1M inputs needed 7.8 GB when done at once).
-Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_probs = false,
+Inference infer(LoadedModel& model, const at::Tensor& inputs, bool with_member_outputs = false,
                 int64_t chunk = 65536);
 
 }  // namespace endd::runs

@@ -164,6 +164,8 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
         batch = at::cat(xs);
         target = at::cat(ts);
       }
+      student.set_noise_seeds({derive_seed(derive_seed(o.order_seed, Stream::kDropout),
+                                           static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s))});
       at::Tensor z = student.forward(batch).squeeze(0);  // [b, K]
       at::Tensor loss = student_loss(z, target, T, o);
       opt.zero_grad();

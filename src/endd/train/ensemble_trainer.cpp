@@ -107,11 +107,14 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       std::vector<int64_t> shape{M, b};
       for (int64_t d = 1; d < x.dim(); ++d) shape.push_back(x.size(d));
       at::Tensor xb = x.index_select(0, idx.flatten()).view(shape);
+      // Each member's draws (augmentation, dropout) come from its own seed, so
+      // a member trains the same whichever members share its graph.
+      const uint64_t stream = static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s);
+      std::vector<uint64_t> noise;
+      for (auto seed : order_seeds) noise.push_back(derive_seed(derive_seed(seed, Stream::kDropout), stream));
+      net.set_noise_seeds(noise);
       if (o.augment) {
-        // Each member's draws come from its own seed, so a member is
-        // augmented the same whichever members share its graph.
         std::vector<at::Tensor> parts;
-        const uint64_t stream = static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s);
         for (int64_t m = 0; m < M; ++m)
           parts.push_back(o.augment(xb.slice(0, m, m + 1), derive_seed(order_seeds[static_cast<size_t>(m)], stream)));
         xb = at::cat(parts, 0);

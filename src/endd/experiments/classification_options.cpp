@@ -1,0 +1,177 @@
+#include "endd/experiments/classification_options.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "endd/core/error.h"
+#include "endd/data/source.h"
+#include "endd/runs/run_config.h"
+
+namespace endd::experiments {
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+std::vector<std::string> split_any(const std::string& text, const std::string& separators) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = text.find_first_of(separators, start);
+    std::string item = trim(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (!item.empty()) items.push_back(item);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return items;
+}
+
+// The experiment's key for a key of the `endd train` schema ("" = not the
+// experiment's: the task is classification).
+std::string key_for_train(const std::string& key) { return key == "task" ? "" : key; }
+
+// The experiment's key for a key of the `endd distill` schema: the student's
+// model.* are student.*; the method and AUX source are per student; the
+// teacher is the ensemble stage, not a file.
+std::string key_for_distill(const std::string& key) {
+  if (key == "seed") return key;
+  if (starts_with(key, "model.")) return "student." + key.substr(6);
+  if (starts_with(key, "distill.") && key != "distill.method") return key;
+  return "";
+}
+
+// `stage` (a stage's schema) filled from the experiment's values; each value
+// keeps its origin, so the stage's own checks name the experiment's file:line.
+config::Config stage_config(config::Config stage, const config::Config& c,
+                            const std::function<std::string(const std::string&)>& experiment_key) {
+  for (const auto& field : stage.schema()) {
+    const std::string key = experiment_key(field.key);
+    if (!key.empty()) stage.set_value(field.key, c.get(key), c.origin(key));
+  }
+  return stage;
+}
+
+}  // namespace
+
+std::vector<StudentSpec> parse_students(const std::string& text) {
+  std::vector<StudentSpec> students;
+  for (const auto& name : split_any(text, ", ")) {
+    StudentSpec s;
+    s.name = name;
+    std::string method = name;
+    const std::string suffix = "_aux";
+    if (method.size() > suffix.size() && method.compare(method.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      s.aux = true;
+      method.resize(method.size() - suffix.size());
+    }
+    std::replace(method.begin(), method.end(), '_', '-');
+    ENDD_CHECK(method == "end" || method == "end2" || method == "end2-proxy", "student '", name,
+               "': expected METHOD or METHOD_aux with METHOD end, end2 or end2_proxy");
+    s.method = train::parse_distill_method(method);
+    for (const auto& seen : students) ENDD_CHECK(seen.name != name, "student '", name, "' is listed twice");
+    students.push_back(s);
+  }
+  ENDD_CHECK(!students.empty(), "expected at least one student, e.g. \"end, end2, end2_aux\"");
+  return students;
+}
+
+const std::vector<std::string>& generated_ood_sources() {
+  static const std::vector<std::string> kinds{"uniform-noise", "gaussian-noise", "inverted"};
+  return kinds;
+}
+
+std::vector<OodSpec> parse_ood_sets(const std::string& text) {
+  std::vector<OodSpec> sets;
+  for (const auto& entry : split_any(text, ";\n")) {
+    const auto& generated = generated_ood_sources();
+    OodSpec s;
+    const auto colon = entry.find(':');
+    if (std::find(generated.begin(), generated.end(), entry.substr(0, colon)) != generated.end()) {
+      s.source = entry.substr(0, colon);
+      s.name = colon == std::string::npos ? s.source : entry.substr(colon + 1);
+      ENDD_CHECK(!s.name.empty() && s.name.find_first_of("/\\") == std::string::npos, "'", entry,
+                 "': expected a set name after ':' without '/'");
+    } else {
+      std::tie(s.source, s.name) = data::split_source_name(entry);
+    }
+    ENDD_CHECK(s.name != "test", "'", entry, "': the name 'test' is the test set's; name this set (SRC:NAME)");
+    for (const auto& seen : sets)
+      ENDD_CHECK(seen.name != s.name, "the set name '", s.name, "' is given twice; name each set (SRC:NAME)");
+    sets.push_back(s);
+  }
+  return sets;
+}
+
+config::Config classification_schema(const std::string& name) {
+  std::vector<config::Field> f{
+      {"experiment", name, "the experiment this file configures"},
+      {"title", std::string(""), "the results' title ('' = the experiment's name and data)"},
+      {"students", std::string("end, end2, end2_aux"),
+       "the students, each METHOD or METHOD_aux (METHOD end, end2 or end2_proxy; _aux: with distill.aux inputs)"}};
+  const config::Config train = runs::train_config(), distill = runs::distill_config();
+  for (const auto& field : train.schema())
+    if (!key_for_train(field.key).empty()) f.push_back(field);
+  const std::vector<config::Field> sets{
+      {"data.test", std::string(""), "labelled test data source"},
+      {"data.test_limit", int64_t{0}, "use the first N test rows (0 = all)"},
+      {"data.ood", std::string(""),
+       "out-of-domain sets, 'SRC[:NAME]' separated by ';' (a data source, or uniform-noise, gaussian-noise, inverted)"},
+      {"data.ood_limit", int64_t{0}, "rows per OOD set, drawn at random (0 = as many as test rows)"}};
+  auto after_training_data = std::find_if(f.rbegin(), f.rend(), [](const auto& x) { return starts_with(x.key, "data."); });
+  f.insert(after_training_data.base(), sets.begin(), sets.end());
+  for (const auto& field : distill.schema()) {
+    const std::string key = key_for_distill(field.key);
+    if (!key.empty() && key != "seed") f.push_back({key, field.default_value, field.help});
+  }
+  f.push_back({"report.bootstrap", int64_t{200}, "bootstrap resamples for the error intervals"});
+  return config::Config(f);
+}
+
+ClassificationExperiment classification_experiment(const config::Config& c) {
+  ClassificationExperiment e;
+  e.name = c.get_string("experiment");
+  e.title = c.get_string("title");
+  c.require("seed", c.get_int("seed") >= 0, "expected >= 0");
+  e.seed = static_cast<uint64_t>(c.get_int("seed"));
+  e.ensemble = stage_config(runs::train_config(), c, key_for_train);
+  runs::train_settings(e.ensemble);
+  try {
+    e.students = parse_students(c.get_string("students"));
+  } catch (const Error& err) {
+    c.reject("students", err.what());
+  }
+  std::vector<std::string> aux_students;
+  for (const auto& s : e.students) {
+    config::Config d = stage_config(runs::distill_config(), c, key_for_distill);
+    d.set_value("distill.method", std::string(train::distill_method_name(s.method)), c.origin("students"));
+    if (s.aux) aux_students.push_back(s.name);
+    else d.set_value("distill.aux", std::string(""), c.origin("students"));
+    runs::distill_settings(d);
+    e.distill.push_back(d);
+  }
+  c.require("distill.aux", aux_students.empty() || !c.get_string("distill.aux").empty(),
+            "expected images, generated or a data source for the AUX students (" + config::join_words(aux_students) +
+                ")");
+  e.test = c.get_string("data.test");
+  c.require("data.test", !e.test.empty(), "expected a labelled test data source");
+  e.test_limit = c.get_int("data.test_limit");
+  c.require("data.test_limit", e.test_limit >= 0, "expected >= 0 (0 = all rows)");
+  try {
+    e.ood = parse_ood_sets(c.get_string("data.ood"));
+  } catch (const Error& err) {
+    c.reject("data.ood", err.what());
+  }
+  e.ood_limit = c.get_int("data.ood_limit");
+  c.require("data.ood_limit", e.ood_limit >= 0, "expected >= 0 (0 = as many as test rows)");
+  c.require("report.bootstrap", c.get_int("report.bootstrap") >= 2, "expected >= 2");
+  e.bootstrap = static_cast<int>(c.get_int("report.bootstrap"));
+  return e;
+}
+
+}  // namespace endd::experiments

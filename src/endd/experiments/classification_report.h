@@ -1,0 +1,32 @@
+#pragma once
+// The report of an image or tabular classification experiment: results.json,
+// results.md and per model its figures (reliability, rejection, and for the
+// models with knowledge uncertainty, per OOD set histograms and ROC).
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "endd/experiments/model_table.h"
+
+namespace endd::experiments {
+
+struct ReportSettings {
+  std::string title;
+  std::vector<std::string> ood_sets;
+  /// Models whose OOD histograms and ROC curves are drawn (those with knowledge uncertainty).
+  std::vector<std::string> ood_figure_models;
+  int bootstrap = 200;
+  uint64_t seed = 0;
+  bool quiet = false;
+};
+
+/// Adds the evaluation sections and r["timing"]["total_seconds"] (since `started`) to `r`,
+/// then writes DIR/results.json, DIR/results.md and DIR/figures/<model>/.
+void write_classification_report(nlohmann::json& r, const ModelTable& table, const at::Tensor& test_labels,
+                                 const ReportSettings& settings, const std::string& dir,
+                                 std::chrono::steady_clock::time_point started);
+
+}  // namespace endd::experiments

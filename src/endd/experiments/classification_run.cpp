@@ -1,0 +1,150 @@
+#include "endd/experiments/classification_run.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "endd/core/error.h"
+#include "endd/core/seeding.h"
+#include "endd/core/version.h"
+#include "endd/data/image_transforms.h"
+#include "endd/data/source.h"
+#include "endd/data/subsets.h"
+#include "endd/experiments/classification_report.h"
+#include "endd/experiments/stage_runs.h"
+#include "endd/runs/run_directory.h"
+#include "endd/runs/workflow.h"
+
+namespace endd::experiments {
+namespace {
+
+std::string stage_dir(const std::string& dir, const std::string& stage) {
+  return (std::filesystem::path(dir) / stage).string();
+}
+
+bool is_generated(const OodSpec& spec) {
+  const auto& generated = generated_ood_sources();
+  return std::find(generated.begin(), generated.end(), spec.source) != generated.end();
+}
+
+// uniform-noise, gaussian-noise or inverted, as rows like the test set's.
+at::Tensor generated_set(const OodSpec& spec, const at::Tensor& test, int64_t rows, uint64_t seed) {
+  if (spec.source == "inverted") return 1.0 - test.slice(0, 0, std::min(rows, test.size(0)));
+  const std::vector<int64_t> shape{test.size(1)};
+  return spec.source == "uniform-noise" ? data::uniform_noise_images(rows, shape, seed)
+                                        : data::gaussian_noise_images(rows, shape, seed);
+}
+
+EvaluationSets load_evaluation_sets(const ClassificationExperiment& e, const runs::RunInfo& info) {
+  EvaluationSets sets;
+  sets.test = data::limit_rows(data::load_source(e.test, runs::source_request(info, true)), e.test_limit, false, 0);
+  for (size_t i = 0; i < e.ood.size(); ++i) {
+    const OodSpec& spec = e.ood[i];
+    const uint64_t seed = derive_seed(e.seed, Stream::kOodData, i);
+    const int64_t rows = e.ood_limit > 0 ? e.ood_limit : sets.test.size();
+    at::Tensor x = is_generated(spec) ? generated_set(spec, sets.test.inputs, rows, seed)
+                                      : data::limit_rows(data::load_source(spec.source, runs::source_request(info, false)),
+                                                         rows, true, seed).inputs;
+    sets.ood.emplace_back(spec.name, x);
+  }
+  return sets;
+}
+
+// Before any training: the test set reads (with its own classes; the
+// model's come later), the OOD sets' files are there, and sets made from
+// images have images to be made from.
+void check_sets(const ClassificationExperiment& e) {
+  data::SourceRequest request;
+  request.label_column = e.ensemble.get_string("data.label_column");
+  request.flatten = true;
+  at::Tensor test;
+  try {
+    test = data::load_source(e.test, request).inputs;
+  } catch (const Error& err) {
+    throw Error(std::string("data.test: ") + err.what());
+  }
+  for (const auto& spec : e.ood) {
+    if (is_generated(spec)) {
+      const double lo = test.min().item<double>(), hi = test.max().item<double>();
+      ENDD_CHECK(lo >= 0 && hi <= 1, "data.ood: ", spec.source, " (set '", spec.name, "') is made for images with "
+                 "values in [0, 1], but the test set's values lie in [", lo, ", ", hi, "]");
+      continue;
+    }
+    for (const auto& file : data::source_files(spec.source)) {
+      std::error_code ec;
+      ENDD_CHECK(std::filesystem::exists(file, ec), "data.ood: ", spec.source, ": ", file, " does not exist");
+    }
+  }
+}
+
+// Each stage reused, resumed or trained; results.json "stages".
+nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device, const std::string& dir, bool quiet) {
+  nlohmann::json stages;
+  const std::string teacher = stage_dir(dir, "ensemble");
+  auto outcome = ensure_stage_run(teacher, e.ensemble, "", device, quiet);
+  stages["ensemble"] = stage_outcome_name(outcome);
+  if (!quiet) std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), teacher.c_str(), stage_outcome_name(outcome));
+  for (size_t s = 0; s < e.students.size(); ++s) {
+    const std::string run = stage_dir(dir, e.students[s].name);
+    outcome = ensure_stage_run(run, e.distill[s], teacher, device, quiet);
+    stages[e.students[s].name] = stage_outcome_name(outcome);
+    if (!quiet) std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), run.c_str(), stage_outcome_name(outcome));
+  }
+  return stages;
+}
+
+// Every model on every set: the typical member and the ensemble from the
+// members' logits, the students from their own outputs.
+ModelTable evaluate_models(const ClassificationExperiment& e, const EvaluationSets& sets, c10::Device device,
+                           const std::string& dir, std::vector<std::string>& knowledge_models) {
+  ModelTable table;
+  runs::LoadedModel ensemble = runs::load_model(stage_dir(dir, "ensemble"), device);
+  std::map<std::string, at::Tensor> member_logits;
+  for (const auto& [set, x] : sets.all()) member_logits[set] = runs::infer(ensemble, x, true).member_logits;
+  table.add_ensemble(member_logits, sets.test.labels, ensemble.net->parameter_count(),
+                     runs::training_seconds(stage_dir(dir, "ensemble")));
+  knowledge_models = {"ensemble"};
+  for (const auto& student : e.students) {
+    const std::string run = stage_dir(dir, student.name);
+    runs::LoadedModel model = runs::load_model(run, device);
+    table.add(student.name, 1, model.net->parameter_count(), runs::training_seconds(run));
+    for (const auto& [set, x] : sets.all()) table.measures[student.name][set] = runs::infer(model, x).measures;
+    if (model.info.dirichlet()) knowledge_models.push_back(student.name);
+  }
+  return table;
+}
+
+std::string default_title(const ClassificationExperiment& e, const EvaluationSets& sets) {
+  const std::string train = e.ensemble.get_string("data.train");
+  const auto names = sets.ood_names();
+  return e.name + ": " + train + " (in-domain)" + (names.empty() ? "" : ", " + config::join_words(names) + " (OOD)");
+}
+
+}  // namespace
+
+nlohmann::json run_classification(const ClassificationExperiment& e, const nlohmann::json& config,
+                                  c10::Device device, const std::string& dir, bool quiet) {
+  const auto started = std::chrono::steady_clock::now();
+  nlohmann::json r;
+  r["endd_version"] = kVersion;
+  r["experiment"] = e.name;
+  r["seed"] = e.seed;
+  r["config"] = config;
+  check_sets(e);
+  r["stages"] = run_stages(e, device, dir, quiet);
+  const EvaluationSets sets = load_evaluation_sets(e, runs::load_run_info(stage_dir(dir, "ensemble")));
+  ReportSettings report;
+  const ModelTable table = evaluate_models(e, sets, device, dir, report.ood_figure_models);
+  report.title = e.title.empty() ? default_title(e, sets) : e.title;
+  report.ood_sets = sets.ood_names();
+  report.bootstrap = e.bootstrap;
+  report.seed = e.seed;
+  report.quiet = quiet;
+  write_classification_report(r, table, sets.test.labels, report, dir, started);
+  return r;
+}
+
+}  // namespace endd::experiments
