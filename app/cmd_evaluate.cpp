@@ -9,6 +9,7 @@
 #include "endd/core/version.h"
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
+#include "endd/experiments/model_table.h"
 #include "endd/report/evaluation_figures.h"
 #include "endd/report/regression_figures.h"
 #include "endd/report/regression_results.h"
@@ -29,8 +30,9 @@ struct EvaluateArgs {
 using NamedSets = std::vector<std::pair<std::string, data::Dataset>>;
 void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
                          const std::string& out, bool quiet, report::json& doc);
-void evaluate_classification(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
-                             const std::string& out, bool quiet, report::json& doc);
+void evaluate_classification(runs::LoadedModel& model, const std::string& model_dir, const data::Dataset& test,
+                             const NamedSets& ood_sets, const std::string& out, bool quiet, uint64_t seed,
+                             report::json& doc);
 
 void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g, Workload::kLargeTensors);
@@ -61,7 +63,7 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   if (model.info.regression()) {
     evaluate_regression(model, test, ood_sets, out.path(), g.quiet, doc);
   } else {
-    evaluate_classification(model, test, ood_sets, out.path(), g.quiet, doc);
+    evaluate_classification(model, a.model, test, ood_sets, out.path(), g.quiet, g.seed, doc);
   }
   report::write_json((std::filesystem::path(out.path()) / "results.json").string(), doc);
   out.commit();
@@ -87,23 +89,27 @@ void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, co
                                              report::regression_scores(runs::regression_predictive(model, data.inputs).measures));
 }
 
-void evaluate_classification(runs::LoadedModel& model, const data::Dataset& test, const NamedSets& ood_sets,
-                             const std::string& out, bool quiet, report::json& doc) {
+// Resamples of the error's bootstrap interval, as in the experiments.
+constexpr int kBootstrap = 200;
+
+void evaluate_classification(runs::LoadedModel& model, const std::string& model_dir, const data::Dataset& test,
+                             const NamedSets& ood_sets, const std::string& out, bool quiet, uint64_t seed,
+                             report::json& doc) {
+  // The experiments' table and sections (model_table.h), for one model.
   const std::string name = model.info.model_name();
-  auto in = runs::infer(model, test.inputs);
-  report::json m = report::classification_json(report::classify(in.measures, test.labels));
-  m["members"] = model.info.members;
-  m["parameters"] = model.net->parameter_count();
-  doc["models"][name] = m;
-  doc["misclassification"][name] = report::misclassification_json(in.measures, test.labels);
-  doc["ood"] = report::json::object();
-  report::write_reliability_figure(out, in.measures, test.labels, quiet);
-  report::write_rejection_figure(out, in.measures, test.labels, quiet);
+  experiments::ModelTable table;
+  table.add(name, model.info.members, model.net->parameter_count(), runs::training_seconds(model_dir));
+  auto& measures = table.measures[name];
+  measures["test"] = runs::infer(model, test.inputs).measures;
+  std::vector<std::string> names;
   for (auto& [set, data] : ood_sets) {
-    auto ood = runs::infer(model, data.inputs);
-    doc["ood"][set][name] = report::ood_json(in.measures, ood.measures);
-    report::write_ood_figures(out, set, in.measures, ood.measures, quiet);
+    measures[set] = runs::infer(model, data.inputs).measures;
+    names.push_back(set);
   }
+  experiments::add_evaluation_sections(doc, table, test.labels, names, kBootstrap, seed);
+  report::write_reliability_figure(out, measures["test"], test.labels, quiet);
+  report::write_rejection_figure(out, measures["test"], test.labels, quiet);
+  for (const auto& set : names) report::write_ood_figures(out, set, measures["test"], measures[set], quiet);
 }
 
 }  // namespace

@@ -11,10 +11,9 @@
 namespace endd::experiments {
 
 void write_classification_report(nlohmann::json& r, const ModelTable& table, const at::Tensor& test_labels,
-                                 const ReportSettings& s, const std::string& dir,
-                                 std::chrono::steady_clock::time_point started) {
+                                 const ReportSettings& s, const std::string& dir, double total_seconds) {
   add_evaluation_sections(r, table, test_labels, s.ood_sets, s.bootstrap, s.seed);
-  for (const auto& model : table.order) {
+  for (const auto& model : s.model_figures ? table.order : std::vector<std::string>{}) {
     const std::string fig = (std::filesystem::path(dir) / "figures" / model).string();
     ensure_writable_directory(fig);
     const auto& m = table.measures.at(model);
@@ -23,14 +22,16 @@ void write_classification_report(nlohmann::json& r, const ModelTable& table, con
     if (std::find(s.ood_figure_models.begin(), s.ood_figure_models.end(), model) != s.ood_figure_models.end())
       for (const auto& set : s.ood_sets) report::write_ood_figures(fig, set, m.at("test"), m.at(set), s.quiet);
   }
-  r["timing"] = {{"total_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
+  r["timing"] = {{"total_seconds", total_seconds}};
   report::write_json((std::filesystem::path(dir) / "results.json").string(), r);
   write_file_atomic((std::filesystem::path(dir) / "results.md").string(),
-                    results_markdown(r, s.title, table, s.ood_sets) +
-                        "\nFigures in `figures/<model>/`: `reliability.png`, `rejection.png`, and for " +
-                        config::join_words(s.ood_figure_models) +
-                        " `ood_<set>_hist.png` (total and knowledge uncertainty, in-domain vs the set) and "
-                        "`ood_<set>_roc.png`; the CSV beside each holds its data.\n");
+                    results_markdown(r, s.title, table, s.ood_sets) + "\n" +
+                        (!s.notes.empty() ? s.notes
+                                          : "Figures in `figures/<model>/`: `reliability.png`, `rejection.png`, and for " +
+                                                config::join_words(s.ood_figure_models) +
+                                                " `ood_<set>_hist.png` (total and knowledge uncertainty, in-domain vs "
+                                                "the set) and `ood_<set>_roc.png`; the CSV beside each holds its "
+                                                "data.\n"));
 }
 
 }  // namespace endd::experiments

@@ -5,7 +5,6 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,12 +20,17 @@ struct ReportSettings {
   int bootstrap = 200;
   uint64_t seed = 0;
   bool quiet = false;
+  /// Reliability and rejection figures per model in figures/<model>/ (the
+  /// spiral draws its own figures instead).
+  bool model_figures = true;
+  /// Markdown after the tables (what the figures are); "" = the model figures'.
+  std::string notes;
 };
 
-/// Adds the evaluation sections and r["timing"]["total_seconds"] (since `started`) to `r`,
-/// then writes DIR/results.json, DIR/results.md and DIR/figures/<model>/.
+/// Adds the evaluation sections and r["timing"]["total_seconds"] to `r`, then
+/// writes DIR/results.json, DIR/results.md and DIR/figures/<model>/. The one
+/// writer of the experiments' results.
 void write_classification_report(nlohmann::json& r, const ModelTable& table, const at::Tensor& test_labels,
-                                 const ReportSettings& settings, const std::string& dir,
-                                 std::chrono::steady_clock::time_point started);
+                                 const ReportSettings& settings, const std::string& dir, double total_seconds);
 
 }  // namespace endd::experiments

@@ -143,7 +143,8 @@ nlohmann::json run_classification(const ClassificationExperiment& e, const nlohm
   report.bootstrap = e.bootstrap;
   report.seed = e.seed;
   report.quiet = quiet;
-  write_classification_report(r, table, sets.test.labels, report, dir, started);
+  write_classification_report(r, table, sets.test.labels, report, dir,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return r;
 }
 

@@ -307,7 +307,7 @@ nlohmann::json run_fashion_mnist(const FashionMnistConfig& c, c10::Device device
   r["config"] = c.to_json();
   ReportSettings report{"Fashion-MNIST (in-domain) with MNIST, noise and inverted images (OOD)", d.ood_names(),
                         {"ensemble", "end2", "end2_aux"}, c.bootstrap, c.seed, c.quiet};
-  write_classification_report(r, table, d.test.labels, report, dir, t_start);
+  write_classification_report(r, table, d.test.labels, report, dir, seconds_since(t_start));
   return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/version.h"
+#include "endd/experiments/classification_report.h"
 #include "endd/experiments/spiral.h"
 #include "endd/report/csv_writer.h"
 #include "endd/report/figures.h"
@@ -169,15 +170,17 @@ json write_spiral_report(const SpiralOutcome& o, const std::string& dir) {
   r["experiment"] = "spiral";
   r["seed"] = o.config.seed;
   r["config"] = o.config.to_json();
-  add_evaluation_sections(r, o.models, o.test_labels, {"far"}, o.config.bootstrap, o.config.seed);
   r["paper"] = paper_section();
-  r["timing"] = {{"total_seconds", o.total_seconds}};
-  report::write_json(path_in(dir, "results.json"), r);
-  write_file_atomic(path_in(dir, "results.md"),
-                    results_markdown(r, "Spiral experiment: endd vs the paper", o.models, {"far"}) +
-                        "\nFigures: `data_points.png`, `uncertainty_maps.png` (the paper's Figure 4), "
-                        "`knowledge_histograms.png`, `training_curves.png`; the data behind each is the CSV of the "
-                        "same name.\n");
+  ReportSettings report;
+  report.title = "Spiral experiment: endd vs the paper";
+  report.ood_sets = {"far"};
+  report.bootstrap = o.config.bootstrap;
+  report.seed = o.config.seed;
+  report.model_figures = false;
+  report.notes = "Figures: `data_points.png`, `uncertainty_maps.png` (the paper's Figure 4), "
+                 "`knowledge_histograms.png`, `training_curves.png`; the data behind each is the CSV of the same "
+                 "name.\n";
+  write_classification_report(r, o.models, o.test_labels, report, dir, o.total_seconds);
   write_figures(o, dir, o.config.quiet);
   return r;
 }
