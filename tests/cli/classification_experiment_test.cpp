@@ -182,7 +182,7 @@ TEST(ClassificationExperiment, BadSettingsAndMissingDataAreRefusedBeforeAnyWork)
                       "--set distill.temperature=0.5: distill.temperature: expected >= 1", out));
   EXPECT_TRUE(refused(with({"--ood", "uniform-noise; inverted:uniform-noise"}),
                       "the set name 'uniform-noise' is given twice", out));
-  EXPECT_TRUE(refused(with({"--test", "cifar10:" + dir + "/nowhere:test"}), "data.test: " + dir + "/nowhere/test_batch.bin: no such file", out));
+  EXPECT_TRUE(refused(with({"--test", "cifar10:" + dir + "/nowhere:test"}), "--test: data.test: " + dir + "/nowhere/test_batch.bin: no such file", out));
   EXPECT_TRUE(refused(with({"--train", "cifar10:" + dir + "/nowhere:train"}), "nowhere/data_batch_1.bin", out));
   // A tabular test set has no values in [0, 1] to make noise images of.
   std::string table = "a,b,label\n";

@@ -159,6 +159,7 @@ ClassificationExperiment classification_experiment(const config::Config& c) {
             "expected images, generated or a data source for the AUX students (" + config::join_words(aux_students) +
                 ")");
   e.test = c.get_string("data.test");
+  e.test_origin = c.origin("data.test");
   c.require("data.test", !e.test.empty(), "expected a labelled test data source");
   e.test_limit = c.get_int("data.test_limit");
   c.require("data.test_limit", e.test_limit >= 0, "expected >= 0 (0 = all rows)");

@@ -51,6 +51,7 @@ struct ClassificationExperiment {
   std::vector<StudentSpec> students;
   std::vector<config::Config> distill;  ///< each student's `endd distill` configuration
   std::string test;                     ///< labelled test source
+  std::string test_origin;              ///< where `test` was set (config.h), for messages
   int64_t test_limit = 0;               ///< the first N test rows (0 = all)
   std::vector<OodSpec> ood;
   int64_t ood_limit = 0;  ///< rows per OOD set, drawn at random (0 = as many as test rows)

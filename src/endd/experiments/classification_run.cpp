@@ -64,7 +64,7 @@ void check_sets(const ClassificationExperiment& e) {
   try {
     test = data::load_source(e.test, request).inputs;
   } catch (const Error& err) {
-    throw Error(std::string("data.test: ") + err.what());
+    throw Error(e.test_origin + ": data.test: " + err.what() + " (give the test set with --test SRC or --set data.test=SRC)");
   }
   for (const auto& spec : e.ood) {
     if (is_generated(spec)) {
