@@ -155,6 +155,8 @@ class RemovedIfLeftEmpty {
 
 void run_classification_command(const std::string& name, const ExperimentArgs& a, const GlobalOptions& g) {
   auto cfg = resolve(name, experiments::classification_schema(name), a, g);
+  if (cfg.get_string("experiment") != name)
+    cfg.reject("experiment", "expected \"" + name + "\", the shipped file this configuration is merged over");
   const auto e = experiments::classification_experiment(cfg);
   const std::string arch = e.ensemble.get_string("model.arch");
   const bool images = arch == "cnn" || arch == "vgg" || arch == "resnet";

@@ -176,6 +176,8 @@ TEST(ClassificationExperiment, BadSettingsAndMissingDataAreRefusedBeforeAnyWork)
   EXPECT_TRUE(refused(with({"--students", "end, ens2"}),
                       "--students: students: student 'ens2': expected METHOD or METHOD_aux", out));
   EXPECT_TRUE(refused(with({"--students", "end2, end2"}), "student 'end2' is listed twice", out));
+  EXPECT_TRUE(refused(with({"--set", "experiment=spiral"}),
+                      "--set experiment=spiral: experiment: expected \"cifar10\", the shipped file", out));
   EXPECT_TRUE(refused(with({"--set", "distill.aux="}),
                       "distill.aux: expected images, generated or a data source for the AUX students (end2_aux)", out));
   EXPECT_TRUE(refused(with({"--set", "distill.temperature=0.5"}),
