@@ -186,6 +186,14 @@ TEST(ClassificationExperiment, BadSettingsAndMissingDataAreRefusedBeforeAnyWork)
                       "the set name 'uniform-noise' is given twice", out));
   EXPECT_TRUE(refused(with({"--test", "cifar10:" + dir + "/nowhere:test"}), "--test: data.test: " + dir + "/nowhere/test_batch.bin: no such file", out));
   EXPECT_TRUE(refused(with({"--train", "cifar10:" + dir + "/nowhere:train"}), "nowhere/data_batch_1.bin", out));
+  // An OOD set of other images than the test set's (28x28 grey, not 32x32 colour).
+  std::string idx_images{0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28};
+  idx_images += std::string(2 * 28 * 28, '\x40');
+  write_text(dir + "/grey-images", idx_images);
+  write_text(dir + "/grey-labels", std::string{0, 0, 8, 1, 0, 0, 0, 2, 1, 2});
+  EXPECT_TRUE(refused(with({"--ood", "idx:" + dir + "/grey-images," + dir + "/grey-labels:grey"}),
+                      "data.ood: set 'grey': idx:" + dir + "/grey-images," + dir + "/grey-labels: images of 1x28x28 "
+                      "(784 values) do not fit the model's 3072 input features", out));
   // A tabular test set has no values in [0, 1] to make noise images of.
   std::string table = "a,b,label\n";
   for (int i = 0; i < 20; ++i) table += std::to_string(i * 3 - 20) + ",7," + std::to_string(i % 2) + "\n";

@@ -54,18 +54,27 @@ EvaluationSets load_evaluation_sets(const ClassificationExperiment& e, const run
 }
 
 // Before any training: the test set reads (with its own classes; the
-// model's come later), the OOD sets' files are there, and sets made from
-// images have images to be made from.
+// model's come later), each OOD set reads with the test set's features, and
+// sets made from images have images to be made from.
 void check_sets(const ClassificationExperiment& e) {
   data::SourceRequest request;
   request.label_column = e.ensemble.get_string("data.label_column");
   request.flatten = true;
-  at::Tensor test;
+  data::Dataset test_set;
   try {
-    test = data::load_source(e.test, request).inputs;
+    test_set = data::load_source(e.test, request);
   } catch (const Error& err) {
     throw Error(e.test_origin + ": data.test: " + err.what() + " (give the test set with --test SRC or --set data.test=SRC)");
   }
+  const at::Tensor& test = test_set.inputs;
+  data::SourceRequest like_test;
+  like_test.features = test.size(1);
+  like_test.need_labels = false;
+  like_test.flatten = true;
+  like_test.feature_names = test_set.feature_names;
+  like_test.label_column = request.label_column;  // dropped unread where an OOD file has it
+  like_test.label_index = test_set.label_index;
+  like_test.label_name = test_set.label_name;
   for (const auto& spec : e.ood) {
     if (is_generated(spec)) {
       const double lo = test.min().item<double>(), hi = test.max().item<double>();
@@ -73,9 +82,10 @@ void check_sets(const ClassificationExperiment& e) {
                  "values in [0, 1], but the test set's values lie in [", lo, ", ", hi, "]");
       continue;
     }
-    for (const auto& file : data::source_files(spec.source)) {
-      std::error_code ec;
-      ENDD_CHECK(std::filesystem::exists(file, ec), "data.ood: ", spec.source, ": ", file, " does not exist");
+    try {
+      data::load_source(spec.source, like_test);
+    } catch (const Error& err) {
+      throw Error("data.ood: set '" + spec.name + "': " + err.what());
     }
   }
 }

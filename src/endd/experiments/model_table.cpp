@@ -18,8 +18,15 @@ using nlohmann::json;
 
 std::string fmt(const json& v, int digits = 2) {
   if (!v.is_number() || std::isnan(v.get<double>())) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v.get<double>());
+  char buf[48];
+  // A ratio over a near-zero mean (a far set where every member agrees) would
+  // print 30 digits; beyond a million, 3 significant digits say as much.
+  const double x = v.get<double>();
+  if (std::fabs(x) < 1e6) {
+    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3e", x);
+  }
   return buf;
 }
 
