@@ -48,8 +48,16 @@ void add_table_flags(CLI::App* cmd, ExperimentArgs& a, const std::vector<config:
     if (spec.is_switch) {
       cmd->add_flag_callback(names, [&a, spec, flag] { a.flags.push_back({flag, spec.key, "true"}); }, help);
     } else {
-      cmd->add_option_function<std::string>(
-          names, [&a, spec, flag](const std::string& text) { a.flags.push_back({flag, spec.key, text}); }, help);
+      // Given twice, the last one counts, as with --set.
+      cmd->add_option_function<std::vector<std::string>>(
+             names,
+             [&a, spec, flag](const std::vector<std::string>& texts) {
+               for (const auto& text : texts) a.flags.push_back({flag, spec.key, text});
+             },
+             help)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+          ->expected(1)
+          ->allow_extra_args(false);
     }
   }
 }
@@ -191,6 +199,13 @@ std::string first_sentence_of_comments(const std::string& text, const std::strin
   return sentence.empty() ? fallback : sentence;
 }
 
+// A stray word after a named experiment's options ("--members 3 4") lands in
+// the FILE.toml positional of `endd experiment`; refuse it rather than drop it.
+void refuse_stray_argument(const ExperimentArgs& file_args) {
+  if (!file_args.file.empty())
+    throw UsageError("unexpected argument '" + file_args.file + "' (each option takes one value)");
+}
+
 bool has_own_runner(const std::string& name) { return name == "spiral" || name == "fashion-mnist"; }
 
 // `endd experiment FILE.toml`: the file's `experiment` key picks the runner.
@@ -288,7 +303,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   CLI::App* spiral = exp->add_subcommand("spiral", "3-class spiral: single, ensemble, EnD, EnD^2, EnD^2+AUX");
   add_run_options(spiral, *a);
   add_table_flags(spiral, *a, experiments::spiral_options().flags());
-  spiral->callback([a, &g] { run_spiral_command(*a, g); });
+  spiral->callback([a, file_args, &g] {
+    refuse_stray_argument(*file_args);
+    run_spiral_command(*a, g);
+  });
 
   auto f = std::make_shared<ExperimentArgs>();
   f->out = "out/fashion-mnist";
@@ -299,7 +317,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   fm->add_flag("--restart", f->restart,
                "Train every stage again (by default a rerun into the same --out reuses the ensemble and students "
                "that finished there with the same settings)");
-  fm->callback([f, &g] { run_fashion_command(*f, g); });
+  fm->callback([f, file_args, &g] {
+    refuse_stray_argument(*file_args);
+    run_fashion_command(*f, g);
+  });
 
   // Every other shipped file is a classification experiment over the stages:
   // a new file in configs/experiments/ is a new command.
@@ -312,7 +333,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
     CLI::App* sub = exp->add_subcommand(name, about + " (configs/experiments/" + name + ".toml)");
     add_run_options(sub, *c);
     add_table_flags(sub, *c, classification_flags());
-    sub->callback([c, name, &g] { run_classification_command(name, *c, g); });
+    sub->callback([c, name, file_args, &g] {
+      refuse_stray_argument(*file_args);
+      run_classification_command(name, *c, g);
+    });
   }
 
   auto t = std::make_shared<RegressionToyArgs>();
@@ -323,7 +347,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   toy->add_option("-m,--members", t->members, "Ensemble size (default 10; 5 with --quick)")->check(integer_at_least(2));
   toy->add_option("--epochs", t->epochs, "Ensemble training epochs")->check(integer_at_least(1));
   toy->add_option("--distill-epochs", t->distill_epochs, "Distillation epochs")->check(integer_at_least(1));
-  toy->callback([t, &g] { run_regression_toy_command(*t, g); });
+  toy->callback([t, file_args, &g] {
+    refuse_stray_argument(*file_args);
+    run_regression_toy_command(*t, g);
+  });
 
   auto tab = std::make_shared<RegressionTabularArgs>();
   CLI::App* tabular = exp->add_subcommand("regression-tabular", "Real regression tables (diabetes, boston, auto-mpg "
@@ -345,7 +372,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   tabular->add_option("--weight-decay", tab->weight_decay, "Members' L2 weight decay")->check(CLI::NonNegativeNumber);
   tabular->add_option("--val-fraction", tab->val_fraction, "Training rows held out for the members' early "
                       "stopping (default 0.1; 0 = train every epoch)")->check(CLI::Range(0.0, 0.5));
-  tabular->callback([tab, &g] { run_regression_tabular_command(*tab, g); });
+  tabular->callback([tab, file_args, &g] {
+    refuse_stray_argument(*file_args);
+    run_regression_tabular_command(*tab, g);
+  });
 
   exp->callback([exp, file_args, &g] {
     if (!exp->get_subcommands().empty()) return;  // a named experiment ran

@@ -176,6 +176,13 @@ TEST(ClassificationExperiment, BadSettingsAndMissingDataAreRefusedBeforeAnyWork)
   EXPECT_TRUE(refused(with({"--students", "end, ens2"}),
                       "--students: students: student 'ens2': expected METHOD or METHOD_aux", out));
   EXPECT_TRUE(refused(with({"--students", "end2, end2"}), "student 'end2' is listed twice", out));
+  auto stray = cifar_args(data, out);
+  stray.insert(stray.end(), {"--members", "3", "4"});
+  EXPECT_TRUE(refused(stray, "unexpected argument '4' (each option takes one value)", out));
+  // A flag given twice: the last one counts, as with --set.
+  auto twice = run_endd({"experiment", "cifar10", "--epochs", "0", "--epochs", "5", "--print-config"});
+  ASSERT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_NE(twice.out.find("epochs = 5"), std::string::npos);
   EXPECT_TRUE(refused(with({"--set", "experiment=spiral"}),
                       "--set experiment=spiral: experiment: expected \"cifar10\", the shipped file", out));
   EXPECT_TRUE(refused(with({"--set", "distill.aux="}),
