@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <numeric>
 
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
@@ -14,6 +15,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/experiments/classification_report.h"
+#include "endd/experiments/lanes.h"
 #include "endd/experiments/stage_runs.h"
 #include "endd/runs/run_directory.h"
 #include "endd/runs/workflow.h"
@@ -90,18 +92,28 @@ void check_sets(const ClassificationExperiment& e) {
   }
 }
 
-// Each stage reused, resumed or trained; results.json "stages".
+// Each stage reused, resumed or trained; results.json "stages". The
+// students are independent: they train side by side in lanes (lanes.h), the
+// AUX students (the largest transfer sets) first.
 nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device, const std::string& dir, bool quiet) {
   nlohmann::json stages;
   const std::string teacher = stage_dir(dir, "ensemble");
   auto outcome = ensure_stage_run(teacher, e.ensemble, "", device, quiet);
   stages["ensemble"] = stage_outcome_name(outcome);
   if (!quiet) std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), teacher.c_str(), stage_outcome_name(outcome));
+  std::vector<size_t> order(e.students.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_partition(order.begin(), order.end(), [&](size_t s) { return e.students[s].aux; });
+  std::vector<StageOutcome> outcomes(order.size());
+  run_in_lanes(order.size(), lanes_for(order.size(), device), [&](size_t i) {
+    const size_t s = order[i];
+    outcomes[s] = ensure_stage_run(stage_dir(dir, e.students[s].name), e.distill[s], teacher, device, quiet);
+  });
   for (size_t s = 0; s < e.students.size(); ++s) {
-    const std::string run = stage_dir(dir, e.students[s].name);
-    outcome = ensure_stage_run(run, e.distill[s], teacher, device, quiet);
-    stages[e.students[s].name] = stage_outcome_name(outcome);
-    if (!quiet) std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), run.c_str(), stage_outcome_name(outcome));
+    stages[e.students[s].name] = stage_outcome_name(outcomes[s]);
+    if (!quiet)
+      std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), stage_dir(dir, e.students[s].name).c_str(),
+                   stage_outcome_name(outcomes[s]));
   }
   return stages;
 }
