@@ -186,7 +186,7 @@ TEST(ClassificationExperiment, BadSettingsAndMissingDataAreRefusedBeforeAnyWork)
   EXPECT_TRUE(refused(with({"--set", "experiment=spiral"}),
                       "--set experiment=spiral: experiment: expected \"cifar10\", the shipped file", out));
   EXPECT_TRUE(refused(with({"--set", "distill.aux="}),
-                      "distill.aux: expected images, generated or a data source for the AUX students (end2_aux)", out));
+                      "distill.aux: expected auto, images, generated or a data source for the AUX students (end2_aux)", out));
   EXPECT_TRUE(refused(with({"--set", "distill.temperature=0.5"}),
                       "--set distill.temperature=0.5: distill.temperature: expected >= 1", out));
   EXPECT_TRUE(refused(with({"--ood", "uniform-noise; inverted:uniform-noise"}),
@@ -237,4 +237,7 @@ TEST(ClassificationExperiment, YourOwnTabularDataThroughTheGenericExperiment) {
   // Far from the data the ensemble disagrees: knowledge uncertainty finds the set.
   EXPECT_GT(results["ood"]["far"]["ensemble"]["knowledge"]["auroc"].get<double>(), 90.0);
   EXPECT_EQ(read_json(dir + "/out/ensemble/run.json")["labels"], nlohmann::json({"a", "b", "c"}));
+  // distill.aux = "auto": MLP members on a table get generated AUX inputs.
+  EXPECT_NE(read_text(dir + "/out/end2_aux/config.toml").find("aux = 'generated'"), std::string::npos);
+  EXPECT_NE(read_text(dir + "/out/end2/config.toml").find("aux = ''"), std::string::npos);
 }

@@ -127,7 +127,12 @@ config::Config classification_schema(const std::string& name) {
   f.insert(after_training_data.base(), sets.begin(), sets.end());
   for (const auto& field : distill.schema()) {
     const std::string key = key_for_distill(field.key);
-    if (!key.empty() && key != "seed") f.push_back({key, field.default_value, field.help});
+    if (key == "distill.aux") {
+      f.push_back({key, std::string("auto"), "the AUX students' extra inputs: auto (images for image members, else "
+                                             "generated), images, generated, or a data source"});
+    } else if (!key.empty() && key != "seed") {
+      f.push_back({key, field.default_value, field.help});
+    }
   }
   f.push_back({"report.bootstrap", int64_t{200}, "bootstrap resamples for the error intervals"});
   return config::Config(f);
@@ -147,16 +152,22 @@ ClassificationExperiment classification_experiment(const config::Config& c) {
     c.reject("students", err.what());
   }
   std::vector<std::string> aux_students;
+  // "auto": AUX images made from the training images for image members,
+  // inputs generated around and beyond the data otherwise.
+  const std::string arch = e.ensemble.get_string("model.arch");
+  const bool images = arch == "cnn" || arch == "vgg" || arch == "resnet";
+  const std::string aux = c.get_string("distill.aux") == "auto" ? (images ? "images" : "generated")
+                                                                 : c.get_string("distill.aux");
   for (const auto& s : e.students) {
     config::Config d = stage_config(runs::distill_config(), c, key_for_distill);
     d.set_value("distill.method", std::string(train::distill_method_name(s.method)), c.origin("students"));
     if (s.aux) aux_students.push_back(s.name);
-    else d.set_value("distill.aux", std::string(""), c.origin("students"));
+    d.set_value("distill.aux", s.aux ? aux : std::string(""), s.aux ? c.origin("distill.aux") : c.origin("students"));
     runs::distill_settings(d);
     e.distill.push_back(d);
   }
   c.require("distill.aux", aux_students.empty() || !c.get_string("distill.aux").empty(),
-            "expected images, generated or a data source for the AUX students (" + config::join_words(aux_students) +
+            "expected auto, images, generated or a data source for the AUX students (" + config::join_words(aux_students) +
                 ")");
   e.test = c.get_string("data.test");
   e.test_origin = c.origin("data.test");
