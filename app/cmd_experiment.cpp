@@ -166,9 +166,7 @@ void run_classification_command(const std::string& name, const ExperimentArgs& a
   if (cfg.get_string("experiment") != name)
     cfg.reject("experiment", "expected \"" + name + "\", the shipped file this configuration is merged over");
   const auto e = experiments::classification_experiment(cfg);
-  const std::string arch = e.ensemble.get_string("model.arch");
-  const bool images = arch == "cnn" || arch == "vgg" || arch == "resnet";
-  auto device = apply_globals(g, images ? Workload::kLargeTensors : Workload::kTraining);
+  auto device = apply_globals(g, e.image_members ? Workload::kLargeTensors : Workload::kTraining);
   RemovedIfLeftEmpty guard(a.out);
   if (!prepare_output(cfg, a)) return;
   auto r = experiments::run_classification(e, cfg.to_json(), device, a.out, g.quiet);

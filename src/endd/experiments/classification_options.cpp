@@ -145,7 +145,7 @@ ClassificationExperiment classification_experiment(const config::Config& c) {
   c.require("seed", c.get_int("seed") >= 0, "expected >= 0");
   e.seed = static_cast<uint64_t>(c.get_int("seed"));
   e.ensemble = stage_config(runs::train_config(), c, key_for_train);
-  runs::train_settings(e.ensemble);
+  e.image_members = runs::train_settings(e.ensemble).model.image();
   try {
     e.students = parse_students(c.get_string("students"));
   } catch (const Error& err) {
@@ -154,9 +154,7 @@ ClassificationExperiment classification_experiment(const config::Config& c) {
   std::vector<std::string> aux_students;
   // "auto": AUX images made from the training images for image members,
   // inputs generated around and beyond the data otherwise.
-  const std::string arch = e.ensemble.get_string("model.arch");
-  const bool images = arch == "cnn" || arch == "vgg" || arch == "resnet";
-  const std::string aux = c.get_string("distill.aux") == "auto" ? (images ? "images" : "generated")
+  const std::string aux = c.get_string("distill.aux") == "auto" ? (e.image_members ? "images" : "generated")
                                                                  : c.get_string("distill.aux");
   for (const auto& s : e.students) {
     config::Config d = stage_config(runs::distill_config(), c, key_for_distill);

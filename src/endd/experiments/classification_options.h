@@ -48,6 +48,7 @@ struct ClassificationExperiment {
   std::string name, title;
   uint64_t seed = 0;
   config::Config ensemble{std::vector<config::Field>{}};  ///< the ensemble stage's `endd train` configuration
+  bool image_members = false;  ///< cnn, vgg or resnet members
   std::vector<StudentSpec> students;
   std::vector<config::Config> distill;  ///< each student's `endd distill` configuration
   std::string test;                     ///< labelled test source
