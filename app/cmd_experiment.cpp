@@ -216,6 +216,11 @@ void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::v
   }
   const std::string name = experiments::experiment_named_in(a.file);
   if (a.out.empty()) a.out = "out/" + name;
+  if (a.restart && name != "fashion-mnist")
+    throw UsageError("--restart: only fashion-mnist keeps a stage cache; " + name +
+                     (has_own_runner(name) ? " trains every stage each run"
+                                           : " retrains a stage whose settings changed (delete OUT/<stage> to train it "
+                                             "again as it is)"));
   if (name == "spiral") return run_spiral_command(a, g);
   if (name == "fashion-mnist") return run_fashion_command(a, g);
   if (experiments::shipped_config(name)) return run_classification_command(name, a, g);
