@@ -1,4 +1,4 @@
-// endd experiment spiral: the paper's artificial experiment end to end.
+// endd experiment NAME|FILE.toml: the paper's experiments, and yours, end to end.
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -11,7 +11,6 @@
 #include "endd/experiments/classification_options.h"
 #include "endd/experiments/classification_run.h"
 #include "endd/experiments/experiment_config.h"
-#include "endd/experiments/fashion_mnist_options.h"
 #include "endd/experiments/regression_tabular.h"
 #include "endd/experiments/regression_toy.h"
 #include "endd/experiments/shipped_configs.h"
@@ -20,7 +19,7 @@
 namespace endd::cli {
 namespace {
 
-// Options every configured experiment (spiral, fashion-mnist) takes; the
+// Options every configured experiment (spiral, fashion-mnist, ...) takes; the
 // experiment's own flags come from its option table.
 struct ExperimentArgs {
   std::string out;
@@ -43,7 +42,8 @@ void add_run_options(CLI::App* cmd, ExperimentArgs& a) {
 void add_table_flags(CLI::App* cmd, ExperimentArgs& a, const std::vector<config::FlagSpec>& specs) {
   for (const auto& spec : specs) {
     const std::string flag = spec.flag.substr(spec.flag.rfind(',') + 1);
-    const std::string names = spec.key == "ensemble.members" ? "-m," + spec.flag : spec.flag;
+    const std::string names =
+        spec.key == "ensemble.members" || spec.key == "train.members" ? "-m," + spec.flag : spec.flag;
     const std::string help = spec.help + " (" + spec.key + ")";
     if (spec.is_switch) {
       cmd->add_flag_callback(names, [&a, spec, flag] { a.flags.push_back({flag, spec.key, "true"}); }, help);
@@ -109,39 +109,35 @@ void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
   }
 }
 
-void run_fashion_command(const ExperimentArgs& a, const GlobalOptions& g) {
-  // Convolutions on 28x28 images are large enough for every core (docs/threads.md).
-  auto device = apply_globals(g, Workload::kLargeTensors);
-  const auto& table = experiments::fashion_mnist_options();
-  auto cfg = resolve("fashion-mnist", table.schema(experiments::FashionMnistConfig{}), a, g);
-  auto c = experiments::fashion_mnist_config_from(cfg);
-  c.quiet = g.quiet;
-  c.resume = !a.restart;
-  if (!prepare_output(cfg, a)) return;
-  auto r = experiments::run_fashion_mnist(c, device, a.out);
-  save_config(cfg, a);
-  if (!g.quiet) {
-    std::fprintf(stderr, "fashion-mnist: done in %.1fs; results in %s/results.json and results.md\n",
-                 r["timing"]["total_seconds"].get<double>(), a.out.c_str());
-    for (const auto& [name, m] : r["models"].items())
-      std::fprintf(stderr, "  %-9s error %6.2f%%  NLL %.3f  MNIST AUROC (knowledge) %.1f\n", name.c_str(),
-                   m["error"].get<double>(), m["nll"].get<double>(),
-                   r["ood"]["mnist"][name]["knowledge"]["auroc"].is_number()
-                       ? r["ood"]["mnist"][name]["knowledge"]["auroc"].get<double>() : -1.0);
-  }
-}
-
-// The flags of a configured classification experiment (cifar10, classification, ...).
+// The flags of a configured classification experiment (fashion-mnist,
+// cifar10, classification, ...): the keys a user changes most.
 const std::vector<config::FlagSpec>& classification_flags() {
   static const std::vector<config::FlagSpec> flags{
       {"--train", "data.train", "labelled training data source"},
+      {"--limit", "data.limit", "use the first N training rows (0 = all)"},
       {"--test", "data.test", "labelled test data source"},
       {"--ood", "data.ood", "OOD sets, 'SRC[:NAME]' separated by ';'"},
       {"--arch", "model.arch", "members' architecture: mlp, cnn, vgg or resnet"},
       {"--members", "train.members", "ensemble size"},
       {"--epochs", "train.epochs", "members' training epochs"},
+      {"--batch-size", "train.batch_size", "members' batch size"},
+      {"--lr", "train.learning_rate", "members' Adam learning rate"},
+      {"--students", "students", "students, e.g. \"end, end2, end2_aux\""},
       {"--distill-epochs", "distill.epochs", "students' epochs"},
-      {"--students", "students", "students, e.g. \"end, end2, end2_aux\""}};
+      {"--distill-batch-size", "distill.batch_size", "students' batch size"},
+      {"--distill-lr", "distill.learning_rate", "students' Adam learning rate"},
+      {"--temperature", "distill.temperature", "initial temperature T0 (>= 1)"},
+      {"--hold", "distill.hold_fraction", "fraction of the students' epochs held at T0"},
+      {"--decay", "distill.decay_fraction", "fraction of the students' epochs decaying T0 -> 1"},
+      {"--smoothing", "distill.smoothing", "EnD^2 central smoothing eps"},
+      {"--mean-weight", "distill.mean_weight", "EnD^2: weight of an added EnD term on the Dirichlet mean"},
+      {"--clip-norm", "distill.clip_norm", "gradient-norm clipping threshold (0 = off)"},
+      {"--aux-count", "distill.aux_count", "AUX inputs of the AUX students"},
+      {"--aux-kinds", "distill.aux_kinds", "AUX kinds made from the training images"},
+      {"--aux-oversample", "distill.aux_oversample",
+       "make F x aux_count AUX candidates and keep, per kind, those the members disagree on most"},
+      {"--transfer-views", "distill.transfer_views",
+       "images: the transfer set plus (views - 1) crop-and-flip copies labelled by the teacher"}};
   return flags;
 }
 
@@ -176,9 +172,16 @@ void run_classification_command(const std::string& name, const ExperimentArgs& a
                r["timing"]["total_seconds"].get<double>(), a.out.c_str());
   std::vector<std::string> rows{"single", "ensemble"};
   for (const auto& s : e.students) rows.push_back(s.name);
-  for (const auto& model : rows)
-    std::fprintf(stderr, "  %-12s error %6.2f%%  NLL %.3f\n", model.c_str(), r["models"][model]["error"].get<double>(),
+  for (const auto& model : rows) {
+    std::fprintf(stderr, "  %-12s error %6.2f%%  NLL %.3f", model.c_str(), r["models"][model]["error"].get<double>(),
                  r["models"][model]["nll"].get<double>());
+    if (!e.ood.empty()) {  // the first OOD set's detection by knowledge uncertainty
+      const auto& auroc = r["ood"][e.ood.front().name][model]["knowledge"]["auroc"];
+      if (auroc.is_number())
+        std::fprintf(stderr, "  %s AUROC (knowledge) %.1f", e.ood.front().name.c_str(), auroc.get<double>());
+    }
+    std::fputc('\n', stderr);
+  }
 }
 
 // A shipped file's opening comment up to its first full stop: its command's help.
@@ -204,7 +207,16 @@ void refuse_stray_argument(const ExperimentArgs& file_args) {
     throw UsageError("unexpected argument '" + file_args.file + "' (each option takes one value)");
 }
 
-bool has_own_runner(const std::string& name) { return name == "spiral" || name == "fashion-mnist"; }
+bool has_own_runner(const std::string& name) { return name == "spiral"; }
+
+// --restart (which fashion-mnist's stage cache once took): stages are now
+// reused only when their settings match, so there is nothing to restart.
+[[noreturn]] void refuse_restart(const std::string& name) {
+  throw UsageError("--restart: " + name +
+                   (has_own_runner(name) ? " trains every stage each run"
+                                         : " reuses a stage only when its settings match and retrains one whose "
+                                           "settings changed (delete OUT/<stage> to train it again as it is)"));
+}
 
 // `endd experiment FILE.toml`: the file's `experiment` key picks the runner.
 void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::vector<std::string>& names) {
@@ -216,13 +228,8 @@ void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::v
   }
   const std::string name = experiments::experiment_named_in(a.file);
   if (a.out.empty()) a.out = "out/" + name;
-  if (a.restart && name != "fashion-mnist")
-    throw UsageError("--restart: only fashion-mnist keeps a stage cache; " + name +
-                     (has_own_runner(name) ? " trains every stage each run"
-                                           : " retrains a stage whose settings changed (delete OUT/<stage> to train it "
-                                             "again as it is)"));
+  if (a.restart) refuse_restart(name);
   if (name == "spiral") return run_spiral_command(a, g);
-  if (name == "fashion-mnist") return run_fashion_command(a, g);
   if (experiments::shipped_config(name)) return run_classification_command(name, a, g);
   throw Error(a.file + ": experiment = \"" + name + "\": expected one of " +
               config::join_words(experiments::shipped_experiment_names()));
@@ -299,7 +306,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   exp->add_option("file", file_args->file, "An experiment's TOML file (from --print-config) instead of a name");
   add_run_options(exp, *file_args);
   file_args->out.clear();  // out/<the file's experiment> unless given
-  exp->add_flag("--restart", file_args->restart, "fashion-mnist: train every stage again");
+  exp->add_flag("--restart", file_args->restart, "Refused: delete OUT/<stage> to train a stage again");
 
   auto a = std::make_shared<ExperimentArgs>();
   a->out = "out/spiral";
@@ -309,20 +316,6 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   spiral->callback([a, file_args, &g] {
     refuse_stray_argument(*file_args);
     run_spiral_command(*a, g);
-  });
-
-  auto f = std::make_shared<ExperimentArgs>();
-  f->out = "out/fashion-mnist";
-  CLI::App* fm = exp->add_subcommand("fashion-mnist", "Fashion-MNIST in-domain, MNIST/noise/inverted OOD: "
-                                                      "single, ensemble, EnD, EnD^2, EnD^2+AUX (CNN members)");
-  add_run_options(fm, *f);
-  add_table_flags(fm, *f, experiments::fashion_mnist_options().flags());
-  fm->add_flag("--restart", f->restart,
-               "Train every stage again (by default a rerun into the same --out reuses the ensemble and students "
-               "that finished there with the same settings)");
-  fm->callback([f, file_args, &g] {
-    refuse_stray_argument(*file_args);
-    run_fashion_command(*f, g);
   });
 
   // Every other shipped file is a classification experiment over the stages:
@@ -336,8 +329,10 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
     CLI::App* sub = exp->add_subcommand(name, about + " (configs/experiments/" + name + ".toml)");
     add_run_options(sub, *c);
     add_table_flags(sub, *c, classification_flags());
+    sub->add_flag("--restart", c->restart, "Refused: delete OUT/<stage> to train a stage again");
     sub->callback([c, name, file_args, &g] {
       refuse_stray_argument(*file_args);
+      if (c->restart) refuse_restart(name);
       run_classification_command(name, *c, g);
     });
   }

@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "endd/core/runtime.h"
-#include "endd/experiments/ensemble_shards.h"
-#include "endd/experiments/lanes.h"
+#include "endd/train/ensemble_shards.h"
+#include "endd/train/lanes.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/models/mlp_ensemble.h"
 
@@ -73,7 +73,7 @@ void BM_FashionCnnOneByOne(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, f
 // intra-op thread (ensemble_shards.h). Compare with PyTorch given every core.
 void BM_FashionCnnShardedAllCores(benchmark::State& state) {
   const int64_t M = state.range(0), B = 128;
-  const size_t shards = endd::experiments::shards_for(M, at::kCPU);
+  const size_t shards = endd::train::shards_for(M, at::kCPU);
   std::vector<std::shared_ptr<EnsembleNet>> nets;
   std::vector<std::unique_ptr<torch::optim::Adam>> opts;
   std::vector<at::Tensor> xs, ys;
@@ -85,7 +85,7 @@ void BM_FashionCnnShardedAllCores(benchmark::State& state) {
     ys.push_back(at::randint(0, 10, {end - begin, B}, at::kLong));
   }
   for (auto _ : state)
-    endd::experiments::run_in_lanes(shards, shards, [&](size_t s) { step(*nets[s], *opts[s], xs[s], ys[s]); });
+    endd::train::run_in_lanes(shards, shards, [&](size_t s) { step(*nets[s], *opts[s], xs[s], ys[s]); });
   state.counters["member_steps_per_s"] = benchmark::Counter(double(state.iterations() * M), benchmark::Counter::kIsRate);
   state.counters["shards"] = double(shards);
 }

@@ -145,9 +145,10 @@ TEST(ClassificationExperiment, PrintedConfigEditedRunsAsAFileAndAnInterruptedSta
   const std::string out = dir + "/out";
   ASSERT_TRUE(run_and_kill({"experiment", dir + "/my.toml", "--out", out}, out + "/ensemble", 2))
       << "the run ended before the kill";
-  // The file runs through the stages: --restart (fashion-mnist's stage cache) means nothing here.
+  // Stages are reused only when their settings match: --restart (once
+  // fashion-mnist's, for its stage cache) is refused with what to do instead.
   EXPECT_TRUE(refused({"experiment", dir + "/my.toml", "--restart", "--out", out},
-                      "--restart: only fashion-mnist keeps a stage cache", out + "/results.json"));
+                      "--restart: cifar10 reuses a stage only when its settings match", out + "/results.json"));
   auto r = run_endd({"experiment", dir + "/my.toml", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto results = read_json(out + "/results.json");

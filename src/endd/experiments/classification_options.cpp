@@ -42,7 +42,7 @@ std::string key_for_train(const std::string& key) { return key == "task" ? "" : 
 std::string key_for_distill(const std::string& key) {
   if (key == "seed") return key;
   if (starts_with(key, "model.")) return "student." + key.substr(6);
-  if (starts_with(key, "distill.") && key != "distill.method") return key;
+  if (starts_with(key, "distill.") && key != "distill.method" && key != "distill.student_index") return key;
   return "";
 }
 
@@ -55,6 +55,21 @@ config::Config stage_config(config::Config stage, const config::Config& c,
     if (!key.empty()) stage.set_value(field.key, c.get(key), c.origin(key));
   }
   return stage;
+}
+
+// The settings a student does not use stay at their built-in values in its
+// stage, so changing one (the AUX kinds, the EnD^2 smoothing) retrains only
+// the students that use it: a stage is reused when its own settings match.
+void leave_unused_at_defaults(config::Config& stage, const StudentSpec& student) {
+  std::vector<std::string> unused;
+  if (!student.aux)
+    unused.insert(unused.end(), {"distill.aux_count", "distill.aux_kinds", "distill.aux_oversample", "distill.aux_scale"});
+  if (student.method == train::DistillMethod::kEnD) unused.push_back("distill.smoothing");
+  if (student.method != train::DistillMethod::kEnD2) unused.push_back("distill.mean_weight");
+  if (student.method != train::DistillMethod::kEnD2Proxy)
+    unused.insert(unused.end(), {"distill.proxy_offset", "distill.proxy_max_precision"});
+  const config::Config defaults = runs::distill_config();
+  for (const auto& key : unused) stage.set_value(key, defaults.get(key), "unused by student '" + student.name + "'");
 }
 
 }  // namespace
@@ -156,14 +171,22 @@ ClassificationExperiment classification_experiment(const config::Config& c) {
   // inputs generated around and beyond the data otherwise.
   const std::string aux = c.get_string("distill.aux") == "auto" ? (e.image_members ? "images" : "generated")
                                                                  : c.get_string("distill.aux");
-  for (const auto& s : e.students) {
+  for (size_t i = 0; i < e.students.size(); ++i) {
+    const StudentSpec& s = e.students[i];
     config::Config d = stage_config(runs::distill_config(), c, key_for_distill);
     d.set_value("distill.method", std::string(train::distill_method_name(s.method)), c.origin("students"));
+    // Each student its own seed streams, by its place in the list.
+    d.set_value("distill.student_index", static_cast<int64_t>(i), c.origin("students"));
+    leave_unused_at_defaults(d, s);
     if (s.aux) aux_students.push_back(s.name);
     d.set_value("distill.aux", s.aux ? aux : std::string(""), s.aux ? c.origin("distill.aux") : c.origin("students"));
     runs::distill_settings(d);
     e.distill.push_back(d);
   }
+  const bool dirichlet_students = std::any_of(e.students.begin(), e.students.end(),
+                                              [](const StudentSpec& s) { return train::is_dirichlet(s.method); });
+  c.require("train.members", !dirichlet_students || c.get_int("train.members") >= 2,
+            "expected >= 2: EnD^2 students fit the members' spread (or list only end students)");
   c.require("distill.aux", aux_students.empty() || !c.get_string("distill.aux").empty(),
             "expected auto, images, generated or a data source for the AUX students (" + config::join_words(aux_students) +
                 ")");

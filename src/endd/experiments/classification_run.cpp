@@ -15,7 +15,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/experiments/classification_report.h"
-#include "endd/experiments/lanes.h"
+#include "endd/train/lanes.h"
 #include "endd/experiments/stage_runs.h"
 #include "endd/runs/run_directory.h"
 #include "endd/runs/workflow.h"
@@ -105,7 +105,7 @@ nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device,
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_partition(order.begin(), order.end(), [&](size_t s) { return e.students[s].aux; });
   std::vector<StageOutcome> outcomes(order.size());
-  run_in_lanes(order.size(), lanes_for(order.size(), device), [&](size_t i) {
+  train::run_in_lanes(order.size(), train::lanes_for(order.size(), device), [&](size_t i) {
     const size_t s = order[i];
     outcomes[s] = ensure_stage_run(stage_dir(dir, e.students[s].name), e.distill[s], teacher, device, quiet);
   });

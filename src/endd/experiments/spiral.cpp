@@ -11,8 +11,8 @@
 #include "endd/core/seeding.h"
 #include "endd/data/spiral.h"
 #include "endd/distill/teacher_cache.h"
-#include "endd/experiments/ensemble_shards.h"
-#include "endd/experiments/lanes.h"
+#include "endd/train/ensemble_shards.h"
+#include "endd/train/lanes.h"
 #include "endd/experiments/spiral_options.h"
 #include "endd/models/mlp_ensemble.h"
 
@@ -127,8 +127,8 @@ void train_ensemble(const SpiralConfig& c, c10::Device device, models::MlpEnsemb
   ens_opts.quiet = c.quiet;
   const auto mlp = mlp_of(c);
   auto make_shard = [&](const std::vector<uint64_t>& seeds) { return std::make_shared<models::MlpEnsemble>(mlp, seeds); };
-  out.curves["ensemble"] = train_in_shards(ensemble, make_shard, init_seeds, x.train, x.train_labels, order_seeds,
-                                           ens_opts, shards_for(c.members, device));
+  out.curves["ensemble"] = train::train_in_shards(ensemble, make_shard, init_seeds, x.train, x.train_labels, order_seeds,
+                                           ens_opts, train::shards_for(c.members, device));
   const double seconds = seconds_since(t0);
   std::map<std::string, at::Tensor> member_logits;  // [N, M, K] per set
   for (auto& [set, inputs] : x.evaluated()) member_logits[set] = logits_of(ensemble, inputs);
@@ -213,7 +213,7 @@ void train_students(const SpiralConfig& c, c10::Device device, const TransferSet
                                     {"end2", train::DistillMethod::kEnD2, false, 1}};
   if (c.members < 2) students = {students[1]};  // EnD^2 needs spread: only EnD
   std::vector<StudentResult> results(students.size());
-  run_in_lanes(students.size(), lanes_for(students.size(), device),
+  train::run_in_lanes(students.size(), train::lanes_for(students.size(), device),
                [&](size_t i) { results[i] = train_student(c, device, students[i], transfer, x); });
   for (const auto* name : {"end", "end2", "end2_aux"}) {  // report order
     size_t i = 0;

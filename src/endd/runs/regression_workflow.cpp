@@ -278,7 +278,7 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     info.finished = false;
     info.epochs_done = 0;
   }
-  const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit);
+  const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit, s.student_index);
   auto student = make_network(info, {init_seed}, resume ? run_file(out, kModuleFile) : t.module_file);
   std::optional<CreatedDirectory> created;
   start_run(created, out, cfg, info, resume);
@@ -308,7 +308,7 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   o.learning_rate = s.distill.learning_rate;
   o.cosine_schedule = s.distill.cosine_schedule;
   o.clip_norm = s.distill.clip_norm;
-  o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
+  o.order_seed = derive_seed(s.seed, Stream::kStudentOrder, s.student_index);
   o.quiet = quiet;
   o.label = "distill " + info.model_name();
   train::distill_regression(*student, x, cache.select(2, 0), cache.select(2, 1), o,

@@ -40,8 +40,9 @@ std::vector<int64_t> parse_stages(const std::string& text, const std::string& ke
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     char* end = nullptr;
     const long long v = std::strtoll(item.c_str(), &end, 10);
-    ENDD_CHECK(!item.empty() && end && *end == '\0' && v >= 1 && v <= 65536, key, ": expected channels per stage "
-               "as positive integers separated by commas (e.g. \"16,32\"), got '", text, "'");
+    ENDD_CHECK(!item.empty() && end && *end == '\0' && v >= 1 && v <= 65536, key, key.empty() ? "" : ": ",
+               "expected channels per stage as positive integers separated by commas (e.g. \"16,32\"), got '", text,
+               "'");
     out.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -85,7 +86,10 @@ config::Config train_config() {
                        {"train.val_fraction", 0.0, "fraction of the data held out, stratified, for validation (0 = none)"},
                        {"train.early_stopping", int64_t{0},
                         "with a validation set: stop once every member has gone N epochs without a lower validation "
-                        "NLL, keeping each member's best epoch (0 = off)"}};
+                        "NLL, keeping each member's best epoch (0 = off)"},
+                       {"train.shards", int64_t{0},
+                        "members trained as N one-thread shards side by side (0 = one per CPU core; 1 = one graph; "
+                        "one graph on a GPU, with a validation set, or for torchscript members)"}};
   f.insert(f.end(), t.begin(), t.end());
   return config::Config(f);
 }
@@ -107,6 +111,10 @@ config::Config distill_config() {
                          {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
                          {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
                          {"distill.float64_loss", true, "compute the loss in float64"},
+                         {"distill.student_index", int64_t{0},
+                          "which student of an experiment this is: its initial weights and batch order come from "
+                          "stream N of the seed, so the students of one experiment start apart (0 for a student on "
+                          "its own)"},
                          {"distill.aux", std::string(""), "AUX inputs: '', 'generated', 'images' or a data source"},
                          {"distill.aux_count", int64_t{0}, "generated or image AUX inputs (0 = training-set size)"},
                          {"distill.aux_kinds", std::string(""),
@@ -173,7 +181,11 @@ TrainSettings train_settings(const config::Config& c) {
   ENDD_CHECK(s.model.arch == "mlp" || s.model.arch == "torchscript" || s.model.image(),
              "model.arch: expected mlp, cnn, vgg, resnet or torchscript, got '", s.model.arch, "'");
   s.model.stages = c.get_string("model.stages");
-  parse_stages(s.model.stages, "model.stages");
+  try {
+    parse_stages(s.model.stages, "");
+  } catch (const Error& e) {
+    c.reject("model.stages", e.what());
+  }
   s.model.hidden = c.get_int("model.hidden");
   c.require("model.hidden", s.model.hidden >= -1, "expected >= 0 (or -1, the preset's)");
   ENDD_CHECK(s.model.image() || (s.model.stages.empty() && s.model.hidden == -1),
@@ -204,6 +216,8 @@ TrainSettings train_settings(const config::Config& c) {
   s.train.learning_rate = c.get_double("train.learning_rate");
   s.train.weight_decay = c.get_double("train.weight_decay");
   s.train.cosine_schedule = c.get_bool("train.cosine_schedule");
+  s.shards = c.get_int("train.shards");
+  c.require("train.shards", s.shards >= 0, "expected >= 0 (0 = one per CPU core)");
   s.augment = c.get_string("train.augment");
   ENDD_CHECK(s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
              "train.augment: expected none, crop or crop_flip, got '", s.augment, "'");
@@ -256,15 +270,15 @@ DistillSettings distill_settings(const config::Config& c) {
     try {
       s.aux_kinds = data::parse_image_aux_kinds(c.get_string("distill.aux_kinds"));
     } catch (const Error& e) {
-      throw Error(std::string("distill.aux_kinds: ") + e.what());
+      c.reject("distill.aux_kinds", e.what());
     }
   }
+  c.require("distill.student_index", c.get_int("distill.student_index") >= 0, "expected >= 0");
+  s.student_index = static_cast<uint64_t>(c.get_int("distill.student_index"));
   s.aux_oversample = c.get_int("distill.aux_oversample");
-  ENDD_CHECK(s.aux_oversample >= 1 && s.aux_oversample <= 100, "distill.aux_oversample: expected 1 to 100, got ",
-             s.aux_oversample);
+  c.require("distill.aux_oversample", s.aux_oversample >= 1 && s.aux_oversample <= 100, "expected 1 to 100");
   s.transfer_views = c.get_int("distill.transfer_views");
-  ENDD_CHECK(s.transfer_views >= 1 && s.transfer_views <= 100, "distill.transfer_views: expected 1 to 100, got ",
-             s.transfer_views);
+  c.require("distill.transfer_views", s.transfer_views >= 1 && s.transfer_views <= 100, "expected 1 to 100");
   s.teacher_outputs = c.get_string("teacher.outputs");
   s.teacher_kind = c.get_string("teacher.kind");
   ENDD_CHECK(s.teacher_kind == "logits" || s.teacher_kind == "probs" || s.teacher_kind == "gaussian",

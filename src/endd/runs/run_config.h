@@ -40,12 +40,14 @@ struct TrainSettings {
   ArchSettings model;
   int64_t members = 5;
   std::string augment = "none";  ///< image architectures: none, crop or crop_flip
+  int64_t shards = 0;            ///< members in N one-thread shards (0 = one per CPU core); see train/ensemble_shards.h
   train::EnsembleTrainOptions train;
 };
 TrainSettings train_settings(const config::Config& c);
 
 struct DistillSettings {
   uint64_t seed = 0;
+  uint64_t student_index = 0;  ///< an experiment's student N: seed streams N for its init and batch order
   train::DistillOptions distill;
   std::string aux;        ///< "", "generated" or a data source
   int64_t aux_count = 0;  ///< generated AUX inputs; 0 = as many as training inputs

@@ -25,6 +25,7 @@
 #include "endd/runs/regression_workflow.h"
 #include "endd/runs/run_steps.h"
 #include "endd/train/distiller.h"
+#include "endd/train/ensemble_shards.h"
 #include "endd/train/ensemble_trainer.h"
 #include "endd/uncertainty/measures.h"
 
@@ -339,10 +340,19 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
       opts.patience = group ? 0 : s.early_stopping;
     }
   }
+  // Shards side by side use every core where a small network's steps do
+  // not (train/ensemble_shards.h); several processes already split the members.
+  const size_t shards = group || info.model.arch == "torchscript" ? 1
+                        : s.shards > 0 ? static_cast<size_t>(s.shards)
+                                       : train::shards_for(share.end - share.begin, device);
+  auto make_shard = [&](const std::vector<uint64_t>& seeds) {
+    RunInfo part = info;
+    part.members = static_cast<int64_t>(seeds.size());
+    return make_network(part, seeds, "");
+  };
   try {
-    train::train_ensemble(*net, scaler.apply(train_set.inputs), train_set.labels,
-                          share.order_seeds, opts,
-                          checkpoint_hooks(out, *net, info, resume, opts.best));
+    train::train_in_shards(*net, make_shard, share.init_seeds, scaler.apply(train_set.inputs), train_set.labels,
+                           share.order_seeds, opts, shards, checkpoint_hooks(out, *net, info, resume, opts.best));
   } catch (const DistributedError&) {
     if (created) created->keep();  // another rank was lost: the checkpoints resume the run
     throw;
@@ -545,7 +555,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   RunInfo info;
   std::optional<CreatedDirectory> created;  // a fresh run's directory, removed if the run fails
   std::shared_ptr<models::EnsembleNet> student;
-  const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit);
+  const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit, s.student_index);
   if (resume) {
     info = load_run_info(out);
     ENDD_CHECK(info.classes == source.info.classes && info.inputs == source.info.inputs, out,
@@ -608,7 +618,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   if (!student) student = make_network(info, {init_seed}, run_file(out, kModuleFile), source.init);
   student->to(device);
   auto o = s.distill;
-  o.order_seed = derive_seed(s.seed, Stream::kStudentOrder);
+  o.order_seed = derive_seed(s.seed, Stream::kStudentOrder, s.student_index);
   o.quiet = quiet || !leader;
   o.label = "distill " + info.model_name();
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch

@@ -1,4 +1,4 @@
-#include "endd/experiments/lanes.h"
+#include "endd/train/lanes.h"
 
 #include "endd/core/runtime.h"
 
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace endd::experiments {
+namespace endd::train {
 
 size_t lanes_for(size_t jobs, c10::Device device) {
   if (!device.is_cpu()) return std::max<size_t>(jobs, 1);
@@ -50,4 +50,4 @@ void run_in_lanes(size_t count, size_t lanes, const std::function<void(size_t)>&
   if (first) std::rethrow_exception(first);
 }
 
-}  // namespace endd::experiments
+}  // namespace endd::train

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <functional>
 
-namespace endd::experiments {
+namespace endd::train {
 
 /// Lanes for `jobs` jobs on `device`: min(jobs, cores) on the CPU, one per job
 /// on a GPU.
@@ -21,4 +21,4 @@ size_t lanes_for(size_t jobs, c10::Device device);
 /// all lanes finish. Jobs must not depend on scheduling (own seeds, own data).
 void run_in_lanes(size_t count, size_t lanes, const std::function<void(size_t)>& job);
 
-}  // namespace endd::experiments
+}  // namespace endd::train

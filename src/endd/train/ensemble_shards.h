@@ -17,7 +17,7 @@
 #include "endd/models/ensemble_net.h"
 #include "endd/train/ensemble_trainer.h"
 
-namespace endd::experiments {
+namespace endd::train {
 
 /// Builds an untrained network whose members have these initialisation seeds.
 using MakeEnsemble = std::function<std::shared_ptr<models::EnsembleNet>(const std::vector<uint64_t>& init_seeds)>;
@@ -29,9 +29,17 @@ size_t shards_for(int64_t members, c10::Device device);
 /// Trains `ensemble` (built by `make` from `init_seeds`) in `shards` shards
 /// and returns its curve: per epoch, the mean loss over all members and the
 /// slowest shard's time.
-train::TrainingCurve train_in_shards(models::EnsembleNet& ensemble, const MakeEnsemble& make,
-                                     const std::vector<uint64_t>& init_seeds, const at::Tensor& inputs,
-                                     const at::Tensor& labels, const std::vector<uint64_t>& order_seeds,
-                                     const train::EnsembleTrainOptions& options, size_t shards);
+///
+/// `hooks` see the whole ensemble and one Adam optimiser over all of its
+/// parameters, as training in one graph would show them: the shards step
+/// through epochs together, and after each one the whole ensemble and the
+/// shards' Adam states are put together before `after_epoch` runs, so a
+/// checkpoint does not depend on the number of shards and resumes under any.
+/// With a validation set (`options.val_inputs`) the members train in one
+/// graph: validation and early stopping judge the whole ensemble.
+TrainingCurve train_in_shards(models::EnsembleNet& ensemble, const MakeEnsemble& make,
+                              const std::vector<uint64_t>& init_seeds, const at::Tensor& inputs,
+                              const at::Tensor& labels, const std::vector<uint64_t>& order_seeds,
+                              const EnsembleTrainOptions& options, size_t shards, const TrainingHooks& hooks = {});
 
-}  // namespace endd::experiments
+}  // namespace endd::train
