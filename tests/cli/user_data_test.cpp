@@ -288,6 +288,47 @@ TEST_F(UserDataTest, ConfigSeedIsUsedUnlessAFlagOrSetOverridesIt) {
   EXPECT_NE(read_text(path("file/config.toml")), read_text(path("flag/config.toml")));
 }
 
+// endd evaluate reads flags, a TOML file and --set with train's precedence,
+// saves the resolved file beside its results, and that file evaluates again.
+TEST_F(UserDataTest, EvaluateReadsAConfigFileAndSavesTheResolvedOne) {
+  write_text(path("train.csv"), csv(blobs(150, 7), plain));
+  write_text(path("far.csv"), csv(blobs(60, 8), plain));
+  ASSERT_EQ(run_endd({"train", "--data", path("train.csv"), "--members", "3", "--epochs", "2", "--out", path("ens")})
+                .exit_code, 0);
+  auto r = run_endd({"evaluate", "--model", path("ens"), "--data", path("train.csv"), "--ood", path("far.csv") + ":far",
+                     "--limit", "40", "--out", path("ev1")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto first = read_json(path("ev1/results.json"));
+  EXPECT_EQ(first["config"]["data.limit"], 40);
+  EXPECT_EQ(first["models"]["ensemble"]["count"], 40);
+  // The saved file alone gives the same results; --set overrides it, a flag
+  // overrides the file (train's precedence).
+  r = run_endd({"evaluate", "--config", path("ev1/config.toml"), "--out", path("ev2")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto again = read_json(path("ev2/results.json"));
+  EXPECT_EQ(again["models"], first["models"]);
+  EXPECT_EQ(again["ood"], first["ood"]);
+  r = run_endd({"evaluate", "--config", path("ev1/config.toml"), "--limit", "30", "--set", "report.bootstrap=20",
+                "--out", path("ev3")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto changed = read_json(path("ev3/results.json"));
+  EXPECT_EQ(changed["models"]["ensemble"]["count"], 30);
+  EXPECT_EQ(changed["config"]["report.bootstrap"], 20);
+  EXPECT_TRUE(changed["ood"]["far"]["ensemble"]["knowledge"]["auroc"].is_number());
+  // Bad values name their origin; nothing is written.
+  write_text(path("bad.toml"), "run = '" + path("ens") + "'\n[data]\ntest = '" + path("train.csv") + "'\nlimit = -3\n");
+  EXPECT_TRUE(refused({"evaluate", "--config", path("bad.toml"), "--out", path("ev4")},
+                      "bad.toml:4: data.limit: expected >= 0", path("ev4")));
+  EXPECT_TRUE(refused({"evaluate", "--config", path("ev1/config.toml"), "--set", "data.ood=far.csv:x;near.csv:x",
+                       "--out", path("ev4")},
+                      "data.ood: the set name 'x' is given twice", path("ev4")));
+  // Generated sets are made for images in [0, 1]: standardised-scale table
+  // values are refused naming the set.
+  EXPECT_TRUE(refused({"evaluate", "--config", path("ev1/config.toml"), "--set", "data.ood=uniform-noise",
+                       "--out", path("ev4")},
+                      "uniform-noise (set 'uniform-noise') is made for images", path("ev4")));
+}
+
 // Findings 5 and 6: a failed command leaves nothing behind; an output never
 // overwrites an input.
 TEST_F(UserDataTest, FailuresLeaveNothingAndOutputsNeverOverwriteInputs) {
@@ -366,7 +407,7 @@ TEST(CommandLineErrorTest, EverySubcommandGivesExitTwoAndThePrefix) {
       {{"train", "--data", "a.csv", "--out", "x", "--set", "train.epoch=3"}, "unknown key 'train.epoch'"},
       {{"distill", "--teacher", "x"}, "and --out RUN2 are required"},
       {{"distill", "--epochs", "-1"}, "--epochs: got '-1', expected an integer >= 1"},
-      {{"evaluate", "--model", "x"}, "--data is required"},
+      {{"evaluate", "--model", "x", "--out", "y"}, "--data SRC is required"},
       {{"predict", "--model", "x", "--data", "y"}, "--out is required"},
       {{"export", "--out", "x.pt"}, "--model is required"},
       {{"uncertainty", "--out", "u.csv"}, "give exactly one of --probs, --logits, --dirichlet-logits"},

@@ -90,6 +90,20 @@ std::string join_words(const std::vector<std::string>& words, const std::string&
   return out;
 }
 
+std::vector<std::string> split_words(const std::string& text, const std::string& separators) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = text.find_first_of(separators, start);
+    const std::string item = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const auto first = item.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos) items.push_back(item.substr(first, item.find_last_not_of(" \t\r\n") - first + 1));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return items;
+}
+
 std::string nearest_word(const std::string& word, const std::vector<std::string>& choices) {
   std::string best;
   size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;

@@ -83,6 +83,10 @@ std::string nearest_word(const std::string& word, const std::vector<std::string>
 /// "a, b, c": the words with `separator` between them.
 std::string join_words(const std::vector<std::string>& words, const std::string& separator = ", ");
 
+/// The reverse: the non-empty items of `text` between any of `separators`,
+/// each without surrounding white space ("a, b;c" by ",;" -> a, b, c).
+std::vector<std::string> split_words(const std::string& text, const std::string& separators);
+
 /// The valid key closest to `key` by edit distance ("" if none is close).
 std::string nearest_key(const std::string& key, const std::vector<Field>& schema);
 

@@ -13,25 +13,6 @@ namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
-std::vector<std::string> split_any(const std::string& text, const std::string& separators) {
-  std::vector<std::string> items;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t end = text.find_first_of(separators, start);
-    std::string item = trim(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (!item.empty()) items.push_back(item);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return items;
-}
-
 // The experiment's key for a key of the `endd train` schema ("" = not the
 // experiment's: the task is classification).
 std::string key_for_train(const std::string& key) { return key == "task" ? "" : key; }
@@ -76,7 +57,7 @@ void leave_unused_at_defaults(config::Config& stage, const StudentSpec& student)
 
 std::vector<StudentSpec> parse_students(const std::string& text) {
   std::vector<StudentSpec> students;
-  for (const auto& name : split_any(text, ", ")) {
+  for (const auto& name : config::split_words(text, ", ")) {
     StudentSpec s;
     s.name = name;
     std::string method = name;
@@ -94,33 +75,6 @@ std::vector<StudentSpec> parse_students(const std::string& text) {
   }
   ENDD_CHECK(!students.empty(), "expected at least one student, e.g. \"end, end2, end2_aux\"");
   return students;
-}
-
-const std::vector<std::string>& generated_ood_sources() {
-  static const std::vector<std::string> kinds{"uniform-noise", "gaussian-noise", "inverted"};
-  return kinds;
-}
-
-std::vector<OodSpec> parse_ood_sets(const std::string& text) {
-  std::vector<OodSpec> sets;
-  for (const auto& entry : split_any(text, ";\n")) {
-    const auto& generated = generated_ood_sources();
-    OodSpec s;
-    const auto colon = entry.find(':');
-    if (std::find(generated.begin(), generated.end(), entry.substr(0, colon)) != generated.end()) {
-      s.source = entry.substr(0, colon);
-      s.name = colon == std::string::npos ? s.source : entry.substr(colon + 1);
-      ENDD_CHECK(!s.name.empty() && s.name.find_first_of("/\\") == std::string::npos, "'", entry,
-                 "': expected a set name after ':' without '/'");
-    } else {
-      std::tie(s.source, s.name) = data::split_source_name(entry);
-    }
-    ENDD_CHECK(s.name != "test", "'", entry, "': the name 'test' is the test set's; name this set (SRC:NAME)");
-    for (const auto& seen : sets)
-      ENDD_CHECK(seen.name != s.name, "the set name '", s.name, "' is given twice; name each set (SRC:NAME)");
-    sets.push_back(s);
-  }
-  return sets;
 }
 
 config::Config classification_schema(const std::string& name) {
@@ -196,7 +150,7 @@ ClassificationExperiment classification_experiment(const config::Config& c) {
   e.test_limit = c.get_int("data.test_limit");
   c.require("data.test_limit", e.test_limit >= 0, "expected >= 0 (0 = all rows)");
   try {
-    e.ood = parse_ood_sets(c.get_string("data.ood"));
+    e.ood = data::parse_ood_sets(c.get_string("data.ood"));
   } catch (const Error& err) {
     c.reject("data.ood", err.what());
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "endd/config/config.h"
+#include "endd/data/ood_sets.h"
 #include "endd/train/distiller.h"
 
 namespace endd::experiments {
@@ -26,18 +27,7 @@ struct StudentSpec {
 /// end2_proxy. endd::Error on anything else, a repeat or an empty list.
 std::vector<StudentSpec> parse_students(const std::string& text);
 
-/// An evaluation set other than the test set: a data source read without
-/// labels, or one the experiment makes from the test set's shape (kGenerated).
-struct OodSpec {
-  std::string name, source;
-};
-/// The sets an experiment makes rather than reads: uniform-noise and
-/// gaussian-noise (inputs of the test set's size, U(0,1) and N(0.5, 0.25^2)
-/// clipped), inverted (1 - each test image).
-const std::vector<std::string>& generated_ood_sources();
-/// "SRC[:NAME]; SRC[:NAME] ...", entries separated by ';' or new lines, each
-/// as `endd evaluate --ood` takes it (data/source.h). Names must differ.
-std::vector<OodSpec> parse_ood_sets(const std::string& text);
+using data::OodSpec;  // the OOD sets of data.ood (data/ood_sets.h)
 
 /// The keys of experiment `name` ("classification", "cifar10", ...), with
 /// the stages' built-in values.

@@ -27,19 +27,6 @@ std::string stage_dir(const std::string& dir, const std::string& stage) {
   return (std::filesystem::path(dir) / stage).string();
 }
 
-bool is_generated(const OodSpec& spec) {
-  const auto& generated = generated_ood_sources();
-  return std::find(generated.begin(), generated.end(), spec.source) != generated.end();
-}
-
-// uniform-noise, gaussian-noise or inverted, as rows like the test set's.
-at::Tensor generated_set(const OodSpec& spec, const at::Tensor& test, int64_t rows, uint64_t seed) {
-  if (spec.source == "inverted") return 1.0 - test.slice(0, 0, std::min(rows, test.size(0)));
-  const std::vector<int64_t> shape{test.size(1)};
-  return spec.source == "uniform-noise" ? data::uniform_noise_images(rows, shape, seed)
-                                        : data::gaussian_noise_images(rows, shape, seed);
-}
-
 EvaluationSets load_evaluation_sets(const ClassificationExperiment& e, const runs::RunInfo& info) {
   EvaluationSets sets;
   sets.test = data::limit_rows(data::load_source(e.test, runs::source_request(info, true)), e.test_limit, false, 0);
@@ -47,7 +34,7 @@ EvaluationSets load_evaluation_sets(const ClassificationExperiment& e, const run
     const OodSpec& spec = e.ood[i];
     const uint64_t seed = derive_seed(e.seed, Stream::kOodData, i);
     const int64_t rows = e.ood_limit > 0 ? e.ood_limit : sets.test.size();
-    at::Tensor x = is_generated(spec) ? generated_set(spec, sets.test.inputs, rows, seed)
+    at::Tensor x = spec.generated() ? data::generated_ood_inputs(spec, sets.test.inputs, rows, seed)
                                       : data::limit_rows(data::load_source(spec.source, runs::source_request(info, false)),
                                                          rows, true, seed).inputs;
     sets.ood.emplace_back(spec.name, x);
@@ -78,16 +65,12 @@ void check_sets(const ClassificationExperiment& e) {
   like_test.label_index = test_set.label_index;
   like_test.label_name = test_set.label_name;
   for (const auto& spec : e.ood) {
-    if (is_generated(spec)) {
-      const double lo = test.min().item<double>(), hi = test.max().item<double>();
-      ENDD_CHECK(lo >= 0 && hi <= 1, "data.ood: ", spec.source, " (set '", spec.name, "') is made for images with "
-                 "values in [0, 1], but the test set's values lie in [", lo, ", ", hi, "]");
-      continue;
-    }
     try {
-      data::load_source(spec.source, like_test);
+      if (spec.generated()) data::check_generated_ood(spec, test);
+      else data::load_source(spec.source, like_test);
     } catch (const Error& err) {
-      throw Error("data.ood: set '" + spec.name + "': " + err.what());
+      // A generated set's message names the set itself.
+      throw Error("data.ood: " + (spec.generated() ? std::string() : "set '" + spec.name + "': ") + err.what());
     }
   }
 }

@@ -339,4 +339,38 @@ DistillSettings distill_settings(const config::Config& c) {
   return s;
 }
 
+config::Config evaluate_config() {
+  return config::Config(
+      {{"seed", int64_t{0}, "random seed: bootstrap resamples, random row subsets, generated OOD sets"},
+       {"run", std::string(""), "the finished run directory to evaluate (endd train or endd distill)"},
+       {"data.test", std::string(""), "labelled test data source (regression runs: with the target column)"},
+       {"data.ood", std::string(""),
+        "out-of-domain sets, 'SRC[:NAME]' separated by ';': data sources, or for images uniform-noise, "
+        "gaussian-noise, inverted (made from the test set)"},
+       {"data.limit", int64_t{0}, "use only N rows of each set (0 = all)"},
+       {"data.limit_random", false, "with data.limit: N rows drawn at random (seeded), not the first N"},
+       {"report.bootstrap", int64_t{200}, "bootstrap resamples for the error's 95% interval"}});
+}
+
+EvaluateSettings evaluate_settings(const config::Config& c) {
+  EvaluateSettings s;
+  c.require("seed", c.get_int("seed") >= 0, "expected >= 0");
+  s.seed = static_cast<uint64_t>(c.get_int("seed"));
+  s.run = c.get_string("run");
+  c.require("run", !s.run.empty(), "expected a finished run directory (--model DIR)");
+  s.test = c.get_string("data.test");
+  c.require("data.test", !s.test.empty(), "expected a labelled test data source (--data SRC)");
+  try {
+    s.ood = data::parse_ood_sets(c.get_string("data.ood"));
+  } catch (const Error& e) {
+    c.reject("data.ood", e.what());
+  }
+  s.limit = c.get_int("data.limit");
+  c.require("data.limit", s.limit >= 0, "expected >= 0 (0 = all rows)");
+  s.limit_random = c.get_bool("data.limit_random");
+  c.require("report.bootstrap", c.get_int("report.bootstrap") >= 2, "expected >= 2");
+  s.bootstrap = static_cast<int>(c.get_int("report.bootstrap"));
+  return s;
+}
+
 }  // namespace endd::runs

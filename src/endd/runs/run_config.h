@@ -1,10 +1,12 @@
 #pragma once
-// The configuration schemas of `endd train` and `endd distill`, and the typed
+// The configuration schemas of `endd train`, `endd distill` and `endd
+// evaluate`, and the typed
 // settings built from them (checked once here, with the key in each message).
 #include <string>
 
 #include "endd/config/config.h"
 #include "endd/data/image_aux.h"
+#include "endd/data/ood_sets.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
 
@@ -12,6 +14,7 @@ namespace endd::runs {
 
 config::Config train_config();    ///< schema + defaults of `endd train`
 config::Config distill_config();  ///< schema + defaults of `endd distill`
+config::Config evaluate_config(); ///< schema + defaults of `endd evaluate`
 
 struct ArchSettings {
   std::string arch = "mlp";  ///< "mlp" or "torchscript" (the user's module)
@@ -68,5 +71,16 @@ struct DistillSettings {
   ArchSettings student{"", -1, 0, "", "", "", -1};
 };
 DistillSettings distill_settings(const config::Config& c);
+
+struct EvaluateSettings {
+  uint64_t seed = 0;  ///< bootstrap resamples, random row subsets, generated OOD sets
+  std::string run;    ///< the finished run directory
+  std::string test;   ///< labelled test data source
+  std::vector<data::OodSpec> ood;
+  int64_t limit = 0;          ///< rows of each set (0 = all)
+  bool limit_random = false;  ///< with `limit`: rows drawn at random, not the first
+  int bootstrap = 200;        ///< resamples of the error's interval
+};
+EvaluateSettings evaluate_settings(const config::Config& c);
 
 }  // namespace endd::runs
