@@ -57,12 +57,17 @@ std::string absolute_source(const std::string& spec) {
 config::Config build_config(config::Config cfg, const std::string& config_file, const Flags& flags,
                             const std::vector<std::string>& sets) {
   if (!config_file.empty()) cfg.merge_toml_file(config_file);
-  for (const auto& [key, value] : flags) cfg.set_value(key, value);
+  for (const auto& f : flags) {
+    if (f.flag.empty()) cfg.set_value(f.key, f.value);
+    else cfg.set_value(f.key, f.value, f.flag);
+  }
   for (const auto& s : sets) {
     try {
       cfg.set(s);
     } catch (const Error& e) {
-      throw UsageError(std::string("--set ") + e.what());
+      // Most messages already name their origin ("--set KEY=VALUE: ...").
+      const std::string what = e.what();
+      throw UsageError(what.rfind("--set ", 0) == 0 ? what : "--set " + what);
     }
   }
   for (const auto* key : {"data.train", "distill.aux"}) {

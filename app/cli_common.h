@@ -41,7 +41,14 @@ c10::Device apply_globals(const GlobalOptions& g, Workload workload = Workload::
 
 /// Defaults < config file < command-line flags (`flags`, key=value) < --set.
 /// Relative data-source paths become absolute, so a run resumes from anywhere.
-using Flags = std::vector<std::pair<std::string, config::Value>>;
+/// A typed flag as its key's value; `flag` (e.g. "--ood") is named as the
+/// value's origin in any error ("" = "the command line").
+struct FlagValue {
+  std::string key;
+  config::Value value;
+  std::string flag;
+};
+using Flags = std::vector<FlagValue>;
 config::Config build_config(config::Config base, const std::string& config_file, const Flags& flags,
                             const std::vector<std::string>& sets);
 

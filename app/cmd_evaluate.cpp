@@ -33,11 +33,11 @@ struct EvaluateArgs {
 Flags typed_flags(const EvaluateArgs& a, const GlobalOptions& g) {
   Flags flags;
   if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
-  if (!a.model.empty()) flags.push_back({"run", a.model});
-  if (!a.data.empty()) flags.push_back({"data.test", a.data});
-  if (!a.ood.empty()) flags.push_back({"data.ood", config::join_words(a.ood, "; ")});
-  if (a.limit > 0) flags.push_back({"data.limit", a.limit});
-  if (a.limit_random) flags.push_back({"data.limit_random", true});
+  if (!a.model.empty()) flags.push_back({"run", a.model, "--model"});
+  if (!a.data.empty()) flags.push_back({"data.test", a.data, "--data"});
+  if (!a.ood.empty()) flags.push_back({"data.ood", config::join_words(a.ood, "; "), "--ood"});
+  if (a.limit > 0) flags.push_back({"data.limit", a.limit, "--limit"});
+  if (a.limit_random) flags.push_back({"data.limit_random", true, "--limit-random"});
   return flags;
 }
 
@@ -48,15 +48,19 @@ void evaluate_classification(runs::LoadedModel& model, const runs::EvaluateSetti
                              const NamedSets& ood_sets, const std::string& out, bool quiet, report::json& doc);
 
 // The OOD sets of `s`, read (or made from the test set) with `limit` rows each.
-NamedSets load_ood_sets(const runs::EvaluateSettings& s, const runs::LoadedModel& model, const data::Dataset& test,
-                        std::vector<std::string>& inputs) {
+NamedSets load_ood_sets(const config::Config& cfg, const runs::EvaluateSettings& s, const runs::LoadedModel& model,
+                        const data::Dataset& test, std::vector<std::string>& inputs) {
   NamedSets sets;
   for (size_t i = 0; i < s.ood.size(); ++i) {
     const data::OodSpec& spec = s.ood[i];
     data::Dataset set;
     if (spec.generated()) {
-      set.inputs = data::generated_ood_inputs(spec, test.inputs, s.limit > 0 ? s.limit : test.size(),
-                                              derive_seed(s.seed, Stream::kOodData, i));
+      try {
+        set.inputs = data::generated_ood_inputs(spec, test.inputs, s.limit > 0 ? s.limit : test.size(),
+                                                derive_seed(s.seed, Stream::kOodData, i));
+      } catch (const Error& e) {
+        cfg.reject("data.ood", e.what());  // names --ood, --set or FILE:LINE
+      }
     } else {
       for (const auto& f : data::source_files(spec.source)) inputs.push_back(f);
       set = data::limit_rows(data::load_source(spec.source, runs::source_request(model.info, false)), s.limit,
@@ -80,7 +84,7 @@ void run_evaluate(const EvaluateArgs& a, const GlobalOptions& g) {
   for (const auto& f : data::source_files(s.test)) inputs.push_back(f);
   data::Dataset test = data::limit_rows(data::load_source(s.test, runs::source_request(model.info, true)), s.limit,
                                         s.limit_random, derive_seed(s.seed, Stream::kSubset));
-  NamedSets ood_sets = load_ood_sets(s, model, test, inputs);
+  NamedSets ood_sets = load_ood_sets(cfg, s, model, test, inputs);
   check_not_an_input(a.out, inputs, "--out");
   StagedDirectory out(a.out, "results.json");
 

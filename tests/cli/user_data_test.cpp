@@ -327,6 +327,10 @@ TEST_F(UserDataTest, EvaluateReadsAConfigFileAndSavesTheResolvedOne) {
   EXPECT_TRUE(refused({"evaluate", "--config", path("ev1/config.toml"), "--set", "data.ood=uniform-noise",
                        "--out", path("ev4")},
                       "uniform-noise (set 'uniform-noise') is made for images", path("ev4")));
+  r = run_endd({"evaluate", "--model", path("ens"), "--data", path("train.csv"), "--ood", "inverted", "--out", path("ev4")});
+  EXPECT_EQ(r.exit_code, 2);  // typed on the command line
+  EXPECT_NE(r.err.find("--ood: data.ood: inverted (set 'inverted') is made for images"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(path("ev4")));
 }
 
 // Findings 5 and 6: a failed command leaves nothing behind; an output never
@@ -405,6 +409,8 @@ TEST(CommandLineErrorTest, EverySubcommandGivesExitTwoAndThePrefix) {
       {{"train", "--epochs", "ten", "--out", "x"}, "--epochs: got 'ten', expected an integer >= 1"},
       {{"train", "--data", "a.csv"}, "--out RUN is required"},
       {{"train", "--data", "a.csv", "--out", "x", "--set", "train.epoch=3"}, "unknown key 'train.epoch'"},
+      {{"train", "--data", "a.csv", "--out", "x", "--set", "train.epochs=x"},
+       "endd: error: --set train.epochs=x: train.epochs: expected an integer, got 'x'"},  // named once
       {{"distill", "--teacher", "x"}, "and --out RUN2 are required"},
       {{"distill", "--epochs", "-1"}, "--epochs: got '-1', expected an integer >= 1"},
       {{"evaluate", "--model", "x", "--out", "y"}, "--data SRC is required"},
