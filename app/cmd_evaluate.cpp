@@ -32,7 +32,7 @@ struct EvaluateArgs {
 // The flags the user typed, as config keys (defaults < file < flags < --set).
 Flags typed_flags(const EvaluateArgs& a, const GlobalOptions& g) {
   Flags flags;
-  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
+  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed), "--seed"});
   if (!a.model.empty()) flags.push_back({"run", a.model, "--model"});
   if (!a.data.empty()) flags.push_back({"data.test", a.data, "--data"});
   if (!a.ood.empty()) flags.push_back({"data.ood", config::join_words(a.ood, "; "), "--ood"});

@@ -1,18 +1,15 @@
 // endd experiment NAME|FILE.toml: the paper's experiments, and yours, end to end.
 #include <cstdio>
 #include <filesystem>
-#include <optional>
 
 #include "cli_common.h"
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
-#include "endd/data/regression_datasets.h"
 #include "endd/experiments/classification_options.h"
 #include "endd/experiments/classification_run.h"
 #include "endd/experiments/experiment_config.h"
-#include "endd/experiments/regression_tabular.h"
-#include "endd/experiments/regression_toy.h"
+#include "endd/experiments/regression_options.h"
 #include "endd/experiments/shipped_configs.h"
 #include "endd/experiments/spiral_options.h"
 
@@ -90,14 +87,31 @@ void save_config(const config::Config& cfg, const ExperimentArgs& a) {
   write_file_atomic(a.out + "/config.toml", cfg.to_toml());
 }
 
+// Removes `dir` if this command created it and leaves it empty; a directory
+// with finished or checkpointed stages in it stays, so that a rerun resumes.
+class RemovedIfLeftEmpty {
+ public:
+  explicit RemovedIfLeftEmpty(std::string dir) : dir_(std::move(dir)), existed_(std::filesystem::exists(dir_)) {}
+  ~RemovedIfLeftEmpty() {
+    std::error_code ec;
+    if (!existed_ && std::filesystem::is_directory(dir_, ec) && std::filesystem::is_empty(dir_, ec))
+      std::filesystem::remove(dir_, ec);
+  }
+
+ private:
+  std::string dir_;
+  bool existed_;
+};
+
 void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
   auto device = apply_globals(g);
   const auto& table = experiments::spiral_options();
   auto cfg = resolve("spiral", table.schema(experiments::SpiralConfig{}), a, g);
   auto c = experiments::spiral_config_from(cfg);
   c.quiet = g.quiet;
+  RemovedIfLeftEmpty guard(a.out);
   if (!prepare_output(cfg, a)) return;
-  auto outcome = experiments::run_spiral(c, device);
+  auto outcome = experiments::run_spiral(c, device, a.out);
   auto results = experiments::write_spiral_report(outcome, a.out);
   save_config(cfg, a);
   if (!g.quiet) {
@@ -140,22 +154,6 @@ const std::vector<config::FlagSpec>& classification_flags() {
        "images: the transfer set plus (views - 1) crop-and-flip copies labelled by the teacher"}};
   return flags;
 }
-
-// Removes `dir` if this command created it and leaves it empty; a directory
-// with finished or checkpointed stages in it stays, so that a rerun resumes.
-class RemovedIfLeftEmpty {
- public:
-  explicit RemovedIfLeftEmpty(std::string dir) : dir_(std::move(dir)), existed_(std::filesystem::exists(dir_)) {}
-  ~RemovedIfLeftEmpty() {
-    std::error_code ec;
-    if (!existed_ && std::filesystem::is_directory(dir_, ec) && std::filesystem::is_empty(dir_, ec))
-      std::filesystem::remove(dir_, ec);
-  }
-
- private:
-  std::string dir_;
-  bool existed_;
-};
 
 void run_classification_command(const std::string& name, const ExperimentArgs& a, const GlobalOptions& g) {
   auto cfg = resolve(name, experiments::classification_schema(name), a, g);
@@ -207,15 +205,65 @@ void refuse_stray_argument(const ExperimentArgs& file_args) {
     throw UsageError("unexpected argument '" + file_args.file + "' (each option takes one value)");
 }
 
-bool has_own_runner(const std::string& name) { return name == "spiral"; }
+// The experiments with a runner of their own; every other shipped file is a
+// classification experiment over the stages.
+bool has_own_runner(const std::string& name) {
+  return name == "spiral" || name == "regression-toy" || name == "regression-tabular";
+}
 
 // --restart (which fashion-mnist's stage cache once took): stages are now
 // reused only when their settings match, so there is nothing to restart.
 [[noreturn]] void refuse_restart(const std::string& name) {
   throw UsageError("--restart: " + name +
-                   (has_own_runner(name) ? " trains every stage each run"
-                                         : " reuses a stage only when its settings match and retrains one whose "
-                                           "settings changed (delete OUT/<stage> to train it again as it is)"));
+                   " reuses a stage only when its settings match and retrains one whose settings changed (delete "
+                   "OUT/<stage> to train it again as it is)");
+}
+
+void run_regression_toy_command(const ExperimentArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g, Workload::kTraining);
+  const auto& table = experiments::regression_toy_options();
+  auto cfg = resolve("regression-toy", table.schema(experiments::RegressionToyConfig{}), a, g);
+  auto c = experiments::regression_toy_config_from(cfg);
+  c.models.quiet = g.quiet;
+  RemovedIfLeftEmpty guard(a.out);
+  if (!prepare_output(cfg, a)) return;
+  auto r = experiments::run_regression_toy(c, device, a.out);
+  save_config(cfg, a);
+  if (!g.quiet) {
+    std::fprintf(stderr, "regression-toy: done in %.1fs; results in %s/results.json and results.md\n",
+                 r["timing"]["total_seconds"].get<double>(), a.out.c_str());
+    for (const auto& [name, m] : r["models"].items())
+      std::fprintf(stderr, "  %-9s RMSE %.3f  NLL %.3f\n", name.c_str(), m["rmse"].get<double>(), m["nll"].get<double>());
+  }
+}
+
+void run_regression_tabular_command(const ExperimentArgs& a, const GlobalOptions& g) {
+  auto device = apply_globals(g, Workload::kTraining);
+  const auto& table = experiments::regression_tabular_options();
+  auto cfg = resolve("regression-tabular", table.schema(experiments::RegressionTabularConfig{}), a, g);
+  auto c = experiments::regression_tabular_config_from(cfg);
+  c.models.quiet = g.quiet;
+  if (a.print_config) {
+    std::fputs(cfg.to_toml().c_str(), stdout);
+    return;
+  }
+  if (!a.file.empty()) check_not_an_input(a.out + "/config.toml", {a.file}, "--out");
+  // Written whole or not at all: the splits take minutes.
+  StagedDirectory staged(a.out, "results.json");
+  auto r = experiments::run_regression_tabular(c, device, staged.path());
+  write_file_atomic(staged.path() + "/config.toml", cfg.to_toml());
+  staged.commit();
+  if (!g.quiet) {
+    std::fprintf(stderr, "regression-tabular: done in %.1fs; results in %s/results.json and results.md\n",
+                 r["timing"]["total_seconds"].get<double>(), a.out.c_str());
+    for (const auto& [set, d] : r["datasets"].items())
+      for (const char* name : experiments::kRegressionModelNames) {
+        const auto& s = d["summary"][name];
+        std::fprintf(stderr, "  %-9s %-9s RMSE %.3f  NLL %.3f  calibration error %.1f\n", set.c_str(), name,
+                     s["rmse"]["mean"].get<double>(), s["nll"]["mean"].get<double>(),
+                     s["calibration_error"]["mean"].get<double>());
+      }
+  }
 }
 
 // `endd experiment FILE.toml`: the file's `experiment` key picks the runner.
@@ -230,71 +278,11 @@ void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::v
   if (a.out.empty()) a.out = "out/" + name;
   if (a.restart) refuse_restart(name);
   if (name == "spiral") return run_spiral_command(a, g);
+  if (name == "regression-toy") return run_regression_toy_command(a, g);
+  if (name == "regression-tabular") return run_regression_tabular_command(a, g);
   if (experiments::shipped_config(name)) return run_classification_command(name, a, g);
   throw Error(a.file + ": experiment = \"" + name + "\": expected one of " +
               config::join_words(experiments::shipped_experiment_names()));
-}
-
-struct RegressionToyArgs {
-  std::string out = "out/regression-toy";
-  bool quick = false;
-  std::optional<int64_t> members, epochs, distill_epochs;
-};
-
-void run_regression_toy_command(const RegressionToyArgs& a, const GlobalOptions& g) {
-  auto device = apply_globals(g, Workload::kTraining);
-  auto c = experiments::RegressionToyConfig::defaults(a.quick);
-  c.models.seed = g.seed;
-  c.models.quiet = g.quiet;
-  if (a.members) c.models.members = *a.members;
-  if (a.epochs) c.models.ensemble.epochs = *a.epochs;
-  if (a.distill_epochs) c.models.student.epochs = *a.distill_epochs;
-  ensure_writable_directory(a.out);
-  auto r = experiments::run_regression_toy(c, device, a.out);
-  if (!g.quiet) {
-    std::fprintf(stderr, "regression-toy: done in %.1fs; results in %s/results.json and results.md\n",
-                 r["timing"]["total_seconds"].get<double>(), a.out.c_str());
-    for (const auto& [name, m] : r["models"].items())
-      std::fprintf(stderr, "  %-9s RMSE %.3f  NLL %.3f\n", name.c_str(), m["rmse"].get<double>(), m["nll"].get<double>());
-  }
-}
-
-struct RegressionTabularArgs {
-  std::string out = "out/regression-tabular";
-  bool quick = false;
-  std::vector<std::string> datasets;
-  std::optional<int64_t> members, splits, epochs, distill_epochs, width, depth;
-  std::optional<double> weight_decay, val_fraction;
-};
-
-void run_regression_tabular_command(const RegressionTabularArgs& a, const GlobalOptions& g) {
-  auto device = apply_globals(g, Workload::kTraining);
-  auto c = experiments::RegressionTabularConfig::defaults(a.quick);
-  c.models.seed = g.seed;
-  c.models.quiet = g.quiet;
-  if (!a.datasets.empty()) c.datasets = a.datasets;
-  if (a.members) c.models.members = *a.members;
-  if (a.splits) c.splits = *a.splits;
-  if (a.epochs) c.models.ensemble.epochs = *a.epochs;
-  if (a.distill_epochs) c.models.student.epochs = *a.distill_epochs;
-  if (a.width) c.models.width = *a.width;
-  if (a.depth) c.models.hidden_layers = *a.depth;
-  if (a.weight_decay) c.models.ensemble.weight_decay = *a.weight_decay;
-  if (a.val_fraction) c.models.val_fraction = *a.val_fraction;
-  StagedDirectory staged(a.out, "results.json");
-  auto r = experiments::run_regression_tabular(c, device, staged.path());
-  staged.commit();
-  if (!g.quiet) {
-    std::fprintf(stderr, "regression-tabular: done in %.1fs; results in %s/results.json and results.md\n",
-                 r["timing"]["total_seconds"].get<double>(), a.out.c_str());
-    for (const auto& [set, d] : r["datasets"].items())
-      for (const char* name : experiments::kRegressionModelNames) {
-        const auto& s = d["summary"][name];
-        std::fprintf(stderr, "  %-9s %-9s RMSE %.3f  NLL %.3f  calibration error %.1f\n", set.c_str(), name,
-                     s["rmse"]["mean"].get<double>(), s["nll"]["mean"].get<double>(),
-                     s["calibration_error"]["mean"].get<double>());
-      }
-  }
 }
 
 }  // namespace
@@ -337,43 +325,30 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
     });
   }
 
-  auto t = std::make_shared<RegressionToyArgs>();
-  CLI::App* toy = exp->add_subcommand("regression-toy", "1-D heteroscedastic regression with a gap: single, "
-                                                         "ensemble, EnD, EnD^2, EnD^2+AUX (Gaussian members)");
-  toy->add_option("-o,--out", t->out, "Output directory")->capture_default_str();
-  toy->add_flag("--quick", t->quick, "Small, fast run (smoke test)");
-  toy->add_option("-m,--members", t->members, "Ensemble size (default 10; 5 with --quick)")->check(integer_at_least(2));
-  toy->add_option("--epochs", t->epochs, "Ensemble training epochs")->check(integer_at_least(1));
-  toy->add_option("--distill-epochs", t->distill_epochs, "Distillation epochs")->check(integer_at_least(1));
-  toy->callback([t, file_args, &g] {
-    refuse_stray_argument(*file_args);
-    run_regression_toy_command(*t, g);
-  });
-
-  auto tab = std::make_shared<RegressionTabularArgs>();
-  CLI::App* tabular = exp->add_subcommand("regression-tabular", "Real regression tables (diabetes, boston, auto-mpg "
-                                          "from Debian packages): single, ensemble, EnD, EnD^2, EnD^2+AUX over random "
-                                          "train/test splits");
-  tabular->add_option("-o,--out", tab->out, "Output directory")->capture_default_str();
-  tabular->add_flag("--quick", tab->quick, "Small, fast run (smoke test): 2 splits, 5 members, 20 epochs");
-  tabular->add_option("--datasets", tab->datasets, "Data sets, comma-separated (default: diabetes,boston,auto-mpg)")
-      ->delimiter(',')
-      ->check(CLI::IsMember(data::regression_dataset_names()));
-  tabular->add_option("--splits", tab->splits, "Random 90/10 train/test splits (default 10; 2 with --quick)")
-      ->check(integer_at_least(1));
-  tabular->add_option("-m,--members", tab->members, "Ensemble size (default 10; 5 with --quick)")
-      ->check(integer_at_least(2));
-  tabular->add_option("--epochs", tab->epochs, "Ensemble training epochs")->check(integer_at_least(1));
-  tabular->add_option("--distill-epochs", tab->distill_epochs, "Distillation epochs")->check(integer_at_least(1));
-  tabular->add_option("--width", tab->width, "Hidden units per layer (default 50)")->check(integer_at_least(1));
-  tabular->add_option("--depth", tab->depth, "Hidden layers (default 1)")->check(integer_at_least(0));
-  tabular->add_option("--weight-decay", tab->weight_decay, "Members' L2 weight decay")->check(CLI::NonNegativeNumber);
-  tabular->add_option("--val-fraction", tab->val_fraction, "Training rows held out for the members' early "
-                      "stopping (default 0.1; 0 = train every epoch)")->check(CLI::Range(0.0, 0.5));
-  tabular->callback([tab, file_args, &g] {
-    refuse_stray_argument(*file_args);
-    run_regression_tabular_command(*tab, g);
-  });
+  // The regression experiments (issue 19), each a file with its own keys.
+  struct OwnRunner {
+    const char* name;
+    const char* about;
+    std::vector<config::FlagSpec> flags;
+    void (*run)(const ExperimentArgs&, const GlobalOptions&);
+  };
+  const std::vector<OwnRunner> regression{
+      {"regression-toy", "1-D heteroscedastic regression with a gap: single, ensemble, EnD, EnD^2, EnD^2+AUX "
+       "(Gaussian members)", experiments::regression_toy_options().flags(), run_regression_toy_command},
+      {"regression-tabular", "Real regression tables (diabetes, boston, auto-mpg from Debian packages): single, "
+       "ensemble, EnD, EnD^2, EnD^2+AUX over random train/test splits",
+       experiments::regression_tabular_options().flags(), run_regression_tabular_command}};
+  for (const auto& runner : regression) {
+    auto r = std::make_shared<ExperimentArgs>();
+    r->out = std::string("out/") + runner.name;
+    CLI::App* sub = exp->add_subcommand(runner.name, runner.about);
+    add_run_options(sub, *r);
+    add_table_flags(sub, *r, runner.flags);
+    sub->callback([r, file_args, run = runner.run, &g] {
+      refuse_stray_argument(*file_args);
+      run(*r, g);
+    });
+  }
 
   exp->callback([exp, file_args, &g] {
     if (!exp->get_subcommands().empty()) return;  // a named experiment ran

@@ -20,18 +20,18 @@ struct TrainArgs {
 // The flags the user typed, as config keys (defaults < file < flags < --set).
 Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
   Flags flags;
-  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed)});
-  if (!a.data.empty()) flags.push_back({"data.train", a.data});
-  if (!a.task.empty()) flags.push_back({"task", a.task});
-  if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column});
-  if (!a.arch.empty()) flags.push_back({"model.arch", a.arch});
-  if (!a.model.empty()) flags.push_back({"model.torchscript", a.model});
-  if (a.members > 0) flags.push_back({"train.members", a.members});
-  if (a.epochs > 0) flags.push_back({"train.epochs", a.epochs});
-  if (a.limit >= 0) flags.push_back({"data.limit", a.limit});
-  if (a.limit_random) flags.push_back({"data.limit_random", true});
-  if (a.val_fraction >= 0) flags.push_back({"train.val_fraction", a.val_fraction});
-  if (a.early_stopping >= 0) flags.push_back({"train.early_stopping", a.early_stopping});
+  if (g.seed_given()) flags.push_back({"seed", static_cast<int64_t>(g.seed), "--seed"});
+  if (!a.data.empty()) flags.push_back({"data.train", a.data, "--data"});
+  if (!a.task.empty()) flags.push_back({"task", a.task, "--task"});
+  if (!a.label_column.empty()) flags.push_back({"data.label_column", a.label_column, "--label-column"});
+  if (!a.arch.empty()) flags.push_back({"model.arch", a.arch, "--arch"});
+  if (!a.model.empty()) flags.push_back({"model.torchscript", a.model, "--model"});
+  if (a.members > 0) flags.push_back({"train.members", a.members, "--members"});
+  if (a.epochs > 0) flags.push_back({"train.epochs", a.epochs, "--epochs"});
+  if (a.limit >= 0) flags.push_back({"data.limit", a.limit, "--limit"});
+  if (a.limit_random) flags.push_back({"data.limit_random", true, "--limit-random"});
+  if (a.val_fraction >= 0) flags.push_back({"train.val_fraction", a.val_fraction, "--val-fraction"});
+  if (a.early_stopping >= 0) flags.push_back({"train.early_stopping", a.early_stopping, "--early-stopping"});
   return flags;
 }
 

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "cli_test_util.h"
+#include "endd/data/tensor_file.h"
+#include "endd/runs/run_directory.h"
 
 using namespace endd::testing;
 
@@ -122,4 +125,98 @@ TEST(SpiralCommandTest, PrintedConfigEditedAndRunAsAFile) {
   // The output never overwrites the file it was configured by.
   r = run_endd({"experiment", dir + "/out/config.toml", "--quick", "--out", dir + "/out"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+// Issue 17: the spiral's stages are run directories. `endd evaluate` on a
+// student, with the sources results.json names, gives the experiment's own
+// figures; a rerun reuses every stage; a changed student setting retrains the
+// students only, and one that only EnD^2 uses leaves EnD alone.
+TEST(SpiralCommandTest, StagesAreRunDirectoriesThatEvaluateAndRerunsReuse) {
+  auto dir = fresh_dir("spiral_stages");
+  const std::string out = dir + "/out";
+  std::vector<std::string> args{"experiment", "spiral", "--quick", "--members", "4", "--out", out};
+  auto r = run_endd(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(read_text(out + "/results.json"));
+  for (const auto* stage : {"ensemble", "end", "end2", "end2_aux"}) {
+    EXPECT_EQ(j["stages"][stage], "trained") << stage;
+    EXPECT_TRUE(exists(out + "/" + stage + "/weights.pt")) << stage;
+  }
+  const std::string test = j["sources"]["test"], far = j["sources"]["ood"]["far"];
+  EXPECT_EQ(test.rfind("spiral:test,", 0), 0u) << test;
+  r = run_endd({"evaluate", "--model", out + "/end2_aux", "--data", test, "--ood", far + ":far", "--out", dir + "/eval"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto e = nlohmann::json::parse(read_text(dir + "/eval/results.json"));
+  EXPECT_DOUBLE_EQ(e["models"]["end2_aux"]["error"].get<double>(), j["models"]["end2_aux"]["error"].get<double>());
+  EXPECT_NEAR(e["models"]["end2_aux"]["nll"].get<double>(), j["models"]["end2_aux"]["nll"].get<double>(), 1e-9);
+  EXPECT_NEAR(e["ood"]["far"]["end2_aux"]["knowledge"]["auroc"].get<double>(),
+              j["ood"]["far"]["end2_aux"]["knowledge"]["auroc"].get<double>(), 1e-9);
+
+  r = run_endd(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto again = nlohmann::json::parse(read_text(out + "/results.json"));
+  for (const auto* stage : {"ensemble", "end", "end2", "end2_aux"}) EXPECT_EQ(again["stages"][stage], "reused") << stage;
+  EXPECT_EQ(again["models"], j["models"]);
+  EXPECT_EQ(again["ood"], j["ood"]);
+
+  args.insert(args.end(), {"--smoothing", "1e-3"});
+  r = run_endd(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto smoothed = nlohmann::json::parse(read_text(out + "/results.json"));
+  EXPECT_EQ(smoothed["stages"]["ensemble"], "reused");
+  EXPECT_EQ(smoothed["stages"]["end"], "reused");
+  EXPECT_EQ(smoothed["stages"]["end2"], "trained");
+  EXPECT_EQ(smoothed["stages"]["end2_aux"], "trained");
+  EXPECT_EQ(smoothed["models"]["ensemble"], j["models"]["ensemble"]);
+}
+
+// distill.copies: the transfer set plus jittered copies of the training
+// inputs, labelled by the teacher. With no jitter the copies are the inputs
+// themselves, so their teacher rows repeat the originals'.
+TEST(SpiralCommandTest, JitteredCopiesExtendTheTransferSet) {
+  auto dir = fresh_dir("spiral_copies");
+  const std::string data = "spiral:train,n=40,noise=0.3,seed=1";
+  auto r = run_endd({"train", "--data", data, "--members", "3", "--epochs", "2", "--out", dir + "/ens"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto distill = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> a{"distill", "--teacher", dir + "/ens", "--epochs", "1", "--out", dir + "/" + name};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_endd(a);
+  };
+  ASSERT_EQ(distill("plain", {}).exit_code, 0);
+  r = distill("still", {"--set", "distill.copies=2", "--set", "distill.jitter=0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = distill("jittered", {"--set", "distill.copies=2", "--aux", "disc:n=30,seed=1", "--set", "distill.aux_copies=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const at::Tensor plain = endd::data::load_tensor_file(dir + "/plain/teacher_cache.pt");
+  const at::Tensor still = endd::data::load_tensor_file(dir + "/still/teacher_cache.pt");
+  const at::Tensor jittered = endd::data::load_tensor_file(dir + "/jittered/teacher_cache.pt");
+  ASSERT_EQ(plain.size(0), 120);
+  ASSERT_EQ(still.size(0), 360);
+  ASSERT_EQ(jittered.size(0), 360 + 60);  // [inputs, 2 copies | AUX, 1 copy]
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(at::equal(still.slice(0, 120 * k, 120 * (k + 1)), plain)) << "copy " << k;
+  EXPECT_TRUE(at::equal(jittered.slice(0, 0, 120), plain));
+  EXPECT_FALSE(at::allclose(jittered.slice(0, 120, 240), plain));
+  EXPECT_TRUE(refused({"distill", "--teacher", dir + "/ens", "--set", "distill.aux_copies=2", "--out", dir + "/bad"},
+                      "distill.aux_copies: copies of the AUX inputs need AUX inputs (distill.aux)", dir + "/bad"));
+  EXPECT_TRUE(refused({"distill", "--teacher", dir + "/ens", "--set", "distill.copies=-1", "--out", dir + "/bad"},
+                      "distill.copies: expected 0 to 100, got -1", dir + "/bad"));
+}
+
+// Checkpoints of epochs much shorter than writing them are skipped, but the
+// last epoch's is always written: a finished run holds every epoch in its
+// log and checkpoint, and extends from its end.
+TEST(SpiralCommandTest, ShortEpochsStillEndWithACompleteCheckpoint) {
+  auto dir = fresh_dir("spiral_checkpoints");
+  const std::string run = dir + "/ens";
+  auto r = run_endd({"train", "--data", "spiral:train,n=20,seed=2", "--members", "50", "--epochs", "30", "--out", run});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = nlohmann::json::parse(read_text(run + "/run.json"));
+  EXPECT_EQ(info["epochs_done"].get<int>(), 30);
+  EXPECT_EQ(endd::runs::checkpoint_epochs(run + "/checkpoint.pt"), 30);
+  const std::string log = read_text(run + "/train_log.csv");
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 31);
+  r = run_endd({"train", "--resume", run, "--epochs", "35"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(endd::runs::checkpoint_epochs(run + "/checkpoint.pt"), 35);
 }

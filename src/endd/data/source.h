@@ -8,6 +8,7 @@
 //   idx:IMAGES,LABELS        any IDX image/label pair (gzip or raw)
 //   cifar10:DIR[:train|test] CIFAR-10 binary version
 //   cifar100:DIR[:train|test][:coarse]  CIFAR-100 binary version (fine labels by default)
+//   spiral:train|test,... / disc:... / annulus:...  the spiral experiment's generated sets (generated_sources.h)
 #include <string>
 #include <vector>
 

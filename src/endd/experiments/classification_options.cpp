@@ -38,13 +38,15 @@ config::Config stage_config(config::Config stage, const config::Config& c,
   return stage;
 }
 
-// The settings a student does not use stay at their built-in values in its
-// stage, so changing one (the AUX kinds, the EnD^2 smoothing) retrains only
-// the students that use it: a stage is reused when its own settings match.
+}  // namespace
+
 void leave_unused_at_defaults(config::Config& stage, const StudentSpec& student) {
   std::vector<std::string> unused;
   if (!student.aux)
-    unused.insert(unused.end(), {"distill.aux_count", "distill.aux_kinds", "distill.aux_oversample", "distill.aux_scale"});
+    unused.insert(unused.end(), {"distill.aux_count", "distill.aux_kinds", "distill.aux_oversample", "distill.aux_scale",
+                                 "distill.aux_copies"});
+  if (stage.get_int("distill.copies") == 0 && (!student.aux || stage.get_int("distill.aux_copies") == 0))
+    unused.push_back("distill.jitter");
   if (student.method == train::DistillMethod::kEnD) unused.push_back("distill.smoothing");
   if (student.method != train::DistillMethod::kEnD2) unused.push_back("distill.mean_weight");
   if (student.method != train::DistillMethod::kEnD2Proxy)
@@ -52,8 +54,6 @@ void leave_unused_at_defaults(config::Config& stage, const StudentSpec& student)
   const config::Config defaults = runs::distill_config();
   for (const auto& key : unused) stage.set_value(key, defaults.get(key), "unused by student '" + student.name + "'");
 }
-
-}  // namespace
 
 std::vector<StudentSpec> parse_students(const std::string& text) {
   std::vector<StudentSpec> students;

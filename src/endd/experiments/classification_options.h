@@ -27,6 +27,11 @@ struct StudentSpec {
 /// end2_proxy. endd::Error on anything else, a repeat or an empty list.
 std::vector<StudentSpec> parse_students(const std::string& text);
 
+/// The settings a student does not use set back to their built-in values in
+/// its `endd distill` stage, so changing one (the AUX kinds, the EnD^2
+/// smoothing) retrains only the students that use it.
+void leave_unused_at_defaults(config::Config& stage, const StudentSpec& student);
+
 using data::OodSpec;  // the OOD sets of data.ood (data/ood_sets.h)
 
 /// The keys of experiment `name` ("classification", "cifar10", ...), with

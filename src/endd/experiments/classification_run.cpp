@@ -21,7 +21,6 @@
 #include "endd/runs/workflow.h"
 
 namespace endd::experiments {
-namespace {
 
 std::string stage_dir(const std::string& dir, const std::string& stage) {
   return (std::filesystem::path(dir) / stage).string();
@@ -41,6 +40,8 @@ EvaluationSets load_evaluation_sets(const ClassificationExperiment& e, const run
   }
   return sets;
 }
+
+namespace {
 
 // Before any training: the test set reads (with its own classes; the
 // model's come later), each OOD set reads with the test set's features, and
@@ -75,9 +76,10 @@ void check_sets(const ClassificationExperiment& e) {
   }
 }
 
-// Each stage reused, resumed or trained; results.json "stages". The
-// students are independent: they train side by side in lanes (lanes.h), the
-// AUX students (the largest transfer sets) first.
+}  // namespace
+
+// The students are independent: they train side by side in lanes (lanes.h),
+// the AUX students (the largest transfer sets) first.
 nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device, const std::string& dir, bool quiet) {
   nlohmann::json stages;
   const std::string teacher = stage_dir(dir, "ensemble");
@@ -101,8 +103,6 @@ nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device,
   return stages;
 }
 
-// Every model on every set: the typical member and the ensemble from the
-// members' logits, the students from their own outputs.
 ModelTable evaluate_models(const ClassificationExperiment& e, const EvaluationSets& sets, c10::Device device,
                            const std::string& dir, std::vector<std::string>& knowledge_models) {
   ModelTable table;
@@ -121,6 +121,8 @@ ModelTable evaluate_models(const ClassificationExperiment& e, const EvaluationSe
   }
   return table;
 }
+
+namespace {
 
 std::string default_title(const ClassificationExperiment& e, const EvaluationSets& sets) {
   const std::string train = e.ensemble.get_string("data.train");

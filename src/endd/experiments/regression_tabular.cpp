@@ -19,32 +19,6 @@
 
 namespace endd::experiments {
 
-RegressionTabularConfig RegressionTabularConfig::defaults(bool quick) {
-  RegressionTabularConfig c;
-  c.datasets = data::regression_dataset_names();
-  RegressionModelOptions& m = c.models;
-  // One hidden layer of 50 units, as in the UCI regression benchmarks; the
-  // members stop early on 10% of the training rows (100 epochs at most):
-  // trained a fixed 100 epochs they overfit the variance (diabetes: 90%
-  // intervals covered 71%, NLL 5.78 against 5.42 with early stopping).
-  m.hidden_layers = 1;
-  m.width = 50;
-  m.val_fraction = 0.1;
-  m.patience = 10;
-  m.ensemble.epochs = 100;
-  m.ensemble.batch_size = 32;
-  m.ensemble.learning_rate = 3e-3;
-  m.student.epochs = 200;
-  m.student.batch_size = 32;
-  m.student.learning_rate = 3e-3;
-  if (quick) {
-    m.members = 5;
-    c.splits = 2;
-    m.ensemble.epochs = m.student.epochs = 20;
-  }
-  return c;
-}
-
 nlohmann::json RegressionTabularConfig::to_json() const {
   nlohmann::json j = models.to_json();
   j.update({{"seed", models.seed}, {"datasets", datasets}, {"splits", splits}, {"test_fraction", test_fraction},

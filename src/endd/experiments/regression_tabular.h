@@ -22,7 +22,6 @@ struct RegressionTabularConfig {
   /// in standardised input space (as `endd distill --aux generated`).
   double aux_scale = 2.0;
 
-  static RegressionTabularConfig defaults(bool quick);
   nlohmann::json to_json() const;
 };
 

@@ -24,23 +24,6 @@
 
 namespace endd::experiments {
 
-RegressionToyConfig RegressionToyConfig::defaults(bool quick) {
-  RegressionToyConfig c;
-  RegressionModelOptions& m = c.models;
-  m.ensemble.epochs = 200;
-  m.ensemble.batch_size = 64;
-  m.ensemble.learning_rate = 3e-3;
-  m.student.epochs = 200;
-  m.student.batch_size = 64;
-  m.student.learning_rate = 3e-3;
-  if (quick) {
-    m.members = 5;
-    c.train_count = c.test_count = c.aux_count = 300;
-    m.ensemble.epochs = m.student.epochs = 60;
-  }
-  return c;
-}
-
 nlohmann::json RegressionToyConfig::to_json() const {
   nlohmann::json j = models.to_json();
   j.update({{"seed", models.seed}, {"train_count", train_count}, {"test_count", test_count}, {"aux_count", aux_count},

@@ -22,7 +22,6 @@ struct RegressionToyConfig {
   double far = 7;             ///< |x| beyond this is "far"
   int64_t grid_points = 481;
 
-  static RegressionToyConfig defaults(bool quick);
   nlohmann::json to_json() const;
 };
 

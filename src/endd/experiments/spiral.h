@@ -63,9 +63,18 @@ struct SpiralOutcome {
   at::Tensor map_x, map_y;  ///< [G*G] raw coordinates of the map grid
   std::map<std::string, uncertainty::Measures> map_measures;  ///< ensemble, end2, end2_aux
   double total_seconds = 0;
+  nlohmann::json stages;  ///< results.json "stages": {stage: reused, resumed or trained}
+  /// results.json "sources": the data sources of the sets (generated_sources.h),
+  /// which `endd evaluate --model OUT/STAGE --test ... --ood ...:far` takes.
+  nlohmann::json sources;
 };
 
-SpiralOutcome run_spiral(const SpiralConfig& config, c10::Device device);
+/// Runs the stages as run directories under `dir` (DIR/ensemble an `endd
+/// train` run on spiral:train, DIR/end, DIR/end2, DIR/end2_aux `endd
+/// distill` runs of it), each reused when it finished with the same
+/// settings, resumed when interrupted, else trained; then measures every
+/// model on the test spiral, the far annulus and the map grid.
+SpiralOutcome run_spiral(const SpiralConfig& config, c10::Device device, const std::string& dir);
 
 /// Writes results.json, results.md and the figures (PNG + data) into `dir`.
 nlohmann::json write_spiral_report(const SpiralOutcome& outcome, const std::string& dir);

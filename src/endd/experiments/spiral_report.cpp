@@ -171,6 +171,8 @@ json write_spiral_report(const SpiralOutcome& o, const std::string& dir) {
   r["seed"] = o.config.seed;
   r["config"] = o.config.to_json();
   r["paper"] = paper_section();
+  r["stages"] = o.stages;
+  r["sources"] = o.sources;
   ReportSettings report;
   report.title = "Spiral experiment: endd vs the paper";
   report.ood_sets = {"far"};

@@ -107,7 +107,7 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   if (created) keep_module(info, s.model.torchscript, out);
   if (group) enter_run_directory(out);
   net->to(device);
-  const data::Standardizer scaler = scaler_for(info.model, d.train.inputs);
+  const data::Standardizer scaler = scaler_for(info.model, d.train.inputs, s.standardize);
   auto o = s.train;
   o.objective = train::Objective::kGaussianNll;
   o.augment = augmentation(s.augment, info.sample_shape);
@@ -127,7 +127,7 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
     train::train_ensemble(*net, scaler.apply(d.train.inputs).to(device),
                           learnt_targets(info, d.train.targets).to(device),
                           share.order_seeds, o,
-                          checkpoint_hooks(out, *net, info, resume, o.best));
+                          checkpoint_hooks(out, *net, info, resume, o.epochs, o.best));
   } catch (const DistributedError&) {
     if (created) created->keep();  // another rank was lost: the checkpoints resume the run
     throw;
@@ -312,7 +312,7 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   o.quiet = quiet;
   o.label = "distill " + info.model_name();
   train::distill_regression(*student, x, cache.select(2, 0), cache.select(2, 1), o,
-                            checkpoint_hooks(out, *student, info, resume));
+                            checkpoint_hooks(out, *student, info, resume, o.epochs));
   save_weights(run_file(out, "weights.pt"), *student, t.scaler);
   write_regression_metrics(out, {info, student, t.scaler}, t.train_set, {});
   info.finished = true;

@@ -72,7 +72,10 @@ config::Config train_config() {
                         "CSV label column (regression: the target's): a header name or a 0-based index (negative from "
                         "the end); '' = the last"},
                        {"data.limit", int64_t{0}, "use only N rows of the data (0 = all)"},
-                       {"data.limit_random", false, "with data.limit: N rows drawn at random (seeded), not the first N"}};
+                       {"data.limit_random", false, "with data.limit: N rows drawn at random (seeded), not the first N"},
+                       {"data.standardize", true,
+                        "mlp: features standardised by the training set's mean and spread (false: taken as they are, "
+                        "e.g. inputs you scaled yourself)"}};
   for (auto& m : model_fields()) f.push_back(m);
   std::vector<Field> t{{"train.members", int64_t{5}, "ensemble size (1 = a single model)"},
                        {"train.epochs", int64_t{100}, "epochs"},
@@ -127,6 +130,11 @@ config::Config distill_config() {
                           "images: the transfer set plus (views - 1) random crop-and-flip copies, each labelled by the "
                           "teacher; an epoch draws one view per input"},
                          {"distill.aux_scale", 2.0, "generated AUX spread, in standard deviations"},
+                         {"distill.copies", int64_t{0},
+                          "the transfer set plus N copies of the training inputs jittered by N(0, jitter^2) in the "
+                          "network's input units, each labelled by the teacher"},
+                         {"distill.aux_copies", int64_t{0}, "the same for the AUX inputs"},
+                         {"distill.jitter", 0.1, "the copies' noise scale, in the network's input units"},
                          {"teacher.outputs", std::string(""),
                           "members' outputs [N, M, K] on the transfer inputs, from anywhere (.pt, .npy or CSV); "
                           "instead of an endd teacher run"},
@@ -164,11 +172,11 @@ TrainSettings train_settings(const config::Config& c) {
   ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
   s.label_column = c.get_string("data.label_column");
   s.task = c.get_string("task");
-  ENDD_CHECK(s.task == "classification" || s.task == "regression", "task: expected classification or regression, "
-             "got '", s.task, "'");
+  c.require("task", s.task == "classification" || s.task == "regression", "expected classification or regression");
   s.limit = c.get_int("data.limit");
   c.require("data.limit", s.limit >= 0, "expected >= 0 (0 = all rows)");
   s.limit_random = c.get_bool("data.limit_random");
+  s.standardize = c.get_bool("data.standardize");
   s.val_fraction = c.get_double("train.val_fraction");
   c.require("train.val_fraction", std::isfinite(s.val_fraction) && s.val_fraction >= 0 && s.val_fraction < 1,
             "expected in [0, 1)");
@@ -178,8 +186,8 @@ TrainSettings train_settings(const config::Config& c) {
              "train.early_stopping: needs a validation set (--val-fraction F, train.val_fraction)");
   s.model.arch = c.get_string("model.arch");
   s.model.torchscript = c.get_string("model.torchscript");
-  ENDD_CHECK(s.model.arch == "mlp" || s.model.arch == "torchscript" || s.model.image(),
-             "model.arch: expected mlp, cnn, vgg, resnet or torchscript, got '", s.model.arch, "'");
+  c.require("model.arch", s.model.arch == "mlp" || s.model.arch == "torchscript" || s.model.image(),
+            "expected mlp, cnn, vgg, resnet or torchscript");
   s.model.stages = c.get_string("model.stages");
   try {
     parse_stages(s.model.stages, "");
@@ -200,7 +208,8 @@ TrainSettings train_settings(const config::Config& c) {
   try {
     models::parse_activation(s.model.activation);
   } catch (const Error& e) {
-    throw Error(std::string("model.") + e.what());
+    const std::string what = e.what();  // "activation: expected ..."
+    c.reject("model.activation", what.substr(what.find(": ") + 2));
   }
   if (!s.model.torchscript.empty()) s.model = torchscript_arch(s.model.torchscript);
   if (s.model.image()) {  // the MLP's settings do not apply
@@ -219,8 +228,8 @@ TrainSettings train_settings(const config::Config& c) {
   s.shards = c.get_int("train.shards");
   c.require("train.shards", s.shards >= 0, "expected >= 0 (0 = one per CPU core)");
   s.augment = c.get_string("train.augment");
-  ENDD_CHECK(s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
-             "train.augment: expected none, crop or crop_flip, got '", s.augment, "'");
+  c.require("train.augment", s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
+            "expected none, crop or crop_flip");
   return s;
 }
 
@@ -231,7 +240,8 @@ DistillSettings distill_settings(const config::Config& c) {
   try {
     s.distill.method = train::parse_distill_method(c.get_string("distill.method"));
   } catch (const Error& e) {
-    throw Error(std::string("distill.method: ") + e.what());
+    const std::string what = e.what();  // "distillation method: expected ..."
+    c.reject("distill.method", what.substr(what.find(": ") + 2));
   }
   for (const auto* k : {"distill.epochs", "distill.batch_size"}) check_positive(c, k);
   check_rate(c, "distill.learning_rate");
@@ -279,13 +289,18 @@ DistillSettings distill_settings(const config::Config& c) {
   c.require("distill.aux_oversample", s.aux_oversample >= 1 && s.aux_oversample <= 100, "expected 1 to 100");
   s.transfer_views = c.get_int("distill.transfer_views");
   c.require("distill.transfer_views", s.transfer_views >= 1 && s.transfer_views <= 100, "expected 1 to 100");
+  s.copies = c.get_int("distill.copies");
+  c.require("distill.copies", s.copies >= 0 && s.copies <= 100, "expected 0 to 100");
+  s.aux_copies = c.get_int("distill.aux_copies");
+  c.require("distill.aux_copies", s.aux_copies >= 0 && s.aux_copies <= 100, "expected 0 to 100");
+  s.jitter = c.get_double("distill.jitter");
+  c.require("distill.jitter", std::isfinite(s.jitter) && s.jitter >= 0, "expected >= 0");
   s.teacher_outputs = c.get_string("teacher.outputs");
   s.teacher_kind = c.get_string("teacher.kind");
-  ENDD_CHECK(s.teacher_kind == "logits" || s.teacher_kind == "probs" || s.teacher_kind == "gaussian",
-             "teacher.kind: expected logits, probs or gaussian (regression members' means and variances), got '",
-             s.teacher_kind, "'");
+  c.require("teacher.kind", s.teacher_kind == "logits" || s.teacher_kind == "probs" || s.teacher_kind == "gaussian",
+            "expected logits, probs or gaussian (regression members' means and variances)");
   s.teacher_members = c.get_int("teacher.members");
-  ENDD_CHECK(s.teacher_members >= 0, "teacher.members: expected >= 0");
+  c.require("teacher.members", s.teacher_members >= 0, "expected >= 0");
   s.aux_outputs = c.get_string("teacher.aux_outputs");
   s.data = c.get_string("data.train");
   s.label_column = c.get_string("data.label_column");
@@ -304,6 +319,10 @@ DistillSettings distill_settings(const config::Config& c) {
   ENDD_CHECK(s.teacher_outputs.empty() || (s.aux != "images" && s.transfer_views == 1),
              s.aux == "images" ? "distill.aux" : "distill.transfer_views", ": endd makes these inputs and labels them "
              "with the teacher, which it cannot run from --teacher-outputs; give --aux SRC with --aux-teacher-outputs");
+  ENDD_CHECK(s.teacher_outputs.empty() || (s.copies == 0 && s.aux_copies == 0),
+             s.copies ? "distill.copies" : "distill.aux_copies", ": jittered copies are labelled by the teacher, "
+             "which endd cannot run from --teacher-outputs");
+  c.require("distill.aux_copies", s.aux_copies == 0 || !s.aux.empty(), "copies of the AUX inputs need AUX inputs (distill.aux)");
   ENDD_CHECK(s.teacher_outputs.empty() || s.aux.empty() || (s.aux != "generated" && !s.aux_outputs.empty()),
              "distill.aux: endd cannot run a foreign ensemble on new inputs; with --teacher-outputs give --aux SRC "
              "and the members' outputs on it with --aux-teacher-outputs FILE");
@@ -317,23 +336,23 @@ DistillSettings distill_settings(const config::Config& c) {
     return s;
   }
   s.student.arch = c.get_string("model.arch");
-  ENDD_CHECK(s.student.arch.empty() || s.student.arch == "mlp" || s.student.image(),
-             "model.arch: expected mlp, cnn, vgg or resnet ('' = the teacher's; a TorchScript student is "
-             "--student FILE.pt), got '", s.student.arch, "'");
+  c.require("model.arch", s.student.arch.empty() || s.student.arch == "mlp" || s.student.image(),
+            "expected mlp, cnn, vgg or resnet ('' = the teacher's; a TorchScript student is --student FILE.pt)");
   s.student.stages = c.get_string("model.stages");
   parse_stages(s.student.stages, "model.stages");
   s.student.hidden = c.get_int("model.hidden");
-  ENDD_CHECK(s.student.hidden >= -1, "model.hidden: expected >= 0 (or -1, the teacher's), got ", s.student.hidden);
+  c.require("model.hidden", s.student.hidden >= -1, "expected >= 0 (or -1, the teacher's)");
   s.student.hidden_layers = c.get_int("model.hidden_layers");
   s.student.width = c.get_int("model.width");
   s.student.activation = c.get_string("model.activation");
-  ENDD_CHECK(s.student.hidden_layers >= -1, "model.hidden_layers: expected >= 0 (or -1, the teacher's)");
-  ENDD_CHECK(s.student.width >= 0, "model.width: expected >= 1 (or 0, the teacher's)");
+  c.require("model.hidden_layers", s.student.hidden_layers >= -1, "expected >= 0 (or -1, the teacher's)");
+  c.require("model.width", s.student.width >= 0, "expected >= 1 (or 0, the teacher's)");
   if (!s.student.activation.empty()) {
     try {
       models::parse_activation(s.student.activation);
     } catch (const Error& e) {
-      throw Error(std::string("model.") + e.what());
+      const std::string what = e.what();  // "activation: expected ..."
+      c.reject("model.activation", what.substr(what.find(": ") + 2));
     }
   }
   return s;

@@ -38,6 +38,7 @@ struct TrainSettings {
   std::string label_column;  ///< "" = the last column (data/source.h)
   int64_t limit = 0;         ///< rows used (0 = all)
   bool limit_random = false; ///< a seeded random `limit` rows instead of the first
+  bool standardize = true;   ///< mlp: standardise features by the training set (false: as they are)
   double val_fraction = 0;   ///< stratified validation split (0 = none)
   int64_t early_stopping = 0;  ///< patience in epochs (0 = off)
   ArchSettings model;
@@ -60,6 +61,11 @@ struct DistillSettings {
   std::vector<data::ImageAuxKind> aux_kinds = data::default_image_aux_kinds();
   int64_t aux_oversample = 3;
   int64_t transfer_views = 1;  ///< images: crop-and-flip views of the transfer set
+  /// Jittered copies of the training inputs (`copies`) and of the AUX
+  /// inputs (`aux_copies`), N(0, jitter^2) in the network's input units,
+  /// added to the transfer set and labelled by the teacher.
+  int64_t copies = 0, aux_copies = 0;
+  double jitter = 0.1;
   /// Teacher outputs from a file instead of an endd run (issue 18): the
   /// members' outputs [N, M, K] on `data`, and on `aux` (aux_outputs).
   std::string teacher_outputs, teacher_kind = "logits", aux_outputs, data, label_column;

@@ -301,22 +301,46 @@ void write_training_log(const std::string& path, const train::TrainingCurve& cur
   write_file_atomic(path, out.str());
 }
 
-double training_seconds(const std::string& dir) {
+train::TrainingCurve read_training_log(const std::string& dir) {
   const std::string log = run_file(dir, "train_log.csv");
   std::error_code ec;
-  if (!std::filesystem::exists(log, ec)) return 0;
+  if (!std::filesystem::exists(log, ec)) return {};
   // Read by hand, not as a user's table: a diverged run's log holds "nan" losses.
   std::istringstream lines(read_file(log));
   std::string line;
   std::getline(lines, line);
   const std::string header = "epoch,loss,temperature,learning_rate,seconds";
   ENDD_CHECK(line.rfind(header, 0) == 0, log, ": expected the header '", header, "'");
-  double seconds = 0;
-  while (std::getline(lines, line)) {
-    size_t field = 0;
-    for (int comma = 0; comma < 4 && field != std::string::npos; ++comma) field = line.find(',', field + 1);
-    if (field != std::string::npos) seconds += std::strtod(line.c_str() + field + 1, nullptr);
+  const bool validation = line.size() > header.size();
+  train::TrainingCurve curve;
+  for (int row = 2; std::getline(lines, line); ++row) {
+    if (line.empty()) continue;
+    std::vector<double> v;
+    const char* p = line.c_str();
+    for (char* end = nullptr;; p = end + 1) {
+      v.push_back(std::strtod(p, &end));
+      ENDD_CHECK(end != p, log, ":", row, ": expected numbers separated by commas");
+      if (*end != ',') break;
+    }
+    ENDD_CHECK(v.size() >= 5, log, ":", row, ": expected ", validation ? 7 : 5, " values, got ", v.size());
+    train::EpochLog e;
+    e.epoch = static_cast<int64_t>(v[0]) - 1;
+    e.loss = v[1];
+    e.temperature = v[2];
+    e.learning_rate = v[3];
+    e.seconds = v[4];
+    if (validation && v.size() >= 7) {
+      e.val_error = v[5];
+      e.val_nll = v[6];
+    }
+    curve.push_back(e);
   }
+  return curve;
+}
+
+double training_seconds(const std::string& dir) {
+  double seconds = 0;
+  for (const auto& e : read_training_log(dir)) seconds += e.seconds;
   return seconds;
 }
 

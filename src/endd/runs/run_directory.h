@@ -121,6 +121,10 @@ int64_t checkpoint_epochs(const std::string& path);
 /// train_log.csv of a curve (atomic).
 void write_training_log(const std::string& path, const train::TrainingCurve& curve);
 
+/// A run's train_log.csv as a curve (empty when it has none; endd::Error
+/// naming the file and line for a damaged one).
+train::TrainingCurve read_training_log(const std::string& dir);
+
 /// The wall time a run's epochs took, from its train_log.csv (0 when it has none).
 double training_seconds(const std::string& dir);
 

@@ -33,9 +33,10 @@ TrainingData load_training_data(const TrainSettings& s, data::SourceRequest requ
 
 /// The input scaling a network gets: endd's MLPs standardised features; image
 /// networks (as in the experiments) and a user's TorchScript module (its own
-/// normalisation is its) the data as stored.
+/// normalisation is its) the data as stored; so does an MLP trained with
+/// data.standardize = false.
 bool standardised(const ArchSettings& arch);
-data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs);
+data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs, bool standardize = true);
 
 /// train.augment for members of an image architecture: rows [1, b, D] viewed
 /// as images, cropped from a 2-pixel zero pad and, with "crop_flip", flipped.
@@ -50,13 +51,20 @@ void keep_module(const RunInfo& info, const std::string& module_file, const std:
 /// or the teacher's (`base`), with the settings given over it.
 ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base);
 
-/// After every epoch: the checkpoint (checkpoint_file), then (the leader)
+/// After an epoch: the checkpoint (checkpoint_file), then (the leader)
 /// train_log.csv and run.json's epochs_done; in a group every rank waits
-/// for the others there, so a rank that died stops the rest.
+/// for the others there, so a rank that died stops the rest. One process
+/// skips an epoch's checkpoint while writing the last one took more than
+/// kCheckpointShare of the training time since it (epochs of a tiny network
+/// are shorter than writing its ensemble's weights and Adam state); the
+/// last of `epochs` is always written, and a group or a run that may stop
+/// early (`best`) writes every epoch.
 /// With `resume`, restores model, optimiser, curve (and `best`) from the
 /// checkpoint (none yet: from epoch 0).
 train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
-                                      train::BestMembers* best = nullptr);
+                                      int64_t epochs, train::BestMembers* best = nullptr);
+/// The most of the training time checkpoints may take.
+constexpr double kCheckpointShare = 0.02;
 
 /// This process's checkpoint file in a run directory after `epochs`:
 /// checkpoint.pt, or for rank R of a group of W (each rank checkpoints its

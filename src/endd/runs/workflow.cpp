@@ -3,8 +3,10 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <tuple>
 
@@ -86,7 +88,7 @@ std::string resume_checkpoint(const std::string& dir) {
 }  // namespace
 
 train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNet& net, RunInfo& info, bool resume,
-                                      train::BestMembers* best) {
+                                      int64_t epochs, train::BestMembers* best) {
   train::TrainingHooks hooks;
   Distributed* group = process_group();
   if (resume) {
@@ -98,8 +100,27 @@ train::TrainingHooks checkpoint_hooks(const std::string& dir, models::EnsembleNe
       return load_checkpoint(checkpoint, net, opt, curve, best);
     };
   }
-  hooks.after_epoch = [&net, &info, dir, best, group](const train::TrainingCurve& curve,
-                                                      torch::optim::Optimizer& opt) {
+  using Clock = std::chrono::steady_clock;
+  struct Pace {
+    Clock::time_point last_written = Clock::now();
+    double cost = 0;  ///< seconds the last checkpoint took
+  };
+  auto pace = std::make_shared<Pace>();
+  hooks.after_epoch = [&net, &info, dir, best, group, epochs, pace](const train::TrainingCurve& curve,
+                                                                    torch::optim::Optimizer& opt) {
+    const auto started = Clock::now();
+    const double since = std::chrono::duration<double>(started - pace->last_written).count();
+    const bool last = static_cast<int64_t>(curve.size()) >= epochs;
+    // Early stopping may end any epoch: then every one is written.
+    if (!group && !best && !last && pace->cost > kCheckpointShare * since) return;
+    struct Timer {  // also when a write fails
+      Pace& p;
+      Clock::time_point t0;
+      ~Timer() {
+        p.last_written = Clock::now();
+        p.cost = std::chrono::duration<double>(p.last_written - t0).count();
+      }
+    } timer{*pace, started};
     save_checkpoint(run_file(dir, checkpoint_file(static_cast<int64_t>(curve.size()))), net, opt, curve, best);
     // Every rank's checkpoint of this epoch exists before run.json counts it;
     // a rank that died stops the others here, within the timeout.
@@ -198,8 +219,8 @@ ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
 }
 
 bool standardised(const ArchSettings& arch) { return arch.arch == "mlp"; }
-data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs) {
-  return standardised(arch) ? data::Standardizer::fit(train_inputs)
+data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs, bool standardize) {
+  return standardised(arch) && standardize ? data::Standardizer::fit(train_inputs)
                             : data::Standardizer::identity(train_inputs.size(1));
 }
 
@@ -323,7 +344,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   }
   if (group) enter_run_directory(out);
   if (!net) net = make_network(block_of(info, share), share.init_seeds, run_file(out, kModuleFile));
-  auto scaler = scaler_for(info.model, train_set.inputs);
+  auto scaler = scaler_for(info.model, train_set.inputs, s.standardize);
   net->to(device);
   auto opts = s.train;
   opts.quiet = quiet || !share.leader;
@@ -352,7 +373,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   };
   try {
     train::train_in_shards(*net, make_shard, share.init_seeds, scaler.apply(train_set.inputs), train_set.labels,
-                           share.order_seeds, opts, shards, checkpoint_hooks(out, *net, info, resume, opts.best));
+                           share.order_seeds, opts, shards, checkpoint_hooks(out, *net, info, resume, opts.epochs, opts.best));
   } catch (const DistributedError&) {
     if (created) created->keep();  // another rank was lost: the checkpoints resume the run
     throw;
@@ -392,6 +413,16 @@ struct TransferSource {
   at::Tensor eval_teacher_logits;
 };
 
+// `inputs` followed by `copies` copies of them plus N(0, jitter^2) noise.
+at::Tensor with_jittered_copies(const at::Tensor& inputs, int64_t copies, double jitter, uint64_t seed) {
+  if (copies == 0) return inputs;
+  std::vector<at::Tensor> parts{inputs};
+  at::Generator gen = cpu_generator(seed);
+  for (int64_t k = 0; k < copies; ++k)
+    parts.push_back(inputs + at::randn(inputs.sizes(), gen, inputs.options()) * jitter);
+  return at::cat(parts, 0);
+}
+
 // The student against its teacher on the held-out inputs (metrics.json
 // "eval"): agreement and uncertainty rank correlations, and with labels both
 // models' classification figures.
@@ -418,14 +449,14 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   TransferSource t;
   TrainingData teacher_data = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true));
   t.train_set = teacher_data.train;
-  t.teacher_x = teacher.scaler.apply(t.train_set.inputs);
+  const at::Tensor train_x = teacher.scaler.apply(t.train_set.inputs);
+  at::Tensor aux_x;
   if (s.aux == "generated") {  // drawn where the teacher's members took their inputs
     int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
-    t.teacher_x = at::cat({t.teacher_x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+    aux_x = at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale;
   } else if (!s.aux.empty() && s.aux != "images") {
-    data::Dataset aux = data::load_source(s.aux, source_request(teacher.info, false));
-    t.teacher_x = at::cat({t.teacher_x, teacher.scaler.apply(aux.inputs)}, 0);
+    aux_x = teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs);
   }
   t.teacher = teacher.net;
   t.teacher_batch = inference_batch(teacher.info);
@@ -444,8 +475,14 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
     at::Tensor aux = distill::chosen_image_aux(as_images(t.train_set.inputs, t.image_shape), t.train_set.labels, n,
                                                s.aux_oversample, s.aux_kinds, derive_seed(s.seed, Stream::kAuxData),
                                                logits);
-    t.teacher_x = at::cat({t.teacher_x, teacher.scaler.apply(aux.flatten(1))}, 0);
+    aux_x = teacher.scaler.apply(aux.flatten(1));
   }
+  // [training inputs, their copies | AUX inputs, their copies]: a student
+  // without AUX of the same teacher takes exactly the prefix of this.
+  t.teacher_x = with_jittered_copies(train_x, s.copies, s.jitter, derive_seed(s.seed, Stream::kTransferJitter, 0));
+  if (aux_x.defined())
+    t.teacher_x = at::cat({t.teacher_x, with_jittered_copies(aux_x, s.aux_copies, s.jitter,
+                                                             derive_seed(s.seed, Stream::kTransferJitter, 1))}, 0);
   t.info = teacher.info;
   t.info.model = student_arch(s, teacher.info.model);
   t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
@@ -624,7 +661,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   o.batch_size = std::min(o.batch_size, x.size(0));  // a small transfer set is one batch
   o.group = group;
   try {
-    train::distill(*student, transfer, o, checkpoint_hooks(out, *student, info, resume));
+    train::distill(*student, transfer, o, checkpoint_hooks(out, *student, info, resume, o.epochs));
   } catch (const DistributedError&) {
     if (created) created->keep();  // another rank was lost: the checkpoints resume the run
     throw;
