@@ -11,6 +11,7 @@
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
 #include "endd/experiments/model_table.h"
+#include "endd/report/classification_results.h"
 #include "endd/report/evaluation_figures.h"
 #include "endd/report/regression_figures.h"
 #include "endd/report/regression_results.h"
@@ -120,8 +121,8 @@ void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, co
   report::write_squared_error_rejection_figure(out, in, test.targets, quiet);
   doc["ood"] = report::json::object();
   for (auto& [set, data] : ood_sets)
-    doc["ood"][set][name] = report::ood_json(report::regression_scores(in.measures),
-                                             report::regression_scores(runs::regression_predictive(model, data.inputs).measures));
+    doc["ood"][set][name] = report::to_json(report::detection(
+        report::regression_scores(in.measures), report::regression_scores(runs::regression_predictive(model, data.inputs).measures)));
 }
 
 void evaluate_classification(runs::LoadedModel& model, const runs::EvaluateSettings& s, const data::Dataset& test,
@@ -137,7 +138,7 @@ void evaluate_classification(runs::LoadedModel& model, const runs::EvaluateSetti
     measures[set] = runs::infer(model, data.inputs).measures;
     names.push_back(set);
   }
-  experiments::add_evaluation_sections(doc, table, test.labels, names, s.bootstrap, s.seed);
+  table.evaluate(test.labels, names, s.bootstrap, s.seed).write_sections(doc);
   report::write_reliability_figure(out, measures["test"], test.labels, quiet);
   report::write_rejection_figure(out, measures["test"], test.labels, quiet);
   for (const auto& set : names) report::write_ood_figures(out, set, measures["test"], measures[set], quiet);

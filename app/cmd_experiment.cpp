@@ -1,4 +1,5 @@
 // endd experiment NAME|FILE.toml: the paper's experiments, and yours, end to end.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -117,9 +118,9 @@ void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
   if (!g.quiet) {
     std::fprintf(stderr, "spiral: done in %.1fs; results in %s/results.json and results.md\n",
                  outcome.total_seconds, a.out.c_str());
-    for (const auto& [name, m] : results["models"].items())
-      std::fprintf(stderr, "  %-9s error %6.2f%%  NLL %.3f\n", name.c_str(), m["error"].get<double>(),
-                   m["nll"].is_number() ? m["nll"].get<double>() : -1.0);
+    for (const auto& name : results.order)
+      std::fprintf(stderr, "  %-9s error %6.2f%%  NLL %.3f\n", name.c_str(), results.models.at(name).test.error,
+                   results.models.at(name).test.nll);
   }
 }
 
@@ -163,20 +164,19 @@ void run_classification_command(const std::string& name, const ExperimentArgs& a
   auto device = apply_globals(g, e.image_members ? Workload::kLargeTensors : Workload::kTraining);
   RemovedIfLeftEmpty guard(a.out);
   if (!prepare_output(cfg, a)) return;
-  auto r = experiments::run_classification(e, cfg.to_json(), device, a.out, g.quiet);
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = experiments::run_classification(e, cfg.to_json(), device, a.out, g.quiet);
   save_config(cfg, a);
   if (g.quiet) return;
   std::fprintf(stderr, "%s: done in %.1fs; results in %s/results.json and results.md\n", name.c_str(),
-               r["timing"]["total_seconds"].get<double>(), a.out.c_str());
-  std::vector<std::string> rows{"single", "ensemble"};
-  for (const auto& s : e.students) rows.push_back(s.name);
-  for (const auto& model : rows) {
-    std::fprintf(stderr, "  %-12s error %6.2f%%  NLL %.3f", model.c_str(), r["models"][model]["error"].get<double>(),
-                 r["models"][model]["nll"].get<double>());
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), a.out.c_str());
+  for (const auto& model : r.order) {
+    const auto& row = r.models.at(model);
+    std::fprintf(stderr, "  %-12s error %6.2f%%  NLL %.3f", model.c_str(), row.test.error, row.test.nll);
     if (!e.ood.empty()) {  // the first OOD set's detection by knowledge uncertainty
-      const auto& auroc = r["ood"][e.ood.front().name][model]["knowledge"]["auroc"];
-      if (auroc.is_number())
-        std::fprintf(stderr, "  %s AUROC (knowledge) %.1f", e.ood.front().name.c_str(), auroc.get<double>());
+      const std::string& set = e.ood.front().name;
+      if (const auto* d = r.ood_by(set, model, "knowledge"))
+        std::fprintf(stderr, "  %s AUROC (knowledge) %.1f", set.c_str(), d->auroc);
     }
     std::fputc('\n', stderr);
   }

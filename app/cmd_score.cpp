@@ -10,6 +10,7 @@
 #include "endd/core/version.h"
 #include "endd/data/member_outputs.h"
 #include "endd/metrics/regression.h"
+#include "endd/report/classification_results.h"
 #include "endd/report/regression_results.h"
 #include "endd/report/results.h"
 #include "endd/uncertainty/measures.h"
@@ -76,7 +77,7 @@ void run_regression_score(const ScoreArgs& a, const GlobalOptions& g) {
                a.gaussian);
     auto ood_measures = uncertainty::gaussian_ensemble_measures(ood.select(2, 0), ood.select(2, 1));
     doc["ood"][name][model] =
-        report::ood_json(report::regression_scores(in_domain), report::regression_scores(ood_measures));
+        report::to_json(report::detection(report::regression_scores(in_domain), report::regression_scores(ood_measures)));
   }
   report::write_json(a.out, doc);
 }
@@ -125,19 +126,21 @@ void run_score(const ScoreArgs& a, const GlobalOptions& g) {
   doc["seed"] = g.seed;
   doc["config"] = {{"members", M}, {"classes", K}, {"inputs", in_path}, {"labels", a.labels},
                    {"kind", a.logits.empty() ? "probabilities" : "logits"}};
-  report::json model_json = report::classification_json(report::classify(in_domain, labels));
-  model_json["members"] = M;
-  doc["models"][model] = model_json;
-  doc["misclassification"][model] = report::misclassification_json(in_domain, labels);
-  doc["ood"] = report::json::object();
+  report::ClassificationResults results;
+  results.order = {model};
+  results.models[model].test = report::classify(in_domain, labels);
+  results.models[model].members = M;
+  results.misclassification[model] = report::misclassification(in_domain, labels);
   for (size_t i = 0; i < ood_files.size(); ++i) {
     std::string name = ood_name(a, ood_files, i);
-    ENDD_CHECK(!doc["ood"].contains(name), "OOD set name '", name, "' is given twice");
+    ENDD_CHECK(!results.ood.count(name), "OOD set name '", name, "' is given twice");
     auto [ood_m, ood] = measures_of(ood_files[i]);
     ENDD_CHECK(ood_m == M && ood.mean_probs.size(1) == K, ood_files[i], ": ", ood_m, " members x ",
                ood.mean_probs.size(1), " classes, expected ", M, " x ", K, " as in ", in_path);
-    doc["ood"][name][model] = report::ood_json(in_domain, ood);
+    results.ood_sets.push_back(name);
+    results.ood[name][model] = report::detection(in_domain, ood);
   }
+  results.write_sections(doc);
   report::write_json(a.out, doc);
 }
 

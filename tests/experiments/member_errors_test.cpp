@@ -24,12 +24,13 @@ TEST(MemberErrorsTest, TypicalMemberHasTheLowerMedianError) {
   EXPECT_DOUBLE_EQ(e.error[4], 75.0);
   // Sorted errors 0, 25, 25, 50, 75: the median 25 belongs to members 2 and 3; the first wins.
   EXPECT_EQ(e.typical, 2);
-  auto j = e.to_json();
-  EXPECT_DOUBLE_EQ(j["mean"].get<double>(), 35.0);
-  EXPECT_NEAR(j["std"].get<double>(), std::sqrt((35.0 * 35 + 10 * 10 * 2 + 15 * 15 + 40 * 40) / 4.0), 1e-12);
-  EXPECT_DOUBLE_EQ(j["min"].get<double>(), 0.0);
-  EXPECT_DOUBLE_EQ(j["max"].get<double>(), 75.0);
-  EXPECT_EQ(j["typical_member"].get<int>(), 2);
+  auto j = e.summary();
+  EXPECT_DOUBLE_EQ(j.mean, 35.0);
+  EXPECT_NEAR(j.std, std::sqrt((35.0 * 35 + 10 * 10 * 2 + 15 * 15 + 40 * 40) / 4.0), 1e-12);
+  EXPECT_DOUBLE_EQ(j.min, 0.0);
+  EXPECT_DOUBLE_EQ(j.median, 25.0);
+  EXPECT_DOUBLE_EQ(j.max, 75.0);
+  EXPECT_EQ(j.typical_member, 2);
   // With an even count the lower median is taken: drop member 4 -> 0, 25, 25, 50 -> 25 (member 2).
   EXPECT_EQ(member_errors(logits.slice(1, 0, 4), labels).typical, 2);
 }

@@ -10,9 +10,12 @@
 
 namespace endd::experiments {
 
-void write_classification_report(nlohmann::json& r, const ModelTable& table, const at::Tensor& test_labels,
-                                 const ReportSettings& s, const std::string& dir, double total_seconds) {
-  add_evaluation_sections(r, table, test_labels, s.ood_sets, s.bootstrap, s.seed);
+report::ClassificationResults write_classification_report(nlohmann::json& r, const ModelTable& table,
+                                                          const at::Tensor& test_labels, const ReportSettings& s,
+                                                          const std::string& dir, double total_seconds) {
+  report::ClassificationResults results = table.evaluate(test_labels, s.ood_sets, s.bootstrap, s.seed);
+  results.paper_error = s.paper_error;
+  results.write_sections(r);
   for (const auto& model : s.model_figures ? table.order : std::vector<std::string>{}) {
     const std::string fig = (std::filesystem::path(dir) / "figures" / model).string();
     ensure_writable_directory(fig);
@@ -25,13 +28,14 @@ void write_classification_report(nlohmann::json& r, const ModelTable& table, con
   r["timing"] = {{"total_seconds", total_seconds}};
   report::write_json((std::filesystem::path(dir) / "results.json").string(), r);
   write_file_atomic((std::filesystem::path(dir) / "results.md").string(),
-                    results_markdown(r, s.title, table, s.ood_sets) + "\n" +
+                    results.markdown(s.title) + "\n" +
                         (!s.notes.empty() ? s.notes
                                           : "Figures in `figures/<model>/`: `reliability.png`, `rejection.png`, and for " +
                                                 config::join_words(s.ood_figure_models) +
                                                 " `ood_<set>_hist.png` (total and knowledge uncertainty, in-domain vs "
                                                 "the set) and `ood_<set>_roc.png`; the CSV beside each holds its "
                                                 "data.\n"));
+  return results;
 }
 
 }  // namespace endd::experiments

@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,18 @@ struct ReportSettings {
   bool model_figures = true;
   /// Markdown after the tables (what the figures are); "" = the model figures'.
   std::string notes;
+  /// The paper's error per model, shown beside the results.
+  std::map<std::string, double> paper_error;
 };
 
-/// Adds the evaluation sections and r["timing"]["total_seconds"] to `r`, then
-/// writes DIR/results.json, DIR/results.md and DIR/figures/<model>/. The one
-/// writer of the experiments' results.
-void write_classification_report(nlohmann::json& r, const ModelTable& table, const at::Tensor& test_labels,
-                                 const ReportSettings& settings, const std::string& dir, double total_seconds);
+/// Evaluates the table (ModelTable::evaluate), adds its sections and
+/// r["timing"]["total_seconds"] to `r` (which holds the experiment's own
+/// keys: config, stages, paper, ...), then writes DIR/results.json,
+/// DIR/results.md and DIR/figures/<model>/. The one writer of the
+/// experiments' results; returns them, for the command's summary.
+report::ClassificationResults write_classification_report(nlohmann::json& r, const ModelTable& table,
+                                                          const at::Tensor& test_labels,
+                                                          const ReportSettings& settings, const std::string& dir,
+                                                          double total_seconds);
 
 }  // namespace endd::experiments

@@ -132,8 +132,8 @@ std::string default_title(const ClassificationExperiment& e, const EvaluationSet
 
 }  // namespace
 
-nlohmann::json run_classification(const ClassificationExperiment& e, const nlohmann::json& config,
-                                  c10::Device device, const std::string& dir, bool quiet) {
+report::ClassificationResults run_classification(const ClassificationExperiment& e, const nlohmann::json& config,
+                                                 c10::Device device, const std::string& dir, bool quiet) {
   const auto started = std::chrono::steady_clock::now();
   nlohmann::json r;
   r["endd_version"] = kVersion;
@@ -150,9 +150,8 @@ nlohmann::json run_classification(const ClassificationExperiment& e, const nlohm
   report.bootstrap = e.bootstrap;
   report.seed = e.seed;
   report.quiet = quiet;
-  write_classification_report(r, table, sets.test.labels, report, dir,
-                              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  return r;
+  return write_classification_report(r, table, sets.test.labels, report, dir,
+                                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 }  // namespace endd::experiments

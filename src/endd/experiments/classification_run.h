@@ -32,7 +32,7 @@ ModelTable evaluate_models(const ClassificationExperiment& e, const EvaluationSe
                            const std::string& dir, std::vector<std::string>& knowledge_models);
 
 /// `config` is the resolved configuration, kept as results.json "config".
-nlohmann::json run_classification(const ClassificationExperiment& e, const nlohmann::json& config,
-                                  c10::Device device, const std::string& dir, bool quiet);
+report::ClassificationResults run_classification(const ClassificationExperiment& e, const nlohmann::json& config,
+                                                 c10::Device device, const std::string& dir, bool quiet);
 
 }  // namespace endd::experiments

@@ -1,15 +1,16 @@
 #pragma once
-// What every experiment evaluates and reports: per model, its measures on
-// each evaluation set, and the results.json sections and markdown table
-// built from them (shared/reference/results-schema.md).
+// What every experiment evaluates: per model, its measures on each
+// evaluation set, and the typed results built from them
+// (report/classification_results.h).
 #include <ATen/core/Tensor.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "endd/data/dataset.h"
+#include "endd/report/classification_results.h"
 #include "endd/uncertainty/measures.h"
 
 namespace endd::experiments {
@@ -30,8 +31,8 @@ struct EvaluationSets {
 struct MemberErrors {
   std::vector<double> error;
   int64_t typical = 0;
-  /// {"typical_member", "mean", "std", "min", "median", "max"}: the median is the typical member's error
-  nlohmann::json to_json() const;
+  /// The median is the typical member's error.
+  report::MemberErrorSummary summary() const;
 };
 /// `logits` [N, M, K] of the members on the test set.
 MemberErrors member_errors(const at::Tensor& logits, const at::Tensor& labels);
@@ -41,7 +42,7 @@ struct ModelTable {
   std::map<std::string, std::map<std::string, uncertainty::Measures>> measures;  ///< model -> set -> measures
   std::map<std::string, int64_t> members, parameters;
   std::map<std::string, double> train_seconds;
-  nlohmann::json member_errors;  ///< MemberErrors::to_json(), reported as r["member_errors"]
+  std::optional<report::MemberErrorSummary> member_errors;  ///< when the table has an ensemble
 
   void add(const std::string& model, int64_t members, int64_t parameters, double seconds);
   /// The rows "single" (the typical member) and "ensemble" from the members'
@@ -49,19 +50,13 @@ struct ModelTable {
   /// `test_labels`); `seconds` trained all `parameters`.
   void add_ensemble(const std::map<std::string, at::Tensor>& member_logits, const at::Tensor& test_labels,
                     int64_t parameters, double seconds);
+
+  /// Every model's results on "test" (against `test_labels`; the error's
+  /// bootstrap interval from `bootstrap` resamples of `seed`'s stream) and on
+  /// each of `ood_sets`; the fidelity of every model but single and ensemble
+  /// to "ensemble" on each set.
+  report::ClassificationResults evaluate(const at::Tensor& test_labels, const std::vector<std::string>& ood_sets,
+                                         int bootstrap, uint64_t seed) const;
 };
-
-/// Fills r["member_errors"] (when set), r["models"], r["misclassification"], r["ood"][set] for each of
-/// `ood_sets` and r["fidelity"] (every model but single/ensemble against
-/// "ensemble", on "test" and each OOD set). In-domain set: "test".
-void add_evaluation_sections(nlohmann::json& r, const ModelTable& t, const at::Tensor& test_labels,
-                             const std::vector<std::string>& ood_sets, int bootstrap, uint64_t seed);
-
-/// The results.md tables: per model error (CI), the paper's error where
-/// r["paper"]["error"] has one, NLL, ECE, Brier, misclassification AUROC/PRR
-/// by total uncertainty, OOD AUROC by knowledge uncertainty per set; then the
-/// fidelity table.
-std::string results_markdown(const nlohmann::json& r, const std::string& title, const ModelTable& t,
-                             const std::vector<std::string>& ood_sets);
 
 }  // namespace endd::experiments

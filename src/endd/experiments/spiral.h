@@ -77,6 +77,6 @@ struct SpiralOutcome {
 SpiralOutcome run_spiral(const SpiralConfig& config, c10::Device device, const std::string& dir);
 
 /// Writes results.json, results.md and the figures (PNG + data) into `dir`.
-nlohmann::json write_spiral_report(const SpiralOutcome& outcome, const std::string& dir);
+report::ClassificationResults write_spiral_report(const SpiralOutcome& outcome, const std::string& dir);
 
 }  // namespace endd::experiments

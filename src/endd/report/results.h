@@ -1,7 +1,7 @@
 #pragma once
-// Builds the sections of results.json (shared/reference/results-schema.md)
-// from per-input measures and labels. Units: % for error, ECE, AUROC, AUPR,
-// FPR and PRR; nats for NLL. Undefined values (NaN) are written as null.
+// What the results (classification_results.h, regression_results.h) are
+// built from: measures as score vectors, correlations, and the JSON writer.
+// Undefined values (NaN) are written as null.
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -17,29 +17,15 @@ using nlohmann::json;
 /// A float64 tensor [N] as a vector.
 std::vector<double> to_vector(const at::Tensor& t);
 
+/// Scores per input, by name.
+using NamedScores = std::vector<std::pair<std::string, std::vector<double>>>;
+
 /// The measures a model defines, each oriented as an uncertainty (high = less
 /// certain): "confidence" is negated, Dirichlet models add "diff_entropy".
-std::vector<std::pair<std::string, std::vector<double>>> uncertainty_scores(
-    const uncertainty::Measures& m);
+NamedScores uncertainty_scores(const uncertainty::Measures& m);
 
-/// {error, nll, ece, ece_equal_mass, brier, count} of the predictive distribution.
-json classification_json(const metrics::ClassificationResult& r);
+/// The predictive distribution's figures against `labels` (classification_results.h writes them).
 metrics::ClassificationResult classify(const uncertainty::Measures& m, const at::Tensor& labels);
-
-/// {measure: {auroc, prr}}: misclassified inputs are the positives.
-json misclassification_json(const uncertainty::Measures& m, const at::Tensor& labels);
-
-/// {measure: {auroc, aupr_in, aupr_out, fpr95}}: OOD inputs are the positives.
-json ood_json(const uncertainty::Measures& in_domain, const uncertainty::Measures& ood);
-
-/// The same from named scores (in-domain and OOD lists with the same names, in order).
-using NamedScores = std::vector<std::pair<std::string, std::vector<double>>>;
-json ood_json(const NamedScores& in_domain, const NamedScores& ood);
-
-/// {agreement (% same prediction), count, knowledge_spearman, knowledge_pearson,
-/// total_spearman, data_spearman, knowledge_mean_ratio, kl_to_ensemble, ...}
-/// of a student against the ensemble it was distilled from, on one set.
-json fidelity_json(const uncertainty::Measures& student, const uncertainty::Measures& ensemble);
 
 double pearson(const std::vector<double>& a, const std::vector<double>& b);
 double spearman(const std::vector<double>& a, const std::vector<double>& b);

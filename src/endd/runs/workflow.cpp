@@ -23,6 +23,7 @@
 #include "endd/data/tensor_file.h"
 #include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
+#include "endd/report/classification_results.h"
 #include "endd/report/results.h"
 #include "endd/runs/regression_workflow.h"
 #include "endd/runs/run_steps.h"
@@ -272,9 +273,9 @@ void write_final_metrics(const std::string& dir, LoadedModel model, const data::
   model.net->eval();
   j["model"] = model.info.model_name();
   if (train_set.labels.defined())  // a student of teacher outputs may have no labels
-    j["train"] = report::classification_json(report::classify(infer(model, train_set.inputs).measures, train_set.labels));
+    j["train"] = report::to_json(report::classify(infer(model, train_set.inputs).measures, train_set.labels));
   if (val_set.inputs.defined())
-    j["validation"] = report::classification_json(report::classify(infer(model, val_set.inputs).measures, val_set.labels));
+    j["validation"] = report::to_json(report::classify(infer(model, val_set.inputs).measures, val_set.labels));
   report::write_json(run_file(dir, "metrics.json"), j);
 }
 
@@ -430,10 +431,10 @@ nlohmann::json eval_metrics(const TransferSource& t, LoadedModel student) {
   student.net->eval();
   uncertainty::Measures mine = infer(student, t.eval_set.inputs).measures;
   uncertainty::Measures theirs = uncertainty::ensemble_measures_from_logits(t.eval_teacher_logits);
-  nlohmann::json j{{"data", t.eval_set.name}, {"fidelity", report::fidelity_json(mine, theirs)}};
+  nlohmann::json j{{"data", t.eval_set.name}, {"fidelity", report::to_json(report::fidelity(mine, theirs))}};
   if (t.eval_set.labels.defined()) {
-    j["student"] = report::classification_json(report::classify(mine, t.eval_set.labels));
-    j["ensemble"] = report::classification_json(report::classify(theirs, t.eval_set.labels));
+    j["student"] = report::to_json(report::classify(mine, t.eval_set.labels));
+    j["ensemble"] = report::to_json(report::classify(theirs, t.eval_set.labels));
   }
   return j;
 }
