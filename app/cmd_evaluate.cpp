@@ -112,17 +112,17 @@ void evaluate_regression(runs::LoadedModel& model, const data::Dataset& test, co
   const std::string name = model.info.model_name();
   const uncertainty::RegressionPredictive in = runs::regression_predictive(model, test.inputs, test.targets);
   doc["task"] = "regression";
-  report::json m = report::regression_json(in, test.targets);
-  m["members"] = model.info.members;
-  m["parameters"] = model.net->parameter_count();
-  doc["models"][name] = m;
-  doc["rejection"][name] = report::squared_error_rejection_json(in.measures, test.targets);
+  report::RegressionResults results;
+  results.order = {name};
+  results.models[name] = {report::regression_metrics(in, test.targets), model.info.members, model.net->parameter_count()};
+  results.rejection[name] = report::squared_error_rejection(in.measures, test.targets);
   report::write_coverage_figure(out, in, quiet);
   report::write_squared_error_rejection_figure(out, in, test.targets, quiet);
-  doc["ood"] = report::json::object();
+  auto& per_set = results.ood.emplace();
   for (auto& [set, data] : ood_sets)
-    doc["ood"][set][name] = report::to_json(report::detection(
-        report::regression_scores(in.measures), report::regression_scores(runs::regression_predictive(model, data.inputs).measures)));
+    per_set[set][name] = report::detection(report::regression_scores(in.measures),
+                                           report::regression_scores(runs::regression_predictive(model, data.inputs).measures));
+  results.write_sections(doc);
 }
 
 void evaluate_classification(runs::LoadedModel& model, const runs::EvaluateSettings& s, const data::Dataset& test,

@@ -64,21 +64,21 @@ void run_regression_score(const ScoreArgs& a, const GlobalOptions& g) {
   doc["task"] = "regression";
   doc["seed"] = g.seed;
   doc["config"] = {{"members", M}, {"inputs", a.gaussian}, {"targets", a.targets}};
-  report::json model_json = report::regression_json(predictive, targets);
-  model_json["members"] = M;
-  doc["models"][model] = model_json;
-  doc["rejection"][model] = report::squared_error_rejection_json(in_domain, targets);
-  doc["ood"] = report::json::object();
+  report::RegressionResults results;
+  results.order = {model};
+  results.models[model] = {report::regression_metrics(predictive, targets), M, std::nullopt};
+  results.rejection[model] = report::squared_error_rejection(in_domain, targets);
+  auto& ood_sets = results.ood.emplace();
   for (size_t i = 0; i < a.ood_gaussian_files.size(); ++i) {
     const std::string name = ood_name(a, a.ood_gaussian_files, i);
-    ENDD_CHECK(!doc["ood"].contains(name), "OOD set name '", name, "' is given twice");
+    ENDD_CHECK(!ood_sets.count(name), "OOD set name '", name, "' is given twice");
     at::Tensor ood = load(a.ood_gaussian_files[i]);
     ENDD_CHECK(ood.size(1) == M, a.ood_gaussian_files[i], ": ", ood.size(1), " members, expected ", M, " as in ",
                a.gaussian);
     auto ood_measures = uncertainty::gaussian_ensemble_measures(ood.select(2, 0), ood.select(2, 1));
-    doc["ood"][name][model] =
-        report::to_json(report::detection(report::regression_scores(in_domain), report::regression_scores(ood_measures)));
+    ood_sets[name][model] = report::detection(report::regression_scores(in_domain), report::regression_scores(ood_measures));
   }
+  results.write_sections(doc);
   report::write_json(a.out, doc);
 }
 

@@ -32,8 +32,8 @@ namespace {
 const char* const kSummaryKeys[] = {"rmse", "nll", "calibration_error", "coverage_90", "prr_total_variance"};
 
 nlohmann::json split_metrics(const uncertainty::RegressionPredictive& p, const at::Tensor& targets) {
-  nlohmann::json j = report::regression_json(p, targets);
-  j["prr_total_variance"] = report::squared_error_rejection_json(p.measures, targets)["total_variance"]["prr"];
+  nlohmann::json j = report::to_json(report::regression_metrics(p, targets));
+  j["prr_total_variance"] = report::squared_error_rejection(p.measures, targets).front().second;  // total_variance
   return j;
 }
 

@@ -124,12 +124,15 @@ nlohmann::json report_toy(const RegressionToyConfig& c, const std::string& dir, 
   r["config"] = c.to_json();
   ensure_writable_directory(dir + "/figures");
   report::write_csv(dir + "/figures/training.csv", {{"x", d.x_train}, {"y", d.y_train}});
+  report::RegressionResults results;
   for (const auto* name : kRegressionModelNames) {
     const auto& t = test.at(name);
-    r["models"][name] = report::regression_json(t, d.y_test);
-    r["rejection"][name] = report::squared_error_rejection_json(t.measures, d.y_test);
+    results.order.push_back(name);
+    results.models[name].test = report::regression_metrics(t, d.y_test);
+    results.rejection[name] = report::squared_error_rejection(t.measures, d.y_test);
     write_band_figure(dir, name, d.grid, grid.at(name).measures, c.models.quiet);
   }
+  results.write_sections(r);
   for (const auto* name : {"end", "end2", "end2_aux"})
     r["grid"][name] = grid_json(d.grid, grid.at(name).measures, grid.at("ensemble").measures, c.far);
   return r;

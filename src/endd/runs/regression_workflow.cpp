@@ -32,7 +32,7 @@ at::Tensor learnt_targets(const RunInfo& info, const at::Tensor& targets) {
 }
 
 nlohmann::json regression_figures(LoadedModel& model, const data::Dataset& set) {
-  return report::regression_json(regression_predictive(model, set.inputs, set.targets), set.targets);
+  return report::to_json(report::regression_metrics(regression_predictive(model, set.inputs, set.targets), set.targets));
 }
 
 // metrics.json at the end of a run, before it is marked finished.
