@@ -68,7 +68,7 @@ void add_train_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--label-column,--target-column", a->label_column,
                   "CSV label column (regression: the target's): a header name or a 0-based index (-1 = last, the "
                   "default)");
-  cmd->add_option("--arch", a->arch, "Architecture (mlp; torchscript with --model)");
+  cmd->add_option("--arch", a->arch, "Architecture: mlp; cnn, vgg or resnet for images (kept [C, H, W]); torchscript with --model");
   cmd->add_option("--model", a->model,
                   "Your own architecture: a TorchScript module (.pt) mapping a batch of inputs to K logits; each "
                   "member is a copy initialised from its own seed (docs/your-own-ensemble.md)");

@@ -90,7 +90,8 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
     info.members = s.members;
     info.model = s.model;
     info.sample_shape = standardised(s.model) ? std::vector<int64_t>{info.inputs} : d.sample_shape;
-    ENDD_CHECK(s.augment == "none" || info.sample_shape.size() == 3, "train.augment: ", s.augment, " needs images "
+    ENDD_CHECK(s.augment == Augment::kNone || info.sample_shape.size() == 3, "train.augment: ", augment_name(s.augment),
+               " needs images "
                "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(d.sample_shape));
     info.target_mean = scale.mean;
     info.target_sd = scale.sd;
@@ -185,10 +186,10 @@ RegressionTransfer from_regression_run(const DistillSettings& s, const std::stri
   t.info = teacher.info;
   t.info.model = student_arch(s, teacher.info.model);
   ENDD_CHECK(standardised(t.info.model) == standardised(teacher.info.model), "model.arch: a regression student "
-             "takes its inputs as its teacher does (", teacher.info.model.arch, "); give a student of that kind");
+             "takes its inputs as its teacher does (", teacher.info.model.name(), "); give a student of that kind");
   t.info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
-  if (t.info.model.arch == "torchscript") t.module_file = run_file(teacher_dir, kModuleFile);
-  ENDD_CHECK(t.info.model.arch != "torchscript" || s.distill.method == train::DistillMethod::kEnD, teacher_dir,
+  if (t.info.model.arch == Arch::kTorchScript) t.module_file = run_file(teacher_dir, kModuleFile);
+  ENDD_CHECK(t.info.model.arch != Arch::kTorchScript || s.distill.method == train::DistillMethod::kEnD, teacher_dir,
              ": its members are your TorchScript module with 2 outputs (a mean and a variance); the student takes "
              "that module, which fits --method end (a Gaussian), not end2 (a Normal-Gamma needs 4 outputs)");
   t.scaler = teacher.scaler;
@@ -262,7 +263,7 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   ENDD_CHECK(s.aux != "images" && s.transfer_views == 1 && s.eval_data.empty(), s.aux == "images" ? "distill.aux"
              : s.transfer_views != 1 ? "distill.transfer_views" : "data.eval", ": not available for a regression "
              "teacher (", teacher_name, "); AUX inputs are 'generated' or a data source");
-  ENDD_CHECK(s.student.arch != "torchscript", "--student: a TorchScript student is for classification so far; a "
+  ENDD_CHECK(s.student_family != Arch::kTorchScript, "--student: a TorchScript student is for classification so far; a "
              "regression student is endd's own network");
   RegressionTransfer t = s.teacher_outputs.empty() ? from_regression_run(s, teacher_dir, device) : from_gaussian_outputs(s);
   const at::Tensor& x = t.x;

@@ -27,9 +27,35 @@ std::vector<Field> model_fields() {
 }
 
 // A user's module: the MLP's settings do not apply (run.json shows them as 0 / "").
-ArchSettings torchscript_arch(const std::string& file) { return {"torchscript", 0, 0, "", file, "", -1}; }
+ArchSettings torchscript_arch(const std::string& file) { return {Arch::kTorchScript, 0, 0, "", file, "", -1}; }
 
 }  // namespace
+
+const char* augment_name(Augment augment) {
+  switch (augment) {
+    case Augment::kNone: return "none";
+    case Augment::kCrop: return "crop";
+    case Augment::kCropFlip: return "crop_flip";
+  }
+  return "";
+}
+
+const char* arch_name(Arch arch) {
+  switch (arch) {
+    case Arch::kMlp: return "mlp";
+    case Arch::kCnn: return "cnn";
+    case Arch::kVgg: return "vgg";
+    case Arch::kResnet: return "resnet";
+    case Arch::kTorchScript: return "torchscript";
+  }
+  return "";
+}
+
+std::optional<Arch> parse_arch(const std::string& name) {
+  for (Arch a : {Arch::kMlp, Arch::kCnn, Arch::kVgg, Arch::kResnet, Arch::kTorchScript})
+    if (name == arch_name(a)) return a;
+  return std::nullopt;
+}
 
 std::vector<int64_t> parse_stages(const std::string& text, const std::string& key) {
   std::vector<int64_t> out;
@@ -171,8 +197,9 @@ TrainSettings train_settings(const config::Config& c) {
   s.data = c.get_string("data.train");
   ENDD_CHECK(!s.data.empty(), "data.train: no training data given (--data SRC or data.train in the config)");
   s.label_column = c.get_string("data.label_column");
-  s.task = c.get_string("task");
-  c.require("task", s.task == "classification" || s.task == "regression", "expected classification or regression");
+  const std::string task = c.get_string("task");
+  c.require("task", task == "classification" || task == "regression", "expected classification or regression");
+  s.task = task == "regression" ? Task::kRegression : Task::kClassification;
   s.limit = c.get_int("data.limit");
   c.require("data.limit", s.limit >= 0, "expected >= 0 (0 = all rows)");
   s.limit_random = c.get_bool("data.limit_random");
@@ -184,10 +211,10 @@ TrainSettings train_settings(const config::Config& c) {
   c.require("train.early_stopping", s.early_stopping >= 0, "expected >= 0 epochs (0 = off)");
   ENDD_CHECK(s.early_stopping == 0 || s.val_fraction > 0,
              "train.early_stopping: needs a validation set (--val-fraction F, train.val_fraction)");
-  s.model.arch = c.get_string("model.arch");
+  const std::optional<Arch> arch = parse_arch(c.get_string("model.arch"));
+  c.require("model.arch", arch.has_value(), "expected mlp, cnn, vgg, resnet or torchscript");
+  s.model.arch = *arch;
   s.model.torchscript = c.get_string("model.torchscript");
-  c.require("model.arch", s.model.arch == "mlp" || s.model.arch == "torchscript" || s.model.image(),
-            "expected mlp, cnn, vgg, resnet or torchscript");
   s.model.stages = c.get_string("model.stages");
   try {
     parse_stages(s.model.stages, "");
@@ -197,8 +224,8 @@ TrainSettings train_settings(const config::Config& c) {
   s.model.hidden = c.get_int("model.hidden");
   c.require("model.hidden", s.model.hidden >= -1, "expected >= 0 (or -1, the preset's)");
   ENDD_CHECK(s.model.image() || (s.model.stages.empty() && s.model.hidden == -1),
-             "model.stages/model.hidden: shape the image architectures (--arch cnn, vgg or resnet), not ", s.model.arch);
-  ENDD_CHECK(s.model.arch != "torchscript" || !s.model.torchscript.empty(),
+             "model.stages/model.hidden: shape the image architectures (--arch cnn, vgg or resnet), not ", s.model.name());
+  ENDD_CHECK(s.model.arch != Arch::kTorchScript || !s.model.torchscript.empty(),
              "model.arch: torchscript needs the module: --model FILE.pt (model.torchscript)");
   s.model.hidden_layers = c.get_int("model.hidden_layers");
   c.require("model.hidden_layers", s.model.hidden_layers >= 0, "expected >= 0");
@@ -227,9 +254,10 @@ TrainSettings train_settings(const config::Config& c) {
   s.train.cosine_schedule = c.get_bool("train.cosine_schedule");
   s.shards = c.get_int("train.shards");
   c.require("train.shards", s.shards >= 0, "expected >= 0 (0 = one per CPU core)");
-  s.augment = c.get_string("train.augment");
-  c.require("train.augment", s.augment == "none" || s.augment == "crop" || s.augment == "crop_flip",
+  const std::string augment = c.get_string("train.augment");
+  c.require("train.augment", augment == "none" || augment == "crop" || augment == "crop_flip",
             "expected none, crop or crop_flip");
+  s.augment = augment == "crop" ? Augment::kCrop : augment == "crop_flip" ? Augment::kCropFlip : Augment::kNone;
   return s;
 }
 
@@ -296,8 +324,9 @@ DistillSettings distill_settings(const config::Config& c) {
   s.jitter = c.get_double("distill.jitter");
   c.require("distill.jitter", std::isfinite(s.jitter) && s.jitter >= 0, "expected >= 0");
   s.teacher_outputs = c.get_string("teacher.outputs");
-  s.teacher_kind = c.get_string("teacher.kind");
-  c.require("teacher.kind", s.teacher_kind == "logits" || s.teacher_kind == "probs" || s.teacher_kind == "gaussian",
+  const std::string kind = c.get_string("teacher.kind");
+  s.teacher_kind = kind == "probs" ? TeacherKind::kProbs : kind == "gaussian" ? TeacherKind::kGaussian : TeacherKind::kLogits;
+  c.require("teacher.kind", kind == "logits" || kind == "probs" || kind == "gaussian",
             "expected logits, probs or gaussian (regression members' means and variances)");
   s.teacher_members = c.get_int("teacher.members");
   c.require("teacher.members", s.teacher_members >= 0, "expected >= 0");
@@ -333,10 +362,12 @@ DistillSettings distill_settings(const config::Config& c) {
                "model.arch/hidden_layers/width/activation/stages/hidden: shape endd's own students; a TorchScript "
                "student (model.torchscript) has its own architecture");
     s.student = torchscript_arch(c.get_string("model.torchscript"));
+    s.student_family = Arch::kTorchScript;
     return s;
   }
-  s.student.arch = c.get_string("model.arch");
-  c.require("model.arch", s.student.arch.empty() || s.student.arch == "mlp" || s.student.image(),
+  const std::string family = c.get_string("model.arch");
+  if (!family.empty()) s.student_family = parse_arch(family);
+  c.require("model.arch", family.empty() || (s.student_family && *s.student_family != Arch::kTorchScript),
             "expected mlp, cnn, vgg or resnet ('' = the teacher's; a TorchScript student is --student FILE.pt)");
   s.student.stages = c.get_string("model.stages");
   parse_stages(s.student.stages, "model.stages");

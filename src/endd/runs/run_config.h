@@ -2,6 +2,7 @@
 // The configuration schemas of `endd train`, `endd distill` and `endd
 // evaluate`, and the typed
 // settings built from them (checked once here, with the key in each message).
+#include <optional>
 #include <string>
 
 #include "endd/config/config.h"
@@ -16,8 +17,26 @@ config::Config train_config();    ///< schema + defaults of `endd train`
 config::Config distill_config();  ///< schema + defaults of `endd distill`
 config::Config evaluate_config(); ///< schema + defaults of `endd evaluate`
 
+/// task: members that output class logits, or a Gaussian's mean and variance.
+enum class Task { kClassification, kRegression };
+
+/// train.augment: none, crop (random crop from a 2-pixel zero pad) or crop_flip.
+enum class Augment { kNone, kCrop, kCropFlip };
+const char* augment_name(Augment augment);
+
+/// teacher.kind: members' outputs from a file hold logits, probabilities, or
+/// regression members' Gaussian means and variances.
+enum class TeacherKind { kLogits, kProbs, kGaussian };
+
+/// The network families endd builds (model.arch), and a user's TorchScript module.
+enum class Arch { kMlp, kCnn, kVgg, kResnet, kTorchScript };
+/// "mlp", "cnn", "vgg", "resnet" or "torchscript", as configs and run.json spell it.
+const char* arch_name(Arch arch);
+/// The family a name spells; nullopt for any other text.
+std::optional<Arch> parse_arch(const std::string& name);
+
 struct ArchSettings {
-  std::string arch = "mlp";  ///< "mlp" or "torchscript" (the user's module)
+  Arch arch = Arch::kMlp;
   int64_t hidden_layers = 3, width = 64;
   std::string activation = "relu";
   std::string torchscript;  ///< the TorchScript file given (model.torchscript); "" for MLPs
@@ -25,7 +44,8 @@ struct ArchSettings {
   /// and the hidden fully connected layer (-1 = the preset's, 0 = none).
   std::string stages;
   int64_t hidden = -1;
-  bool image() const { return arch == "cnn" || arch == "vgg" || arch == "resnet"; }
+  bool image() const { return arch == Arch::kCnn || arch == Arch::kVgg || arch == Arch::kResnet; }
+  const char* name() const { return arch_name(arch); }
 };
 
 /// "16,32" -> {16, 32}; endd::Error naming `key` on anything but positive integers.
@@ -33,7 +53,7 @@ std::vector<int64_t> parse_stages(const std::string& text, const std::string& ke
 
 struct TrainSettings {
   uint64_t seed = 0;
-  std::string task = "classification";  ///< or "regression"
+  Task task = Task::kClassification;
   std::string data;
   std::string label_column;  ///< "" = the last column (data/source.h)
   int64_t limit = 0;         ///< rows used (0 = all)
@@ -43,7 +63,7 @@ struct TrainSettings {
   int64_t early_stopping = 0;  ///< patience in epochs (0 = off)
   ArchSettings model;
   int64_t members = 5;
-  std::string augment = "none";  ///< image architectures: none, crop or crop_flip
+  Augment augment = Augment::kNone;  ///< image architectures (train.augment)
   int64_t shards = 0;            ///< members in N one-thread shards (0 = one per CPU core); see train/ensemble_shards.h
   train::EnsembleTrainOptions train;
 };
@@ -68,13 +88,17 @@ struct DistillSettings {
   double jitter = 0.1;
   /// Teacher outputs from a file instead of an endd run (issue 18): the
   /// members' outputs [N, M, K] on `data`, and on `aux` (aux_outputs).
-  std::string teacher_outputs, teacher_kind = "logits", aux_outputs, data, label_column;
+  std::string teacher_outputs, aux_outputs, data, label_column;
+  TeacherKind teacher_kind = TeacherKind::kLogits;
   int64_t teacher_members = 0;  ///< M of a CSV teacher_outputs
   /// Held-out inputs (and, for teacher outputs from a file, the members'
   /// outputs on them) where the student is compared with its teacher.
   std::string eval_data, eval_outputs;
-  /// The student's architecture; -1 / 0 / "" = the teacher's (3, 64, relu for outputs).
-  ArchSettings student{"", -1, 0, "", "", "", -1};
+  /// The student's family (nullopt: the teacher's, or mlp over a teacher of
+  /// another family when MLP settings are given; mlp for outputs) and its
+  /// settings; -1 / 0 / "" = the teacher's (3, 64, relu for outputs).
+  std::optional<Arch> student_family;
+  ArchSettings student{Arch::kMlp, -1, 0, "", "", "", -1};
 };
 DistillSettings distill_settings(const config::Config& c);
 

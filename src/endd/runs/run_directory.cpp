@@ -100,7 +100,7 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"classes", i.classes},
                    {"members", i.members},
                    {"sample_shape", i.sample_shape.empty() ? std::vector<int64_t>{i.inputs} : i.sample_shape},
-                   {"model", {{"arch", i.model.arch}, {"hidden_layers", i.model.hidden_layers},
+                   {"model", {{"arch", i.model.name()}, {"hidden_layers", i.model.hidden_layers},
                               {"width", i.model.width}, {"activation", i.model.activation},
                               {"torchscript", i.model.torchscript}, {"stages", i.model.stages},
                               {"hidden", i.model.hidden}}},
@@ -145,7 +145,10 @@ RunInfo load_run_info(const std::string& dir) {
     i.classes = j.at("classes").get<int64_t>();
     i.members = j.at("members").get<int64_t>();
     const auto& m = j.at("model");
-    i.model = {m.at("arch").get<std::string>(), m.at("hidden_layers").get<int64_t>(), m.at("width").get<int64_t>(),
+    const std::string arch = m.at("arch").get<std::string>();
+    ENDD_CHECK(parse_arch(arch), path, ": damaged run.json: unknown architecture '", arch,
+               "' (expected mlp, cnn, vgg, resnet or torchscript)");
+    i.model = {*parse_arch(arch), m.at("hidden_layers").get<int64_t>(), m.at("width").get<int64_t>(),
                m.at("activation").get<std::string>(), m.value("torchscript", std::string()),
                m.value("stages", std::string()), m.value("hidden", int64_t{-1})};
     i.sample_shape = j.value("sample_shape", std::vector<int64_t>{i.inputs});
@@ -175,24 +178,22 @@ RunInfo load_run_info(const std::string& dir) {
 
 std::shared_ptr<models::EnsembleNet> make_network(const RunInfo& info, const std::vector<uint64_t>& seeds,
                                                   const std::string& module_file, Init init) {
-  if (info.model.arch == "torchscript") {
+  if (info.model.arch == Arch::kTorchScript) {
     std::optional<std::vector<uint64_t>> init_seeds;
     if (init == Init::kFromSeeds) init_seeds = seeds;
     return std::make_shared<models::ScriptedEnsemble>(module_file, info.members, info.sample_shape, info.classes,
                                                       init_seeds);
   }
   if (info.model.image()) {
-    ENDD_CHECK(info.sample_shape.size() == 3, "--arch ", info.model.arch, " takes images [C, H, W]; the data's inputs "
+    ENDD_CHECK(info.sample_shape.size() == 3, "--arch ", info.model.name(), " takes images [C, H, W]; the data's inputs "
                "are of shape ", at::IntArrayRef(info.sample_shape), " (an image source: fashion-mnist:, idx:, cifar10:, "
                "npy:X.npy of [N, C, H, W], ...)");
     const auto& s = info.sample_shape;
-    auto opts = models::ConvOptions::preset(info.model.arch, s[0], s[1], s[2], info.classes);
+    auto opts = models::ConvOptions::preset(info.model.name(), s[0], s[1], s[2], info.classes);
     if (!info.model.stages.empty()) opts.stages(parse_stages(info.model.stages, "model.stages"));
     if (info.model.hidden >= 0) opts.hidden(info.model.hidden);
     return std::make_shared<models::ConvEnsemble>(opts, seeds);
   }
-  ENDD_CHECK(info.model.arch == "mlp", "unknown architecture '", info.model.arch,
-             "' (expected mlp, cnn, vgg, resnet or torchscript)");
   auto opts = models::MlpOptions(info.inputs, info.classes)
                   .hidden_layers(info.model.hidden_layers)
                   .width(info.model.width)
@@ -209,7 +210,7 @@ void save_weights(const std::string& path, models::EnsembleNet& net, const data:
 }
 
 int64_t inference_batch(const RunInfo& info) {
-  if (info.model.arch == "mlp") return 4096;
+  if (info.model.arch == Arch::kMlp) return 4096;
   return std::max<int64_t>(16, 4096 / std::max<int64_t>(1, info.members));
 }
 

@@ -40,7 +40,7 @@ data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_
 
 /// train.augment for members of an image architecture: rows [1, b, D] viewed
 /// as images, cropped from a 2-pixel zero pad and, with "crop_flip", flipped.
-std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::string& kind,
+std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(Augment kind,
                                                                       const std::vector<int64_t>& sample_shape);
 
 /// A TorchScript run keeps its architecture: `module_file` copied to model.pt.

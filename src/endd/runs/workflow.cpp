@@ -147,7 +147,7 @@ MemberShare member_share(const TrainSettings& s, const config::Config& cfg) {
   Distributed* group = process_group();
   MemberShare share{0, s.members, true, member_seeds(s.seed, Stream::kMemberInit, s.members), {}, {}};
   if (group) {
-    ENDD_CHECK(s.model.arch == "mlp", "model.arch: ", s.model.arch, " members train in one process for now; several "
+    ENDD_CHECK(s.model.arch == Arch::kMlp, "model.arch: ", s.model.name(), " members train in one process for now; several "
                "processes train MLP members (docs/distributed.md)");
     group->check_same("configuration", cfg.to_toml());
     ENDD_CHECK(group->world() <= s.members, "train.members: ", s.members, " members for ", group->world(),
@@ -202,15 +202,15 @@ TrainingData load_training_data(const TrainSettings& s, data::SourceRequest requ
 }
 
 ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
-  if (s.student.arch == "torchscript") return s.student;
+  if (s.student_family == Arch::kTorchScript) return s.student;
   const bool mlp_keys = s.student.hidden_layers >= 0 || s.student.width > 0 || !s.student.activation.empty();
   const bool image_keys = !s.student.stages.empty() || s.student.hidden >= 0;
-  const std::string arch = !s.student.arch.empty() ? s.student.arch : mlp_keys && base.arch != "mlp" ? "mlp" : base.arch;
+  const Arch arch = s.student_family ? *s.student_family : mlp_keys && base.arch != Arch::kMlp ? Arch::kMlp : base.arch;
   ArchSettings a = base;
-  if (arch != base.arch) a = arch == "mlp" ? ArchSettings{} : ArchSettings{arch, 0, 0, "", "", "", -1};
-  ENDD_CHECK(!(a.image() && mlp_keys), "model.hidden_layers/width/activation: shape an MLP student, not ", a.arch);
+  if (arch != base.arch) a = arch == Arch::kMlp ? ArchSettings{} : ArchSettings{arch, 0, 0, "", "", "", -1};
+  ENDD_CHECK(!(a.image() && mlp_keys), "model.hidden_layers/width/activation: shape an MLP student, not ", a.name());
   ENDD_CHECK(a.image() || !image_keys, "model.stages/hidden: shape an image student (model.arch = cnn, vgg or "
-             "resnet), not ", a.arch);
+             "resnet), not ", a.name());
   if (s.student.hidden_layers >= 0) a.hidden_layers = s.student.hidden_layers;
   if (s.student.width > 0) a.width = s.student.width;
   if (!s.student.activation.empty()) a.activation = s.student.activation;
@@ -219,25 +219,25 @@ ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
   return a;
 }
 
-bool standardised(const ArchSettings& arch) { return arch.arch == "mlp"; }
+bool standardised(const ArchSettings& arch) { return arch.arch == Arch::kMlp; }
 data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs, bool standardize) {
   return standardised(arch) && standardize ? data::Standardizer::fit(train_inputs)
                             : data::Standardizer::identity(train_inputs.size(1));
 }
 
-std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(const std::string& kind,
+std::function<at::Tensor(const at::Tensor&, uint64_t)> augmentation(Augment kind,
                                                                       const std::vector<int64_t>& sample_shape) {
-  if (kind == "none") return {};
+  if (kind == Augment::kNone) return {};
   std::vector<int64_t> shape{1, -1};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  const bool flip = kind == "crop_flip";
+  const bool flip = kind == Augment::kCropFlip;
   return [shape, flip](const at::Tensor& rows, uint64_t seed) {
     return data::random_crop_flip(rows.reshape(shape), 2, flip, seed).reshape(rows.sizes());
   };
 }
 
 void keep_module(const RunInfo& info, const std::string& module_file, const std::string& dir) {
-  if (info.model.arch == "torchscript") write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
+  if (info.model.arch == Arch::kTorchScript) write_file_atomic(run_file(dir, kModuleFile), read_file(module_file));
 }
 
 namespace {
@@ -293,7 +293,7 @@ RunInfo block_of(RunInfo info, const MemberShare& share) {
 void run_training(const config::Config& cfg, const std::string& out, c10::Device device, bool quiet,
                   bool resume) {
   TrainSettings s = train_settings(cfg);
-  if (s.task == "regression") return run_regression_training(cfg, out, device, quiet, resume);
+  if (s.task == Task::kRegression) return run_regression_training(cfg, out, device, quiet, resume);
   data::SourceRequest request;
   request.label_column = s.label_column;
   auto [train_set, val_set, sample_shape] = load_training_data(s, request);
@@ -331,7 +331,8 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
     info.members = s.members;
     info.model = s.model;
     info.sample_shape = standardised(s.model) ? std::vector<int64_t>{info.inputs} : sample_shape;
-    ENDD_CHECK(s.augment == "none" || info.sample_shape.size() == 3, "train.augment: ", s.augment, " needs images "
+    ENDD_CHECK(s.augment == Augment::kNone || info.sample_shape.size() == 3, "train.augment: ", augment_name(s.augment),
+               " needs images "
                "[C, H, W]; ", s.data, " holds inputs of shape ", at::IntArrayRef(sample_shape),
                standardised(s.model) ? " and --arch mlp takes them as rows" : "");
     // Built (and so checked against the data) before the run directory exists.
@@ -364,7 +365,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   }
   // Shards side by side use every core where a small network's steps do
   // not (train/ensemble_shards.h); several processes already split the members.
-  const size_t shards = group || info.model.arch == "torchscript" ? 1
+  const size_t shards = group || info.model.arch == Arch::kTorchScript ? 1
                         : s.shards > 0 ? static_cast<size_t>(s.shards)
                                        : train::shards_for(share.end - share.begin, device);
   auto make_shard = [&](const std::vector<uint64_t>& seeds) {
@@ -487,10 +488,10 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   t.info = teacher.info;
   t.info.model = student_arch(s, teacher.info.model);
   t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
-  if (t.info.model.arch == "torchscript") {
+  if (t.info.model.arch == Arch::kTorchScript) {
     // A module given (--student) starts from its own weights; the teacher's
     // architecture (the default) from the student's seed.
-    const bool given = s.student.arch == "torchscript";
+    const bool given = s.student_family == Arch::kTorchScript;
     t.module_file = given ? s.student.torchscript : run_file(teacher_dir, kModuleFile);
     t.init = given ? Init::kFromFileWeights : Init::kFromSeeds;
   }
@@ -518,7 +519,7 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
 at::Tensor teacher_logits_from_file(const std::string& path, const DistillSettings& s) {
   data::MemberOutputOptions o;
   o.members = s.teacher_members;
-  o.kind = s.teacher_kind == "probs" ? data::OutputKind::kProbabilities : data::OutputKind::kLogits;
+  o.kind = s.teacher_kind == TeacherKind::kProbs ? data::OutputKind::kProbabilities : data::OutputKind::kLogits;
   at::Tensor out = data::load_member_outputs(path, o).to(at::kDouble);
   if (o.kind == data::OutputKind::kProbabilities) out = out.clamp_min(uncertainty::kLogFloor).log();
   return out.to(at::kFloat);
@@ -571,7 +572,7 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
   i.feature_names = t.train_set.feature_names;
   i.model = arch;
   i.sample_shape = standardised(arch) ? std::vector<int64_t>{i.inputs} : sample_shape;
-  if (arch.arch == "torchscript") {
+  if (arch.arch == Arch::kTorchScript) {
     t.module_file = arch.torchscript;
     t.init = Init::kFromFileWeights;
   }
@@ -581,7 +582,7 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
 void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
                       c10::Device device, bool quiet, bool resume) {
   DistillSettings s = distill_settings(cfg);
-  if (s.teacher_outputs.empty() ? load_run_info(teacher_dir).regression() : s.teacher_kind == "gaussian")
+  if (s.teacher_outputs.empty() ? load_run_info(teacher_dir).regression() : s.teacher_kind == TeacherKind::kGaussian)
     return run_regression_distillation(cfg, teacher_dir, out, device, quiet, resume);
   // With a process group: data-parallel, each rank a share of every batch;
   // the leader writes the run (docs/distributed.md).
