@@ -82,7 +82,7 @@ TEST(GeneratedSourcesTest, SetNamesAndErrors) {
             (std::pair<std::string, std::string>{"annulus:n=10,seed=1", "far"}));
   EXPECT_EQ(data::split_source_name("disc:wide"), (std::pair<std::string, std::string>{"disc", "wide"}));
   EXPECT_EQ(data::split_source_name("spiral:test,n=5").second, "spiral-test");
-  EXPECT_NE(error_of("spiral:train,nosie=1").find("unknown key 'nosie'"), std::string::npos);
+  EXPECT_NE(error_of("spiral:train,nosie=1").find("unknown key 'nosie'; did you mean 'noise'?"), std::string::npos);
   EXPECT_NE(error_of("spiral").find("expected spiral:train or spiral:test"), std::string::npos);
   EXPECT_NE(error_of("spiral:train,n=0").find("n: expected >= 1"), std::string::npos);
   EXPECT_NE(error_of("spiral:train,n=2.5").find("n: expected a whole number"), std::string::npos);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "endd/config/config.h"
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
 #include "endd/data/class_labels.h"
@@ -37,7 +38,13 @@ class Settings {
       const size_t eq = item.find('=');
       ENDD_CHECK(eq != std::string::npos, "data source '", spec_, "': expected key=value, got '", item, "'");
       const std::string key = item.substr(0, eq), text = item.substr(eq + 1);
-      ENDD_CHECK(values_.count(key), "data source '", spec_, "': unknown key '", key, "' (expected ", keys(), ")");
+      if (!values_.count(key)) {
+        std::vector<std::string> known;
+        for (const auto& [k, v] : values_) known.push_back(k);
+        const std::string near = config::nearest_word(key, known);
+        throw Error("data source '" + spec_ + "': unknown key '" + key + "'" +
+                    (near.empty() ? "" : "; did you mean '" + near + "'?") + " (expected " + keys() + ")");
+      }
       char* end = nullptr;
       if (key == "seed") {  // any 64-bit seed, which a double would round
         const unsigned long long seed = std::strtoull(text.c_str(), &end, 10);
