@@ -138,7 +138,12 @@ void evaluate_classification(runs::LoadedModel& model, const runs::EvaluateSetti
     measures[set] = runs::infer(model, data.inputs).measures;
     names.push_back(set);
   }
-  table.evaluate(test.labels, names, s.bootstrap, s.seed).write_sections(doc);
+  const report::ClassificationResults results = table.evaluate(test.labels, names, s.bootstrap, s.seed);
+  results.write_sections(doc);
+  write_file_atomic((std::filesystem::path(out) / "results.md").string(),
+                    results.markdown("endd evaluate: " + s.run + " on " + s.test) +
+                        "\nFigures: `reliability.png`, `rejection.png`, and per OOD set `ood_<set>_hist.png` and "
+                        "`ood_<set>_roc.png`; the CSV beside each holds its data.\n");
   report::write_reliability_figure(out, measures["test"], test.labels, quiet);
   report::write_rejection_figure(out, measures["test"], test.labels, quiet);
   for (const auto& set : names) report::write_ood_figures(out, set, measures["test"], measures[set], quiet);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "cli_test_util.h"
 #include "endd/data/tensor_file.h"
@@ -151,6 +152,12 @@ TEST(SpiralCommandTest, StagesAreRunDirectoriesThatEvaluateAndRerunsReuse) {
   EXPECT_NEAR(e["models"]["end2_aux"]["nll"].get<double>(), j["models"]["end2_aux"]["nll"].get<double>(), 1e-9);
   EXPECT_NEAR(e["ood"]["far"]["end2_aux"]["knowledge"]["auroc"].get<double>(),
               j["ood"]["far"]["end2_aux"]["knowledge"]["auroc"].get<double>(), 1e-9);
+  // Its results.md: the experiment's table row for the one model.
+  const std::string md = read_text(dir + "/eval/results.md");
+  char error[16];
+  std::snprintf(error, sizeof error, "%.2f", j["models"]["end2_aux"]["error"].get<double>());
+  EXPECT_NE(md.find("| end2_aux | " + std::string(error) + " | "), std::string::npos) << md;
+  EXPECT_NE(md.find("far AUROC"), std::string::npos) << md;
 
   r = run_endd(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;

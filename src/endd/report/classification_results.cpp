@@ -204,6 +204,7 @@ std::string ClassificationResults::markdown(const std::string& title) const {
        << models.at("ensemble").members << " members: mean " << fmt(e.mean) << " (sd " << fmt(e.std) << "), range "
        << fmt(e.min) << " - " << fmt(e.max) << ".\n";
   }
+  if (fidelity.empty()) return md.str();  // no students
   md << "\nFidelity to the ensemble's knowledge uncertainty per input (Spearman / Pearson; mean ratio = student's "
         "mean over the ensemble's):\n\n| student | test Spearman | test Pearson | KL to ensemble (test) |";
   for (const auto& set : ood_sets) md << " " << set << " Spearman | " << set << " Pearson | " << set << " mean ratio |";

@@ -84,7 +84,8 @@ struct ClassificationResults {
   void write_sections(nlohmann::json& document) const;
   /// The results.md tables under `title`: per model error (CI), the paper's
   /// error where known, NLL, ECE, Brier, misclassification AUROC/PRR by total
-  /// uncertainty, OOD AUROC by knowledge uncertainty per set; then fidelity.
+  /// uncertainty, OOD AUROC by knowledge uncertainty per set; then fidelity
+  /// (when there are students).
   std::string markdown(const std::string& title) const;
 };
 
