@@ -1,6 +1,7 @@
 #pragma once
 // The experiments' TOML files shipped in configs/experiments/ and compiled
 // into the library: "spiral", "fashion-mnist", "cifar10", "classification",
+// "regression-toy", "regression-tabular",
 // and their `--quick` overlays "NAME.quick".
 #include <string>
 #include <vector>
