@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "endd/core/error.h"
 #include "endd/data/generated_sources.h"
@@ -56,6 +57,10 @@ TEST(GeneratedSourcesTest, SeedsSplitsAndScaleAreTheExperiments) {
   EXPECT_TRUE(at::equal(data::load_source(data::spiral_source(true, 30, 0.3, 5, 0)).inputs, a.inputs));
   EXPECT_EQ(data::spiral_source(false, 10, 0.36, 18446744073709551615ull, 0),
             "spiral:test,n=10,noise=0.36,seed=18446744073709551615");
+  EXPECT_EQ(data::disc_source(5, 2, 1, 10), "disc:n=5,radius=2,seed=1,scale=10");
+  const double third = 1.0 / 3.0;  // every digit it needs, and back exactly
+  EXPECT_EQ(data::spiral_source(true, 30, third, 5, 0), "spiral:train,n=30,noise=0.3333333333333333,seed=5");
+  EXPECT_EQ(std::strtod("0.3333333333333333", nullptr), third);
 }
 
 TEST(GeneratedSourcesTest, DiscAndAnnulusStayInTheirRings) {

@@ -2,8 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 
@@ -82,14 +82,11 @@ class Settings {
   uint64_t seed_ = 0;
 };
 
-// The shortest text that reads back as exactly `v`.
+// The shortest text that reads back as exactly `v` ("10", "0.36").
 std::string exact(double v) {
   char buffer[32];
-  for (int digits = 1; digits <= 17; ++digits) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
-    if (std::strtod(buffer, nullptr) == v) break;
-  }
-  return buffer;
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;
+  return std::string(buffer, end);
 }
 
 std::string scale_part(double scale) { return scale > 0 ? ",scale=" + exact(scale) : ""; }
