@@ -302,21 +302,28 @@ Dataset load_images(const std::string& spec) {
   return load_cifar_files(files, c100, coarse);
 }
 
+// A labelled set's labels as the request wants them: dropped where none are
+// needed, else re-encoded to the model's classes (when it has them).
+void fit_labels_to_request(Dataset& d, const SourceRequest& request, const std::string& spec) {
+  if (!d.labels.defined()) return;
+  if (!request.need_labels) {
+    d.labels = at::Tensor();
+    d.classes.clear();
+  } else if (!request.classes.empty()) {
+    d.labels = recode_labels(d.labels, d.classes, request.classes, spec);
+    d.classes = request.classes;
+  }
+}
+
 // A generated set (generated_sources.h) as the request wants it.
 Dataset generated_source(const std::string& spec, const SourceRequest& request) {
   Dataset d = load_generated_source(spec);
   ENDD_CHECK(request.features <= 0 || request.features == d.inputs.size(1), spec, ": ", d.inputs.size(1),
              " coordinates do not fit the model's ", request.features, " input features");
   ENDD_CHECK(!request.numeric_targets, spec, ": has class labels, not the numeric targets regression needs");
-  if (!request.need_labels) {
-    d.labels = at::Tensor();
-    d.classes.clear();
-  } else if (!d.labels.defined()) {
-    ENDD_CHECK(request.labels_optional, spec, ": has no labels (spiral:train or spiral:test have)");
-  } else if (!request.classes.empty()) {
-    d.labels = recode_labels(d.labels, d.classes, request.classes, spec);
-    d.classes = request.classes;
-  }
+  ENDD_CHECK(d.labels.defined() || !request.need_labels || request.labels_optional, spec,
+             ": has no labels (spiral:train or spiral:test have)");
+  fit_labels_to_request(d, request, spec);
   return d;
 }
 
@@ -394,13 +401,7 @@ Dataset load_source(const std::string& spec, const SourceRequest& request) {
                   : std::string(kind) == "cifar100:" ? (ends_with(spec, ":coarse") ? 20 : 100)
                                                      : 10;
       d.classes = index_classes(k);
-      if (!request.need_labels) {
-        d.labels = at::Tensor();
-        d.classes.clear();
-      } else if (!request.classes.empty()) {
-        d.labels = recode_labels(d.labels, d.classes, request.classes, spec);
-        d.classes = request.classes;
-      }
+      fit_labels_to_request(d, request, spec);
     }
     auto shape = d.inputs.sizes().vec();
     const int64_t values = shape[1] * shape[2] * shape[3];

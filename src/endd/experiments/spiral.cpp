@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
-#include <cmath>
 #include <functional>
 #include <set>
 
