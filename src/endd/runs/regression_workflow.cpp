@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <tuple>
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/distributed.h"
@@ -159,8 +160,10 @@ struct RegressionTransfer {
   data::Standardizer scaler;
   at::Tensor x, cache;
   std::shared_ptr<models::EnsembleNet> teacher;
+  at::Tensor teacher_x;  ///< the transfer inputs as the teacher takes them
   int64_t teacher_batch = 4096;
-  std::string module_file;  ///< a TorchScript teacher's architecture, which the student takes
+  std::string module_file;  ///< the student's TorchScript module, if it is one
+  Init init = Init::kFromSeeds;
   data::Dataset train_set;
 };
 
@@ -170,29 +173,36 @@ RegressionTransfer from_regression_run(const DistillSettings& s, const std::stri
              ": is a distilled student; distil from an ensemble run (endd train)");
   ENDD_CHECK(s.distill.method == train::DistillMethod::kEnD || teacher.info.members >= 2, teacher_dir,
              ": has 1 member; EnD^2 needs at least 2 (a single member has no spread to fit)");
+  ENDD_CHECK(teacher.info.model.arch != Arch::kTorchScript || s.distill.method == train::DistillMethod::kEnD ||
+                 s.student_family == Arch::kTorchScript,
+             teacher_dir, ": its members are your TorchScript module with 2 outputs (a mean and a variance), which "
+             "fits --method end (a Gaussian); for end2 give a student module with 4 outputs (m, kappa, alpha, beta "
+             "before their softplus): --student NET.pt");
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
   RegressionTransfer t;
-  t.train_set = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true)).train;
-  // The teacher's training inputs and the AUX inputs, standardised with the teacher's scaler.
-  t.x = teacher.scaler.apply(t.train_set.inputs);
+  TrainingData teacher_data = load_training_data(train_settings(teacher_cfg), source_request(teacher.info, true));
+  t.train_set = teacher_data.train;
+  // The teacher's training inputs and the AUX inputs, as the teacher takes them.
+  t.teacher_x = teacher.scaler.apply(t.train_set.inputs);
   if (s.aux == "generated") {  // around and beyond the data, in standardised space
     const int64_t n = s.aux_count > 0 ? s.aux_count : t.train_set.size();
     at::Generator g = cpu_generator(derive_seed(s.seed, Stream::kAuxData));
-    t.x = at::cat({t.x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
+    t.teacher_x = at::cat({t.teacher_x, at::randn({n, teacher.info.inputs}, g, at::kFloat) * s.aux_scale}, 0);
   } else if (!s.aux.empty()) {
-    t.x = at::cat({t.x, teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs)}, 0);
+    t.teacher_x = at::cat(
+        {t.teacher_x, teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs)}, 0);
   }
   t.info = teacher.info;
-  t.info.model = student_arch(s, teacher.info.model);
-  ENDD_CHECK(standardised(t.info.model) == standardised(teacher.info.model), "model.arch: a regression student "
-             "takes its inputs as its teacher does (", teacher.info.model.name(), "); give a student of that kind");
   t.info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
-  if (t.info.model.arch == Arch::kTorchScript) t.module_file = run_file(teacher_dir, kModuleFile);
-  ENDD_CHECK(t.info.model.arch != Arch::kTorchScript || s.distill.method == train::DistillMethod::kEnD, teacher_dir,
-             ": its members are your TorchScript module with 2 outputs (a mean and a variance); the student takes "
-             "that module, which fits --method end (a Gaussian), not end2 (a Normal-Gamma needs 4 outputs)");
-  t.scaler = teacher.scaler;
+  StudentPlacement student = place_student(s, teacher, teacher_dir, teacher_data.sample_shape, t.train_set.inputs,
+                                           t.teacher_x);
+  t.info.model = student.model;
+  t.info.sample_shape = student.sample_shape;
+  t.module_file = student.module_file;
+  t.init = student.init;
+  t.scaler = student.scaler;
+  t.x = student.x;
   t.teacher = teacher.net;
   t.teacher_batch = inference_batch(teacher.info);
   return t;
@@ -214,10 +224,11 @@ RegressionTransfer from_gaussian_outputs(const DistillSettings& s) {
   request.labels_optional = true;  // targets only add figures to metrics.json
   request.label_column = s.label_column;
   RegressionTransfer t;
-  t.train_set = load_as_rows(s.data, request).first;
+  std::vector<int64_t> sample_shape;
+  std::tie(t.train_set, sample_shape) = load_as_rows(s.data, request);
   ENDD_CHECK(t.train_set.size() == outputs.size(0), s.teacher_outputs, ": outputs for ", outputs.size(0),
              " inputs, but ", s.data, " holds ", t.train_set.size(), " (the same inputs, in the same order, are needed)");
-  t.scaler = data::Standardizer::fit(t.train_set.inputs);
+  t.scaler = scaler_for(student_arch(s, ArchSettings{}), t.train_set.inputs);
   t.x = t.scaler.apply(t.train_set.inputs);
   if (!s.aux.empty()) {
     data::Dataset aux = load_unlabelled_rows(s.aux, t.train_set.inputs.size(1));
@@ -244,7 +255,11 @@ RegressionTransfer from_gaussian_outputs(const DistillSettings& s) {
   i.label_name = t.train_set.label_name;
   i.feature_names = t.train_set.feature_names;
   i.model = student_arch(s, ArchSettings{});
-  i.sample_shape = {i.inputs};
+  i.sample_shape = standardised(i.model) ? std::vector<int64_t>{i.inputs} : sample_shape;
+  if (i.model.arch == Arch::kTorchScript) {
+    t.module_file = i.model.torchscript;
+    t.init = Init::kFromFileWeights;
+  }
   i.target_mean = scale.mean;
   i.target_sd = scale.sd;
   return t;
@@ -263,8 +278,6 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   ENDD_CHECK(s.aux != "images" && s.transfer_views == 1 && s.eval_data.empty(), s.aux == "images" ? "distill.aux"
              : s.transfer_views != 1 ? "distill.transfer_views" : "data.eval", ": not available for a regression "
              "teacher (", teacher_name, "); AUX inputs are 'generated' or a data source");
-  ENDD_CHECK(s.student_family != Arch::kTorchScript, "--student: a TorchScript student is for classification so far; a "
-             "regression student is endd's own network");
   RegressionTransfer t = s.teacher_outputs.empty() ? from_regression_run(s, teacher_dir, device) : from_gaussian_outputs(s);
   const at::Tensor& x = t.x;
   RunInfo info = t.info;
@@ -280,7 +293,8 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     info.epochs_done = 0;
   }
   const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit, s.student_index);
-  auto student = make_network(info, {init_seed}, resume ? run_file(out, kModuleFile) : t.module_file);
+  auto student = resume ? make_network(info, {init_seed}, run_file(out, kModuleFile), t.init)
+                        : make_network(info, {init_seed}, t.module_file, t.init);
   std::optional<CreatedDirectory> created;
   start_run(created, out, cfg, info, resume);
   if (created) keep_module(info, t.module_file, out);
@@ -297,7 +311,8 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     cache = t.cache;
     data::save_tensor_file(cache_path, cache);
   } else {
-    models::MemberGaussians g = models::member_gaussians(*t.teacher, x, models::TargetScale{}, t.teacher_batch);
+    models::MemberGaussians g =
+        models::member_gaussians(*t.teacher, t.teacher_x, models::TargetScale{}, t.teacher_batch);
     cache = at::stack({g.means, g.variances}, 2);
     data::save_tensor_file(cache_path, cache);
   }

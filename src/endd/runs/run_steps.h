@@ -51,6 +51,24 @@ void keep_module(const RunInfo& info, const std::string& module_file, const std:
 /// or the teacher's (`base`), with the settings given over it.
 ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base);
 
+/// How a student of an endd teacher takes its inputs: its architecture
+/// (student_arch over the teacher's), its TorchScript module (one given
+/// with --student starts from its own weights; the teacher's architecture
+/// from the student's seed), the shape of one input and its scaler. Where
+/// student and teacher are of one kind the student sees exactly the
+/// teacher's inputs `teacher_x`; otherwise each scales the data its own way.
+struct StudentPlacement {
+  ArchSettings model;
+  std::string module_file;
+  Init init = Init::kFromSeeds;
+  std::vector<int64_t> sample_shape;
+  data::Standardizer scaler;
+  at::Tensor x;  ///< the transfer inputs as the student takes them
+};
+StudentPlacement place_student(const DistillSettings& s, const LoadedModel& teacher, const std::string& teacher_dir,
+                               const std::vector<int64_t>& data_shape, const at::Tensor& train_inputs,
+                               const at::Tensor& teacher_x);
+
 /// After an epoch: the checkpoint (checkpoint_file), then (the leader)
 /// train_log.csv and run.json's epochs_done; in a group every rank waits
 /// for the others there, so a rank that died stops the rest. One process

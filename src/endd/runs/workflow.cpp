@@ -219,6 +219,28 @@ ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
   return a;
 }
 
+StudentPlacement place_student(const DistillSettings& s, const LoadedModel& teacher, const std::string& teacher_dir,
+                               const std::vector<int64_t>& data_shape, const at::Tensor& train_inputs,
+                               const at::Tensor& teacher_x) {
+  StudentPlacement p;
+  p.model = student_arch(s, teacher.info.model);
+  if (p.model.arch == Arch::kTorchScript) {
+    const bool given = s.student_family == Arch::kTorchScript;
+    p.module_file = given ? s.student.torchscript : run_file(teacher_dir, kModuleFile);
+    p.init = given ? Init::kFromFileWeights : Init::kFromSeeds;
+  }
+  // A student of another family than its teacher takes the data in its own shape.
+  p.sample_shape = teacher.info.sample_shape;
+  if (standardised(p.model))
+    p.sample_shape = {teacher.info.inputs};
+  else if (standardised(teacher.info.model))
+    p.sample_shape = data_shape;
+  const bool same_kind = standardised(p.model) == standardised(teacher.info.model);
+  p.scaler = same_kind ? teacher.scaler : scaler_for(p.model, train_inputs);
+  p.x = same_kind ? teacher_x : p.scaler.apply(teacher.scaler.invert(teacher_x));
+  return p;
+}
+
 bool standardised(const ArchSettings& arch) { return arch.arch == Arch::kMlp; }
 data::Standardizer scaler_for(const ArchSettings& arch, const at::Tensor& train_inputs, bool standardize) {
   return standardised(arch) && standardize ? data::Standardizer::fit(train_inputs)
@@ -486,25 +508,15 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
     t.teacher_x = at::cat({t.teacher_x, with_jittered_copies(aux_x, s.aux_copies, s.jitter,
                                                              derive_seed(s.seed, Stream::kTransferJitter, 1))}, 0);
   t.info = teacher.info;
-  t.info.model = student_arch(s, teacher.info.model);
   t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
-  if (t.info.model.arch == Arch::kTorchScript) {
-    // A module given (--student) starts from its own weights; the teacher's
-    // architecture (the default) from the student's seed.
-    const bool given = s.student_family == Arch::kTorchScript;
-    t.module_file = given ? s.student.torchscript : run_file(teacher_dir, kModuleFile);
-    t.init = given ? Init::kFromFileWeights : Init::kFromSeeds;
-  }
-  // A student of another family than its teacher takes the data in its own shape.
-  if (standardised(t.info.model))
-    t.info.sample_shape = {t.info.inputs};
-  else if (standardised(teacher.info.model))
-    t.info.sample_shape = teacher_data.sample_shape;
-  // The same scaler as the teacher where both are of one kind, so the student
-  // sees exactly the teacher's inputs; otherwise each its own.
-  const bool same_kind = standardised(t.info.model) == standardised(teacher.info.model);
-  t.scaler = same_kind ? teacher.scaler : scaler_for(t.info.model, t.train_set.inputs);
-  t.x = same_kind ? t.teacher_x : t.scaler.apply(teacher.scaler.invert(t.teacher_x));
+  StudentPlacement student = place_student(s, teacher, teacher_dir, teacher_data.sample_shape, t.train_set.inputs,
+                                           t.teacher_x);
+  t.info.model = student.model;
+  t.info.sample_shape = student.sample_shape;
+  t.module_file = student.module_file;
+  t.init = student.init;
+  t.scaler = student.scaler;
+  t.x = student.x;
   if (!s.eval_data.empty()) {
     t.eval_set = data::load_source(s.eval_data, source_request(teacher.info, s.label_column != "none"));
     t.eval_teacher_logits = distill::compute_teacher_logits(*teacher.net, teacher.scaler.apply(t.eval_set.inputs),
