@@ -53,7 +53,7 @@ void write_band_figure(const std::string& dir, const std::string& model, const a
                                          {"total_sd", at::sqrt(m.total_variance)},
                                          {"knowledge_variance", m.knowledge_variance}});
   std::ostringstream gp;
-  gp << "set terminal pngcairo size 900,520\nset output outfile\nset datafile separator ','\n"
+  gp << "set terminal pngcairo noenhanced size 900,520\nset output outfile\nset datafile separator ','\n"
      << "set key top left\nset xlabel 'x'\nset ylabel 'y'\nset yrange [-25:25]\n"
      << "set title '" << model << ": mean, +-2 sd total (knowledge + data) and data'\n"
      << "plot " << report::gnuplot_quote(fig + "/bands.csv")
