@@ -145,7 +145,11 @@ TEST(SpiralCommandTest, StagesAreRunDirectoriesThatEvaluateAndRerunsReuse) {
   }
   const std::string test = j["sources"]["test"], far = j["sources"]["ood"]["far"];
   EXPECT_EQ(test.rfind("spiral:test,", 0), 0u) << test;
-  r = run_endd({"evaluate", "--model", out + "/end2_aux", "--data", test, "--ood", far + ":far", "--out", dir + "/eval"});
+  // One thread, as the experiment (a training workload) evaluates: evaluate
+  // takes every core, and a GEMM's float sums depend on the thread count
+  // (measured: NLL 1.3e-9 apart with 2 threads).
+  r = run_endd({"--threads", "1", "evaluate", "--model", out + "/end2_aux", "--data", test, "--ood", far + ":far",
+                "--out", dir + "/eval"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto e = nlohmann::json::parse(read_text(dir + "/eval/results.json"));
   EXPECT_DOUBLE_EQ(e["models"]["end2_aux"]["error"].get<double>(), j["models"]["end2_aux"]["error"].get<double>());

@@ -1,5 +1,6 @@
 #include "endd/core/runtime.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
@@ -10,6 +11,9 @@
 #include <algorithm>
 #include <thread>
 #include <malloc.h>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 namespace endd {
 
@@ -35,8 +39,19 @@ void set_blas_threads(int n) {
   if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
 }
 
+bool flushing_denormals() {
+#if defined(__SSE__) || defined(__x86_64__)
+  return (_mm_getcsr() & 0x8040) == 0x8040;  // FTZ (bit 15) and DAZ (bit 6)
+#else
+  return false;
+#endif
+}
+
+void set_flush_denormals(bool on) { at::globalContext().setFlushDenormal(on); }
+
 void configure_threads(int threads, Workload workload) {
   configure_allocator();
+  set_flush_denormals(true);
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int n = threads > 0 ? threads : (workload == Workload::kTraining ? 1 : cores);
   at::set_num_threads(n);

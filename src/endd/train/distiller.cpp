@@ -1,7 +1,6 @@
 #include "endd/train/distiller.h"
 
 #include <ATen/ATen.h>
-#include <torch/optim/adam.h>
 
 #include <chrono>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include "endd/distill/losses.h"
 #include "endd/distill/teacher_statistics.h"
 #include "endd/distill/temperature_schedule.h"
+#include "endd/train/flat_adam.h"
 #include "endd/train/gradient_clipping.h"
 
 namespace endd::train {
@@ -105,8 +105,7 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
     x.push_back(transfer.inputs[v].to(device));
     teacher.push_back(transfer.teacher_logits[v].to(device));
   }
-  torch::optim::Adam opt(student.parameters(),
-                         torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+  FlatAdam opt(student.parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
   student.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
@@ -142,10 +141,9 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
       }
       if (idx.size(0) == 0) {  // a batch smaller than the group: nothing here, the others' gradients count
         opt.zero_grad();
-        std::vector<at::Tensor> grads;
-        for (auto& p : student.parameters()) grads.push_back(p.mutable_grad() = at::zeros_like(p));
+        std::vector<at::Tensor> grads{opt.gradient()};
         o.group->all_reduce_sum(grads, "summing the student's gradients");
-        if (o.clip_norm > 0) clip_gradient_norm_(student.parameters(), o.clip_norm);
+        if (o.clip_norm > 0) clip_gradients_({opt.gradient()}, o.clip_norm);
         opt.step();
         continue;
       }
@@ -173,13 +171,12 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
         // The shard's mean weighted by its share: summed over the ranks, the
         // gradient of the whole batch's mean.
         (loss * (double(idx.size(0)) / double(whole))).backward();
-        std::vector<at::Tensor> grads;
-        for (auto& p : student.parameters()) grads.push_back(p.mutable_grad());
+        std::vector<at::Tensor> grads{opt.gradient()};  // one bucket: every parameter's gradient
         o.group->all_reduce_sum(grads, "summing the student's gradients");
       } else {
         loss.backward();
       }
-      if (o.clip_norm > 0) clip_gradient_norm_(student.parameters(), o.clip_norm);
+      if (o.clip_norm > 0) clip_gradients_({opt.gradient()}, o.clip_norm);
       opt.step();
       loss_sum += loss.detach().to(at::kDouble) * double(idx.size(0));
     }

@@ -17,4 +17,8 @@ namespace endd::train {
 /// non-finite norm makes every gradient non-finite, as in PyTorch.
 at::Tensor clip_gradient_norm_(const std::vector<at::Tensor>& parameters, double max_norm);
 
+/// The same on the gradients themselves (e.g. FlatAdam::gradient(), every
+/// parameter's in one tensor).
+at::Tensor clip_gradients_(const std::vector<at::Tensor>& gradients, double max_norm);
+
 }  // namespace endd::train

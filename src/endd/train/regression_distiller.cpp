@@ -1,7 +1,6 @@
 #include "endd/train/regression_distiller.h"
 
 #include <ATen/ATen.h>
-#include <torch/optim/adam.h>
 
 #include <chrono>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include "endd/distill/regression_losses.h"
 #include "endd/models/regression_heads.h"
 #include "endd/train/ensemble_trainer.h"
+#include "endd/train/flat_adam.h"
 #include "endd/train/gradient_clipping.h"
 
 namespace endd::train {
@@ -36,7 +36,7 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
   at::Tensor x = inputs.to(device);
   at::Tensor mu = member_means.to(device, at::kDouble), s2 = member_variances.to(device, at::kDouble);
   at::Tensor tau = 1.0 / s2;
-  torch::optim::Adam opt(student.parameters(), torch::optim::AdamOptions(o.learning_rate));
+  FlatAdam opt(student.parameters(), torch::optim::AdamOptions(o.learning_rate));
   student.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
@@ -63,7 +63,7 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
       }
       opt.zero_grad();
       loss.backward();
-      if (o.clip_norm > 0) clip_gradient_norm_(student.parameters(), o.clip_norm);
+      if (o.clip_norm > 0) clip_gradients_({opt.gradient()}, o.clip_norm);
       opt.step();
       loss_sum += loss.item<double>() * double(idx.size(0));
     }

@@ -1,0 +1,42 @@
+#pragma once
+// Adam over one contiguous buffer. A student's step is dominated by the cost
+// of each tensor operation, not by arithmetic: torch::optim::Adam spends
+// about 10 operations per parameter tensor, FlatAdam about 7 in all.
+#include <torch/optim/adam.h>
+
+#include <vector>
+
+namespace endd::train {
+
+/// torch::optim::Adam (one parameter group, no amsgrad) whose parameters,
+/// gradients and moments each live in one flat buffer. The parameters keep
+/// their tensors and shapes (now views of the buffer), so modules, hooks and
+/// checkpoints see them as before; the per-parameter state is kept as views
+/// of the flat moments, so a checkpoint is that of torch::optim::Adam and
+/// either loads the other's.
+///
+/// Call this class's zero_grad() (it zeroes the flat gradient in place):
+/// LibTorch 2.x's Optimizer::zero_grad drops the gradients instead, which
+/// would unbind them from the buffer.
+class FlatAdam : public torch::optim::Adam {
+ public:
+  FlatAdam(const std::vector<at::Tensor>& parameters, torch::optim::AdamOptions options);
+
+  at::Tensor step(LossClosure closure = nullptr) override;
+  void load(torch::serialize::InputArchive& archive) override;
+  void zero_grad();
+
+  /// Every parameter's gradient, flat: clip it or all-reduce it as one tensor.
+  at::Tensor& gradient() { return grad_; }
+
+ private:
+  // Every parameter's state as views of the flat moments (copying state
+  // that load() read in), and the common step count.
+  void bind_state();
+
+  at::Tensor param_, grad_, exp_avg_, exp_avg_sq_;
+  std::vector<int64_t> offsets_;  ///< parameter i is [offsets_[i], offsets_[i + 1]) of the buffers
+  int64_t step_ = 0;
+};
+
+}  // namespace endd::train
