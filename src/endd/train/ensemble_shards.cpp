@@ -13,6 +13,7 @@
 
 #include "endd/core/error.h"
 #include "endd/train/lanes.h"
+#include "endd/train/optimizer_state.h"
 
 namespace endd::train {
 namespace {
@@ -49,18 +50,6 @@ void copy_members(models::EnsembleNet& shard, models::EnsembleNet& whole, int64_
   };
   copy(shard.named_parameters(), whole.named_parameters(), "parameters");
   copy(shard.named_buffers(), whole.named_buffers(), "buffers");
-}
-
-// Adam keeps its state per parameter, keyed by the parameter's
-// implementation: a string in LibTorch 1.13, a pointer in 2.x.
-template <class StateMap>
-typename StateMap::key_type state_key(const StateMap&, const at::Tensor& parameter) {
-  using Key = typename StateMap::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) {
-    return c10::guts::to_string(parameter.unsafeGetTensorImpl());
-  } else {
-    return static_cast<Key>(parameter.unsafeGetTensorImpl());
-  }
 }
 
 // An Adam state of zeros for every parameter of `whole` that has none, so

@@ -3,15 +3,12 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <string>
 
 #include "endd/core/error.h"
+#include "endd/train/optimizer_state.h"
 
 namespace endd::train {
 namespace {
-
-// The key torch::optim keeps a parameter's state under.
-std::string state_key(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
 at::Tensor span(const at::Tensor& flat, int64_t begin, int64_t end, const at::Tensor& like) {
   return flat.narrow(0, begin, end - begin).view(like.sizes());
@@ -48,10 +45,11 @@ FlatAdam::FlatAdam(const std::vector<at::Tensor>& parameters, torch::optim::Adam
 void FlatAdam::bind_state() {
   at::NoGradGuard no_grad;
   const auto& ps = param_groups_.front().params();
+  states_.clear();
   int64_t step = -1;
   for (size_t i = 0; i < ps.size(); ++i) {
     const at::Tensor& p = ps[i];
-    auto& slot = state_[state_key(p)];
+    auto& slot = state_[state_key(state_, p)];
     if (!slot) slot = std::make_unique<torch::optim::AdamParamState>();
     auto& s = static_cast<torch::optim::AdamParamState&>(*slot);
     at::Tensor avg = span(exp_avg_, offsets_[i], offsets_[i + 1], p);
@@ -64,6 +62,7 @@ void FlatAdam::bind_state() {
     }
     s.exp_avg(avg);
     s.exp_avg_sq(avg_sq);
+    states_.push_back(&s);
     ENDD_CHECK(step < 0 || s.step() == step, "optimiser state: parameters at different steps (", step, " and ",
                s.step(), "); a FlatAdam steps them together");
     step = s.step();
@@ -87,8 +86,7 @@ at::Tensor FlatAdam::step(LossClosure closure) {
   at::NoGradGuard no_grad;
   const auto& o = static_cast<const torch::optim::AdamOptions&>(param_groups_.front().options());
   ++step_;
-  for (const auto& p : param_groups_.front().params())
-    static_cast<torch::optim::AdamParamState&>(*state_.at(state_key(p))).step(step_);
+  for (auto* s : states_) s->step(step_);
   const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
   // The operations of torch::optim::Adam, once over the whole buffer.
   const at::Tensor g = o.weight_decay() != 0 ? grad_.add(param_, o.weight_decay()) : grad_;

@@ -36,6 +36,7 @@ class FlatAdam : public torch::optim::Adam {
 
   at::Tensor param_, grad_, exp_avg_, exp_avg_sq_;
   std::vector<int64_t> offsets_;  ///< parameter i is [offsets_[i], offsets_[i + 1]) of the buffers
+  std::vector<torch::optim::AdamParamState*> states_;  ///< parameter i's, in state_
   int64_t step_ = 0;
 };
 
