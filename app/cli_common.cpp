@@ -12,6 +12,7 @@
 #include "endd/core/error.h"
 #include "endd/core/runtime.h"
 #include "endd/core/version.h"
+#include <torch/version.h>
 #include "endd/data/generated_sources.h"
 
 namespace endd::cli {
@@ -83,7 +84,13 @@ config::Config build_config(config::Config cfg, const std::string& config_file, 
 int run_cli(int argc, char** argv) {
   CLI::App app{"endd: ensembles, ensemble distillation (EnD) and ensemble distribution "
                "distillation (EnD^2) with uncertainty, on LibTorch"};
-  app.set_version_flag("--version", std::string("endd ") + kVersion);
+  // The BLAS kernels decide training speed several times over (core/runtime.h).
+  const std::string kernels = blas_kernels();
+  app.set_version_flag("--version", std::string("endd ") + kVersion + " (LibTorch " +
+                                        std::to_string(TORCH_VERSION_MAJOR) + "." +
+                                        std::to_string(TORCH_VERSION_MINOR) + "." +
+                                        std::to_string(TORCH_VERSION_PATCH) +
+                                        (kernels.empty() ? "" : ", OpenBLAS " + kernels + " kernels") + ")");
   app.require_subcommand(1);
   GlobalOptions g;
   g.seed_option = app.add_option("--seed", g.seed,

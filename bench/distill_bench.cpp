@@ -99,4 +99,4 @@ BENCHMARK(BM_TeacherMeanLogProbs)->Arg(15000)->Arg(128)->Unit(benchmark::kMicros
 
 }  // namespace
 
-BENCHMARK_MAIN();
+

@@ -77,4 +77,4 @@ BENCHMARK(BM_CsvParse)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+

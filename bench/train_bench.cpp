@@ -109,7 +109,7 @@ BENCHMARK(BM_GemmRoof)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTi
 
 }  // namespace
 
-BENCHMARK_MAIN();
+
 
 namespace {
 // Inference: inputs per second of an M-member ensemble vs one distilled

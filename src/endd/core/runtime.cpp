@@ -7,8 +7,11 @@
 #include "endd/core/error.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <thread>
 #include <malloc.h>
 #if defined(__SSE__) || defined(__x86_64__)
@@ -37,6 +40,63 @@ void set_blas_threads(int n) {
   // when the BLAS in use is OpenBLAS.
   using SetThreads = void (*)(int);
   if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
+}
+
+namespace {
+
+// How much of the x86 vector ISA a kernel family (OpenBLAS's names) or the
+// CPU uses: 0 SSE, 1 AVX, 2 AVX2 + FMA, 3 AVX-512; -1 unknown.
+int kernel_level(const std::string& name) {
+  static const std::map<std::string, int> levels{
+      {"Katmai", 0},     {"Coppermine", 0}, {"Northwood", 0},  {"Prescott", 0},      {"Banias", 0},
+      {"Core2", 0},      {"Penryn", 0},     {"Dunnington", 0}, {"Nehalem", 0},       {"Atom", 0},
+      {"Opteron", 0},    {"Opteron(SSE3)", 0}, {"Barcelona", 0}, {"Nano", 0},       {"Sandybridge", 1},
+      {"Bulldozer", 1},  {"Piledriver", 1}, {"Haswell", 2},    {"Steamroller", 2},   {"Excavator", 2},
+      {"Zen", 2},        {"SkylakeX", 3},   {"Cooperlake", 3}, {"SapphireRapids", 3}};
+  auto it = levels.find(name);
+  return it == levels.end() ? -1 : it->second;
+}
+
+int cpu_level() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    return 3;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
+  if (__builtin_cpu_supports("avx")) return 1;
+  return 0;
+#else
+  return -1;
+#endif
+}
+
+}  // namespace
+
+std::string blas_kernels() {
+  using CoreName = char* (*)();
+  auto fn = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const char* name = fn ? fn() : nullptr;
+  return name ? std::string(name) : std::string();
+}
+
+namespace {
+const char* kFamilies[] = {"Prescott", "Sandybridge", "Haswell", "SkylakeX"};  // by kernel_level
+}  // namespace
+
+std::string chosen_blas_kernels() {
+  const std::string in_use = blas_kernels();
+  const int level = kernel_level(in_use), cpu = cpu_level();
+  return level >= 0 && cpu > level ? kFamilies[cpu] : in_use;
+}
+
+void select_blas_kernels(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;
+  const std::string chosen = chosen_blas_kernels();
+  if (chosen == blas_kernels()) return;
+  ::setenv("OPENBLAS_CORETYPE", chosen.c_str(), 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: go on with the kernels in use
+  ::unsetenv("OPENBLAS_CORETYPE");
 }
 
 bool flushing_denormals() {

@@ -19,6 +19,27 @@ void configure_threads(int threads, Workload workload = Workload::kTraining);
 /// Sets OpenBLAS's own thread pool size, if OpenBLAS is the BLAS in use.
 void set_blas_threads(int n);
 
+/// OpenBLAS picks its kernels by the CPU's model number, and on a CPU it does
+/// not know (a virtual machine's "Intel Xeon Processor") falls back to
+/// Prescott's SSE3 kernels: a 2048^2 sgemm ran at 28 GFLOP/s on one core of
+/// an AVX-512 Xeon where the SkylakeX kernels reach 139, and the 100-member
+/// spiral step took 43 ms instead of 20 (docs/threads.md). When OpenBLAS's
+/// choice is weaker than the instruction set the CPU reports, this
+/// re-executes the program (`argv`, the same process id) with
+/// OPENBLAS_CORETYPE naming the kernels the CPU can run: OpenBLAS reads it
+/// only when it loads. Nothing happens when OPENBLAS_CORETYPE is set (so
+/// a user's choice stands and the re-executed program goes on), when the
+/// BLAS is not OpenBLAS, or when its choice already fits. Call first in main.
+void select_blas_kernels(char** argv);
+
+/// OpenBLAS's kernel family in use ("SkylakeX", "Haswell", ...), or "" when
+/// the BLAS is not OpenBLAS.
+std::string blas_kernels();
+
+/// The family select_blas_kernels settles on: the one in use, or the one the
+/// CPU's instruction set allows where that is stronger ("" without OpenBLAS).
+std::string chosen_blas_kernels();
+
 /// Keeps large tensor buffers on the heap instead of mmap (measured: the
 /// kernel time of per-step mmap/munmap dominated small-network training).
 /// Called by configure_threads; idempotent.

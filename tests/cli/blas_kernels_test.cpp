@@ -1,0 +1,38 @@
+// endd runs with the BLAS kernels the CPU allows (core/runtime.h): started
+// without OPENBLAS_CORETYPE, it names in --version the family it settled
+// on, which is the one the CPU's instruction set allows where OpenBLAS's own
+// choice (made from the CPU model number) is weaker; a user's setting stands.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "endd/core/runtime.h"
+
+namespace {
+
+std::string output_of(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+  ::pclose(pipe);
+  return out;
+}
+
+}  // namespace
+
+TEST(BlasKernelsTest, EnddRunsWithTheKernelsTheCpuAllows) {
+  const std::string chosen = endd::chosen_blas_kernels();
+  const std::string version = output_of(std::string("env -u OPENBLAS_CORETYPE ") + ENDD_BINARY + " --version");
+  ASSERT_EQ(version.rfind("endd ", 0), 0u) << version;
+  if (chosen.empty()) {  // not OpenBLAS (e.g. a CUDA LibTorch with MKL)
+    EXPECT_EQ(version.find("OpenBLAS"), std::string::npos) << version;
+    return;
+  }
+  EXPECT_NE(version.find("OpenBLAS " + chosen + " kernels"), std::string::npos) << version;
+  // A user's choice is kept as it is.
+  const std::string mine = output_of(std::string("OPENBLAS_CORETYPE=Prescott ") + ENDD_BINARY + " --version");
+  EXPECT_NE(mine.find("OpenBLAS Prescott kernels"), std::string::npos) << mine;
+}
