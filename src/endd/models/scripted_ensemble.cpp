@@ -98,7 +98,8 @@ at::Tensor ScriptedEnsemble::run_member(int64_t m, const at::Tensor& rows) {
   }
   ENDD_CHECK(out.dim() == 2 && out.size(0) == rows.size(0) && out.size(1) == classes_, path_,
              ": the module maps inputs ", at::IntArrayRef(shape), " to ", out.sizes(), "; expected [", rows.size(0),
-             ", ", classes_, "] (one logit per class)");
+             ", ", classes_, "] (one logit per class; for regression a mean and a variance, or EnD^2's m, kappa, "
+             "alpha, beta)");
   return out;
 }
 
