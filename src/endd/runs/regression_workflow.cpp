@@ -193,12 +193,8 @@ RegressionTransfer from_regression_run(const DistillSettings& s, const std::stri
     t.teacher_x = at::cat(
         {t.teacher_x, teacher.scaler.apply(data::load_source(s.aux, source_request(teacher.info, false)).inputs)}, 0);
   }
-  t.info = teacher.info;
-  t.info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
   StudentPlacement student = place_student(s, teacher, teacher_dir, teacher_data.sample_shape, t.train_set.inputs,
-                                           t.teacher_x);
-  t.info.model = student.model;
-  t.info.sample_shape = student.sample_shape;
+                                           t.teacher_x, t.info);
   t.module_file = student.module_file;
   t.init = student.init;
   t.scaler = student.scaler;

@@ -65,9 +65,11 @@ struct StudentPlacement {
   data::Standardizer scaler;
   at::Tensor x;  ///< the transfer inputs as the student takes them
 };
+/// Also sets `info` to the teacher's, with the student's architecture,
+/// input shape and the teacher's path.
 StudentPlacement place_student(const DistillSettings& s, const LoadedModel& teacher, const std::string& teacher_dir,
                                const std::vector<int64_t>& data_shape, const at::Tensor& train_inputs,
-                               const at::Tensor& teacher_x);
+                               const at::Tensor& teacher_x, RunInfo& info);
 
 /// After an epoch: the checkpoint (checkpoint_file), then (the leader)
 /// train_log.csv and run.json's epochs_done; in a group every rank waits

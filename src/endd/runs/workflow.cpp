@@ -221,7 +221,7 @@ ArchSettings student_arch(const DistillSettings& s, const ArchSettings& base) {
 
 StudentPlacement place_student(const DistillSettings& s, const LoadedModel& teacher, const std::string& teacher_dir,
                                const std::vector<int64_t>& data_shape, const at::Tensor& train_inputs,
-                               const at::Tensor& teacher_x) {
+                               const at::Tensor& teacher_x, RunInfo& info) {
   StudentPlacement p;
   p.model = student_arch(s, teacher.info.model);
   if (p.model.arch == Arch::kTorchScript) {
@@ -238,6 +238,10 @@ StudentPlacement place_student(const DistillSettings& s, const LoadedModel& teac
   const bool same_kind = standardised(p.model) == standardised(teacher.info.model);
   p.scaler = same_kind ? teacher.scaler : scaler_for(p.model, train_inputs);
   p.x = same_kind ? teacher_x : p.scaler.apply(teacher.scaler.invert(teacher_x));
+  info = teacher.info;
+  info.teacher = std::filesystem::absolute(teacher_dir).lexically_normal().string();
+  info.model = p.model;
+  info.sample_shape = p.sample_shape;
   return p;
 }
 
@@ -507,12 +511,8 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   if (aux_x.defined())
     t.teacher_x = at::cat({t.teacher_x, with_jittered_copies(aux_x, s.aux_copies, s.jitter,
                                                              derive_seed(s.seed, Stream::kTransferJitter, 1))}, 0);
-  t.info = teacher.info;
-  t.info.teacher = fs::absolute(teacher_dir).lexically_normal().string();
   StudentPlacement student = place_student(s, teacher, teacher_dir, teacher_data.sample_shape, t.train_set.inputs,
-                                           t.teacher_x);
-  t.info.model = student.model;
-  t.info.sample_shape = student.sample_shape;
+                                           t.teacher_x, t.info);
   t.module_file = student.module_file;
   t.init = student.init;
   t.scaler = student.scaler;
