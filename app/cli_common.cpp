@@ -17,14 +17,37 @@
 
 namespace endd::cli {
 
+void add_distributed_options(CLI::App* cmd, DistributedArgs& a) {
+  cmd->add_option("--dist-url", a.url,
+                  "tcp://HOST:PORT of rank 0: join a group of --world-size processes as --rank, without a launcher "
+                  "(docs/distributed.md)");
+  cmd->add_option("--rank", a.rank, "With --dist-url: this process's rank, 0 .. world size - 1")
+      ->check(integer_at_least(0));
+  cmd->add_option("--world-size", a.world_size, "With --dist-url: the number of processes")
+      ->check(integer_at_least(1));
+  cmd->add_option("--dist-timeout", a.timeout_seconds,
+                  "Several processes (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): seconds to wait for "
+                  "the others before stopping with an error (docs/distributed.md)")
+      ->check(integer_at_least(1))
+      ->capture_default_str();
+}
+
+void join_group(const DistributedArgs& a) {
+  ENDD_USAGE_CHECK(a.url.empty() == (a.rank < 0) && a.url.empty() == (a.world_size < 0),
+                   "--dist-url, --rank and --world-size go together");
+  const GroupSpec spec = a.url.empty() ? GroupSpec::from_environment() : GroupSpec::from_url(a.url, a.rank, a.world_size);
+  set_process_group(Distributed::join(spec, std::chrono::seconds(a.timeout_seconds)));
+}
+
 c10::Device apply_globals(const GlobalOptions& g, Workload workload) {
   // Launched as one of several processes (torchrun's variables) by a command
   // that does not join a group: refuse rather than run N copies that write
   // the same outputs.
   const char* world = std::getenv("WORLD_SIZE");
   ENDD_USAGE_CHECK(process_group() || !world || std::string(world) == "1" || std::string(world).empty(),
-                   "WORLD_SIZE=", world ? world : "", ": only `endd train` runs across processes so far "
-                   "(docs/distributed.md); run this command as one process");
+                   "WORLD_SIZE=", world ? world : "", ": only `endd train`, `endd distill` and the classification "
+                   "experiments (spiral, ...) run across processes (docs/distributed.md); run this command as one "
+                   "process");
   configure_threads(g.threads, workload);
   return parse_device(g.device);
 }

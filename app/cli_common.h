@@ -35,6 +35,17 @@ CLI::Validator number_in(double min, double below);  ///< min <= x < below
 /// CLI11 does) and returns the exit code: 2, or 0 for help.
 int report_parse_error(CLI::App& app, const CLI::ParseError& e, const std::vector<std::string>& args);
 
+/// How a command joins a process group (docs/distributed.md): torchrun's
+/// variables, or --dist-url tcp://HOST:PORT --rank R --world-size W.
+struct DistributedArgs {
+  std::string url;
+  int rank = -1, world_size = -1;
+  int64_t timeout_seconds = 60;
+};
+void add_distributed_options(CLI::App* cmd, DistributedArgs& a);
+/// Joins the group `a` or the environment describes (none: one process).
+void join_group(const DistributedArgs& a);
+
 /// Applies threads (default by workload) and returns the parsed device; call
 /// at the start of a command.
 c10::Device apply_globals(const GlobalOptions& g, Workload workload = Workload::kTraining);

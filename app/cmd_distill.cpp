@@ -14,7 +14,8 @@ struct DistillArgs {
   std::string teacher, method, aux, out, config, resume;
   std::string teacher_outputs, teacher_kind, aux_teacher_outputs, data, label_column;
   std::string student, eval_data, eval_teacher_outputs;
-  int64_t epochs = 0, members = 0, dist_timeout = 60;
+  int64_t epochs = 0, members = 0;
+  DistributedArgs dist;
   std::vector<std::string> sets;
 };
 
@@ -42,8 +43,8 @@ std::string normalised(const std::string& path) {
 }
 
 void run_distill(const DistillArgs& a, const GlobalOptions& g) {
-  // torchrun's variables: join the group; the student trains data-parallel.
-  set_process_group(Distributed::join(GroupSpec::from_environment(), std::chrono::seconds(a.dist_timeout)));
+  // torchrun's variables (or --dist-url): join the group; the student trains data-parallel.
+  join_group(a.dist);
   auto device = apply_globals(g);
   if (!a.resume.empty()) {
     ENDD_USAGE_CHECK(a.out.empty(), "--resume RUN2 continues RUN2 in place; give no --out");
@@ -98,11 +99,7 @@ void add_distill_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("-o,--out", a->out, "Student run directory to create");
   cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");
   cmd->add_option("--set", a->sets, "key=value override, e.g. --set distill.temperature=5 (repeatable)");
-  cmd->add_option("--dist-timeout", a->dist_timeout,
-                  "Several processes (torchrun's variables): seconds to wait for the others before stopping with an "
-                  "error (docs/distributed.md)")
-      ->check(integer_at_least(1))
-      ->capture_default_str();
+  add_distributed_options(cmd, a->dist);
   cmd->add_option("--resume", a->resume,
                   "Continue a distillation run (an interrupted one, or a finished one with more --epochs)");
   cmd->callback([a, &g] { run_distill(*a, g); });

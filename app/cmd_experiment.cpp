@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "endd/core/atomic_file.h"
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/core/output_paths.h"
 #include "endd/experiments/classification_options.h"
@@ -25,6 +26,7 @@ struct ExperimentArgs {
   bool quick = false, print_config = false, restart = false;
   std::vector<std::string> sets;
   std::vector<experiments::FlagValue> flags;  ///< in command-line order
+  DistributedArgs dist;  ///< the classification experiments (spiral, ...) across processes
 };
 
 void add_run_options(CLI::App* cmd, ExperimentArgs& a) {
@@ -104,15 +106,25 @@ class RemovedIfLeftEmpty {
   bool existed_;
 };
 
+// Under a process group (docs/distributed.md) every rank runs the same
+// configuration; the stages are shared out and rank 0 writes the results.
+void join_experiment_group(const ExperimentArgs& a, const config::Config& cfg) {
+  if (a.print_config) return;
+  join_group(a.dist);
+  if (Distributed* group = process_group()) group->check_same("experiment configuration", cfg.to_toml());
+}
+
 void run_spiral_command(const ExperimentArgs& a, const GlobalOptions& g) {
-  auto device = apply_globals(g);
   const auto& table = experiments::spiral_options();
   auto cfg = resolve("spiral", table.schema(experiments::SpiralConfig{}), a, g);
+  join_experiment_group(a, cfg);
+  auto device = apply_globals(g);
   auto c = experiments::spiral_config_from(cfg);
   c.quiet = g.quiet;
   RemovedIfLeftEmpty guard(a.out);
   if (!prepare_output(cfg, a)) return;
   auto outcome = experiments::run_spiral(c, device, a.out);
+  if (!writes_outputs()) return;  // rank 0 writes the results
   auto results = experiments::write_spiral_report(outcome, a.out);
   save_config(cfg, a);
   if (!g.quiet) {
@@ -161,11 +173,13 @@ void run_classification_command(const std::string& name, const ExperimentArgs& a
   if (cfg.get_string("experiment") != name)
     cfg.reject("experiment", "expected \"" + name + "\", the shipped file this configuration is merged over");
   const auto e = experiments::classification_experiment(cfg);
+  join_experiment_group(a, cfg);
   auto device = apply_globals(g, e.image_members ? Workload::kLargeTensors : Workload::kTraining);
   RemovedIfLeftEmpty guard(a.out);
   if (!prepare_output(cfg, a)) return;
   const auto started = std::chrono::steady_clock::now();
   const auto r = experiments::run_classification(e, cfg.to_json(), device, a.out, g.quiet);
+  if (!writes_outputs()) return;  // rank 0 writes the results
   save_config(cfg, a);
   if (g.quiet) return;
   std::fprintf(stderr, "%s: done in %.1fs; results in %s/results.json and results.md\n", name.c_str(),
@@ -277,6 +291,8 @@ void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::v
   const std::string name = experiments::experiment_named_in(a.file);
   if (a.out.empty()) a.out = "out/" + name;
   if (a.restart) refuse_restart(name);
+  ENDD_USAGE_CHECK(a.dist.url.empty() || !has_own_runner(name) || name == "spiral", "--dist-url: ", name,
+                   " runs as one process (docs/distributed.md)");
   if (name == "spiral") return run_spiral_command(a, g);
   if (name == "regression-toy") return run_regression_toy_command(a, g);
   if (name == "regression-tabular") return run_regression_tabular_command(a, g);
@@ -293,6 +309,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   auto file_args = std::make_shared<ExperimentArgs>();
   exp->add_option("file", file_args->file, "An experiment's TOML file (from --print-config) instead of a name");
   add_run_options(exp, *file_args);
+  add_distributed_options(exp, file_args->dist);
   file_args->out.clear();  // out/<the file's experiment> unless given
   exp->add_flag("--restart", file_args->restart, "Refused: delete OUT/<stage> to train a stage again");
 
@@ -300,6 +317,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   a->out = "out/spiral";
   CLI::App* spiral = exp->add_subcommand("spiral", "3-class spiral: single, ensemble, EnD, EnD^2, EnD^2+AUX");
   add_run_options(spiral, *a);
+  add_distributed_options(spiral, a->dist);
   add_table_flags(spiral, *a, experiments::spiral_options().flags());
   spiral->callback([a, file_args, &g] {
     refuse_stray_argument(*file_args);
@@ -316,6 +334,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
     const std::string about = first_sentence_of_comments(text, name);
     CLI::App* sub = exp->add_subcommand(name, about + " (configs/experiments/" + name + ".toml)");
     add_run_options(sub, *c);
+    add_distributed_options(sub, c->dist);
     add_table_flags(sub, *c, classification_flags());
     sub->add_flag("--restart", c->restart, "Refused: delete OUT/<stage> to train a stage again");
     sub->callback([c, name, file_args, &g] {

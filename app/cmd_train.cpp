@@ -1,6 +1,5 @@
 // endd train: an ensemble (or a single model) into a run directory.
 #include "cli_common.h"
-#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/runs/run_config.h"
 #include "endd/runs/workflow.h"
@@ -9,9 +8,9 @@ namespace endd::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, arch, model, out, config, resume, label_column, task, dist_url;
-  int rank = -1, world_size = -1;
-  int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1, dist_timeout = 60;
+  std::string data, arch, model, out, config, resume, label_column, task;
+  DistributedArgs dist;
+  int64_t members = 0, epochs = 0, limit = -1, early_stopping = -1;
   bool limit_random = false;
   double val_fraction = -1;
   std::vector<std::string> sets;
@@ -37,11 +36,7 @@ Flags typed_flags(const TrainArgs& a, const GlobalOptions& g) {
 
 void run_train(const TrainArgs& a, const GlobalOptions& g) {
   // torchrun's variables (or --dist-url): join the group; each rank trains a block of members.
-  ENDD_USAGE_CHECK(a.dist_url.empty() == (a.rank < 0) && a.dist_url.empty() == (a.world_size < 0),
-                   "--dist-url, --rank and --world-size go together");
-  const GroupSpec spec =
-      a.dist_url.empty() ? GroupSpec::from_environment() : GroupSpec::from_url(a.dist_url, a.rank, a.world_size);
-  set_process_group(Distributed::join(spec, std::chrono::seconds(a.dist_timeout)));
+  join_group(a.dist);
   auto device = apply_globals(g);
   if (!a.resume.empty()) {
     ENDD_USAGE_CHECK(a.out.empty(), "--resume RUN continues RUN in place; give no --out");
@@ -89,18 +84,7 @@ void add_train_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("-c,--config", a->config, "TOML configuration file (docs/config.md)");
   cmd->add_option("--set", a->sets, "key=value override, e.g. --set train.learning_rate=1e-3 (repeatable)");
   cmd->add_option("--resume", a->resume, "Continue a run (an interrupted one, or a finished one with more --epochs)");
-  cmd->add_option("--dist-url", a->dist_url,
-                  "tcp://HOST:PORT of rank 0: join a group of --world-size processes as --rank, without a launcher "
-                  "(docs/distributed.md)");
-  cmd->add_option("--rank", a->rank, "With --dist-url: this process's rank, 0 .. world size - 1")
-      ->check(integer_at_least(0));
-  cmd->add_option("--world-size", a->world_size, "With --dist-url: the number of processes")
-      ->check(integer_at_least(1));
-  cmd->add_option("--dist-timeout", a->dist_timeout,
-                  "Several processes (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT): seconds to wait for "
-                  "the others before stopping with an error (docs/distributed.md)")
-      ->check(integer_at_least(1))
-      ->capture_default_str();
+  add_distributed_options(cmd, a->dist);
   cmd->callback([a, &g] { run_train(*a, g); });
 }
 

@@ -176,8 +176,13 @@ TEST(DistributedTest, OtherCommandsRefuseToRunAsSeveralProcesses) {
   RankResults r = run_ranks({"predict", "--model", dir + "/ens", "--data", dir + "/train.csv", "--out", dir + "/p.csv"},
                             2);
   EXPECT_EQ(r.exit_codes, (std::vector<int>{2, 2}));
-  EXPECT_NE(r.errs[0].find("only `endd train` runs across processes"), std::string::npos) << r.errs[0];
+  EXPECT_NE(r.errs[0].find("and the classification experiments (spiral, ...) run across processes"), std::string::npos)
+      << r.errs[0];
   EXPECT_FALSE(exists(dir + "/p.csv"));
+  RankResults toy = run_ranks({"experiment", "regression-toy", "--quick", "--out", dir + "/toy"}, 2);
+  EXPECT_EQ(toy.exit_codes, (std::vector<int>{2, 2}));
+  EXPECT_NE(toy.errs[1].find("run this command as one process"), std::string::npos) << toy.errs[1];
+  EXPECT_FALSE(exists(dir + "/toy"));
   RankResults more = run_ranks({"train", "--data", dir + "/train.csv", "--members", "2", "--epochs", "1", "--out",
                                 dir + "/three"},
                                3);

@@ -83,22 +83,29 @@ TEST(CrashSafetyTest, KillsAtRandomMomentsThenResumeMatchAnUninterruptedRun) {
                                        "--set", "model.width=96"};
   auto full = train;
   full.insert(full.end(), {"--out", dir + "/full"});
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(run_endd(full).exit_code, 0);
+  // The moments are taken from the binary's own times: its start-up (loading
+  // LibTorch, ~0.7 s) and a whole run, timed as children. The first kill
+  // comes before the run has begun (30 ms: the restart path); the others
+  // after start-up, at 20-45% of the training that follows, so that the
+  // first two land before a resumed run (start-up again, then the rest) can
+  // have finished, however fast or loaded the machine is. (Moments from an
+  // in-process run fell inside start-up on a fast machine.)
+  auto child_ms = [](const std::vector<std::string>& args) {
+    const auto t = std::chrono::steady_clock::now();
+    EXPECT_FALSE(run_and_kill_after(args, 600000));
+    return static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count());
+  };
+  const int startup = child_ms({"--version"});
   std::mt19937 rng(2024);
-  // The first kill comes before the run has begun (30 ms: the restart path);
-  // the others at 20-45% of this machine's time for the whole run, so that
-  // they land after start-up (~12% of it) and the first two before a resumed
-  // run can have finished, however loaded the machine is. (A fixed 30-900 ms
-  // let runs finish before the fifth kill under load.)
-  auto kill_moments = [&rng](std::chrono::steady_clock::time_point since) {
-    const auto whole = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since);
-    std::uniform_int_distribution<int> delay(static_cast<int>(whole.count() / 5), static_cast<int>(whole.count() * 9 / 20));
+  auto kill_moments = [&rng, startup](int whole) {
+    const int training = std::max(1, whole - startup);
+    std::uniform_int_distribution<int> delay(startup + training / 5, startup + training * 9 / 20);
     std::vector<int> moments{30};
     for (int k = 0; k < 4; ++k) moments.push_back(delay(rng));
     return moments;
   };
-  std::vector<int> kills = kill_moments(t0);
+  std::vector<int> kills = kill_moments(child_ms(full));
   // At least two kills must land in a run that has begun, or resuming is untested.
   EXPECT_GE(run_with_kills(train, "train", dir + "/cut", kills), 2) << "too few kills interrupted the run";
   auto a = weights_of(dir + "/full"), b = weights_of(dir + "/cut");
@@ -107,9 +114,7 @@ TEST(CrashSafetyTest, KillsAtRandomMomentsThenResumeMatchAnUninterruptedRun) {
   const std::vector<std::string> distill{"distill", "--teacher", dir + "/full", "--epochs", "60", "--aux", "generated"};
   auto sfull = distill;
   sfull.insert(sfull.end(), {"--out", dir + "/s_full"});
-  t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(run_endd(sfull).exit_code, 0);
-  kills = kill_moments(t0);
+  kills = kill_moments(child_ms(sfull));
   EXPECT_GE(run_with_kills(distill, "distill", dir + "/s_cut", kills), 2) << "too few kills interrupted the run";
   a = weights_of(dir + "/s_full");
   b = weights_of(dir + "/s_cut");

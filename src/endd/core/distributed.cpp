@@ -8,10 +8,13 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
+#include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <thread>
 
 #include "endd/core/error.h"
+#include "endd/core/rank_liveness.h"
 
 namespace endd {
 
@@ -24,6 +27,18 @@ struct Distributed::Group {
   void allgather(std::vector<std::vector<at::Tensor>>& out, std::vector<at::Tensor>& in) {
     gloo->allgather(out, in)->wait();
   }
+  // The store for what is not a collective: signs of life, queues, outcomes.
+  void set(const std::string& key, const std::string& value) {
+    store->set(key, std::vector<uint8_t>(value.begin(), value.end()));
+  }
+  std::string get(const std::string& key) {
+    const std::vector<uint8_t> v = store->get(key);
+    return std::string(v.begin(), v.end());
+  }
+  bool has(const std::string& key) { return store->check({key}); }
+  int64_t add(const std::string& key, int64_t n) { return store->add(key, n); }
+  std::unique_ptr<RankLiveness> liveness;
+  ~Group() { liveness.reset(); }  // its thread stops before the store goes
 };
 #else
 struct Distributed::Group {
@@ -32,12 +47,18 @@ struct Distributed::Group {
   }
   void allreduce(std::vector<at::Tensor>&) { missing(); }
   void allgather(std::vector<std::vector<at::Tensor>>&, std::vector<at::Tensor>&) { missing(); }
+  void set(const std::string&, const std::string&) { missing(); }
+  std::string get(const std::string&) { missing(); }
+  bool has(const std::string&) { missing(); }
+  int64_t add(const std::string&, int64_t) { missing(); }
+  std::unique_ptr<RankLiveness> liveness;
 };
 #endif
 
 namespace {
 
 std::unique_ptr<Distributed> g_group;
+std::atomic<int> g_on_this_rank_only{0};
 
 // A launcher variable as a non-negative integer; `name` in the error.
 int64_t env_int(const char* name, int64_t max) {
@@ -65,8 +86,8 @@ void collective(const std::string& stage, int rank, F&& f) {
 
 }  // namespace
 
-Distributed::Distributed(int rank, int world, std::unique_ptr<Group> group)
-    : rank_(rank), world_(world), group_(std::move(group)) {}
+Distributed::Distributed(int rank, int world, std::chrono::milliseconds timeout, std::unique_ptr<Group> group)
+    : rank_(rank), world_(world), timeout_(timeout), group_(std::move(group)) {}
 Distributed::~Distributed() = default;
 
 GroupSpec GroupSpec::from_environment() {
@@ -115,13 +136,18 @@ std::unique_ptr<Distributed> Distributed::join(const GroupSpec& spec, std::chron
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     group->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(group->store, rank, world, options);
+    Group* g = group.get();
+    StoreOps ops{[g](const std::string& k, const std::string& v) { g->set(k, v); },
+                 [g](const std::string& k) { return g->get(k); }, [g](const std::string& k) { return g->has(k); },
+                 [g](const std::string& k, int64_t n) { return g->add(k, n); }};
+    group->liveness = std::make_unique<RankLiveness>(std::move(ops), rank, world, timeout);
   } catch (const std::exception& e) {
     throw Error("distributed (rank " + std::to_string(rank) + " of " + std::to_string(world) + "): could not join "
                 "the group at " + addr + ":" + std::to_string(port) + " (rank 0 listens there; a port in use or an "
                 "unreachable master ends here): " + e.what());
   }
 #endif
-  return std::unique_ptr<Distributed>(new Distributed(rank, world, std::move(group)));
+  return std::unique_ptr<Distributed>(new Distributed(rank, world, timeout, std::move(group)));
 }
 
 void Distributed::barrier(const std::string& stage) {
@@ -175,11 +201,87 @@ void Distributed::check_same(const std::string& what, const std::string& text) {
                "must run the same command on the same data");
 }
 
-Distributed* process_group() { return g_group.get(); }
-void set_process_group(std::unique_ptr<Distributed> group) { g_group = std::move(group); }
+int64_t Distributed::leader_value(int64_t value, const std::string& stage) {
+  return all_gather_rows(at::tensor({value}, at::kLong), stage)[0].item<int64_t>();
+}
 
-std::pair<int64_t, int64_t> member_block(int64_t members, int rank, int world) {
-  const int64_t base = members / world, extra = members % world;
+int64_t Distributed::next_job(const std::string& queue) {
+  try {
+    return group_->add("endd/queue/" + queue, 1) - 1;
+  } catch (const endd::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw DistributedError("distributed (rank " + std::to_string(rank_) + "): " + queue +
+                           ": rank 0, which holds the group's store, did not answer: " + e.what());
+  }
+}
+
+std::vector<std::string> Distributed::finish_together(const std::string& stage, const std::string& report,
+                                                      const std::string& failure) {
+  RankLiveness& liveness = *group_->liveness;
+  auto lost = [&](const std::string& what) {
+    return DistributedError("distributed (rank " + std::to_string(rank_) + "): " + stage + ": " + what);
+  };
+  if (!failure.empty()) {
+    liveness.post_failure(stage + ": " + failure);
+    return {};
+  }
+  // One round of keys per call: every rank calls these in the same order.
+  const std::string round = "endd/finish/" + std::to_string(++finishes_) + "/";
+  std::vector<std::string> reports(static_cast<size_t>(world_));
+  std::vector<bool> posted(static_cast<size_t>(world_), false);
+  try {
+    group_->set(round + std::to_string(rank_), report);
+    for (int waiting = world_; waiting > 0;) {
+      waiting = 0;
+      for (int r = 0; r < world_; ++r) {
+        const size_t i = static_cast<size_t>(r);
+        if (!posted[i] && group_->has(round + std::to_string(r))) {
+          reports[i] = group_->get(round + std::to_string(r));
+          posted[i] = true;
+        }
+        waiting += posted[i] ? 0 : 1;
+      }
+      if (waiting == 0) break;
+      const std::string problem = liveness.problem();
+      if (!problem.empty()) throw lost(problem);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // Rank 0 holds the store: it stays until every rank has read the reports.
+    group_->add(round + "read", 1);
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    while (leader() && group_->add(round + "read", 0) < world_) {
+      if (std::chrono::steady_clock::now() > deadline) throw lost("another rank did not read the outcomes in time");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } catch (const endd::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw lost(std::string("rank 0, which holds the group's store, did not answer: ") + e.what());
+  }
+  return reports;
+}
+
+Distributed* process_group() { return g_on_this_rank_only.load() > 0 ? nullptr : g_group.get(); }
+void set_process_group(std::unique_ptr<Distributed> group) { g_group = std::move(group); }
+bool writes_outputs() { return !process_group() || process_group()->leader(); }
+
+void Distributed::watch_peers(const std::string& stage) {
+  if (group_->liveness) group_->liveness->watch(stage);
+}
+void Distributed::stop_watching() {
+  if (group_->liveness) group_->liveness->unwatch();
+}
+
+OnThisRankOnly::OnThisRankOnly(const std::string& stage) {
+  if (g_on_this_rank_only++ == 0 && g_group) g_group->watch_peers(stage);
+}
+OnThisRankOnly::~OnThisRankOnly() {
+  if (--g_on_this_rank_only == 0 && g_group) g_group->stop_watching();
+}
+
+std::pair<int64_t, int64_t> rank_block(int64_t count, int rank, int world) {
+  const int64_t base = count / world, extra = count % world;
   const int64_t begin = rank * base + std::min<int64_t>(rank, extra);
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }

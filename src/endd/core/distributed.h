@@ -60,20 +60,60 @@ class Distributed {
   /// Refuses to go on unless every rank holds the same `text` (a
   /// configuration): the error names the first rank that differs.
   void check_same(const std::string& what, const std::string& text);
+  /// Rank 0's `value`, on every rank (a decision only the leader can make,
+  /// e.g. whether a stage's run directory is reused).
+  int64_t leader_value(int64_t value, const std::string& stage);
+
+  /// A queue of jobs shared by the ranks: each call, on any rank, returns the
+  /// next index 0, 1, 2, ... of the queue named `queue` (the caller stops at
+  /// its count). Jobs go to whichever rank is free first.
+  int64_t next_job(const std::string& queue);
+  /// The end of work each rank did on its own (an experiment's students),
+  /// which may take minutes longer on one rank than on another: posts this
+  /// rank's `report` (or its `failure`, non-empty) and waits for every
+  /// rank's. Unlike a collective it waits as long as the others show signs
+  /// of life: a rank that failed stops the others at once with its message,
+  /// one silent for the timeout (killed or hung) with its rank named
+  /// (DistributedError). Returns the reports in rank order; with a failure
+  /// of its own it returns at once (the caller rethrows it).
+  std::vector<std::string> finish_together(const std::string& stage, const std::string& report,
+                                           const std::string& failure = "");
+  /// While watching, a rank found lost ends this process (exit 1, a message
+  /// naming `stage` and the rank): OnThisRankOnly's work has no collective
+  /// that would stop it.
+  void watch_peers(const std::string& stage);
+  void stop_watching();
 
  private:
   struct Group;
-  Distributed(int rank, int world, std::unique_ptr<Group> group);
+  Distributed(int rank, int world, std::chrono::milliseconds timeout, std::unique_ptr<Group> group);
   int rank_, world_;
+  std::chrono::milliseconds timeout_;
+  int64_t finishes_ = 0;
   std::unique_ptr<Group> group_;
 };
 
-/// The process-wide group the CLI joined at start (nullptr: one process).
+/// The process-wide group the CLI joined at start (nullptr: one process, or
+/// while an OnThisRankOnly lives).
 Distributed* process_group();
 void set_process_group(std::unique_ptr<Distributed> group);
+/// True where this process writes a command's outputs: one process, or rank 0.
+bool writes_outputs();
 
-/// The members [begin, end) that rank `rank` of `world` trains: contiguous
-/// blocks in rank order, the first (members % world) ranks one more.
-std::pair<int64_t, int64_t> member_block(int64_t members, int rank, int world);
+/// While one lives, process_group() is nullptr: work a rank does on its own
+/// (a student an experiment placed on it) runs as it would in one process,
+/// with the group's peers watched (Distributed::watch_peers) during `stage`.
+class OnThisRankOnly {
+ public:
+  explicit OnThisRankOnly(const std::string& stage);
+  ~OnThisRankOnly();
+  OnThisRankOnly(const OnThisRankOnly&) = delete;
+  OnThisRankOnly& operator=(const OnThisRankOnly&) = delete;
+};
+
+/// The items [begin, end) of `count` (members to train, rows to label) that
+/// rank `rank` of `world` takes: contiguous blocks in rank order, the first
+/// (count % world) ranks one more.
+std::pair<int64_t, int64_t> rank_block(int64_t count, int rank, int world);
 
 }  // namespace endd

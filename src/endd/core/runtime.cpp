@@ -42,11 +42,7 @@ void set_blas_threads(int n) {
   if (auto fn = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(n);
 }
 
-namespace {
-
-// How much of the x86 vector ISA a kernel family (OpenBLAS's names) or the
-// CPU uses: 0 SSE, 1 AVX, 2 AVX2 + FMA, 3 AVX-512; -1 unknown.
-int kernel_level(const std::string& name) {
+int blas_kernel_level(const std::string& name) {
   static const std::map<std::string, int> levels{
       {"Katmai", 0},     {"Coppermine", 0}, {"Northwood", 0},  {"Prescott", 0},      {"Banias", 0},
       {"Core2", 0},      {"Penryn", 0},     {"Dunnington", 0}, {"Nehalem", 0},       {"Atom", 0},
@@ -57,7 +53,7 @@ int kernel_level(const std::string& name) {
   return it == levels.end() ? -1 : it->second;
 }
 
-int cpu_level() {
+int cpu_kernel_level() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -70,8 +66,6 @@ int cpu_level() {
   return -1;
 #endif
 }
-
-}  // namespace
 
 std::string blas_kernels() {
   using CoreName = char* (*)();
@@ -86,7 +80,7 @@ const char* kFamilies[] = {"Prescott", "Sandybridge", "Haswell", "SkylakeX"};  /
 
 std::string chosen_blas_kernels() {
   const std::string in_use = blas_kernels();
-  const int level = kernel_level(in_use), cpu = cpu_level();
+  const int level = blas_kernel_level(in_use), cpu = cpu_kernel_level();
   return level >= 0 && cpu > level ? kFamilies[cpu] : in_use;
 }
 

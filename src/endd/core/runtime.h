@@ -40,6 +40,12 @@ std::string blas_kernels();
 /// CPU's instruction set allows where that is stronger ("" without OpenBLAS).
 std::string chosen_blas_kernels();
 
+/// How much of the x86 vector ISA an OpenBLAS kernel family uses: 0 SSE,
+/// 1 AVX, 2 AVX2 + FMA, 3 AVX-512; -1 for a family not known here.
+int blas_kernel_level(const std::string& family);
+/// The most of that scale this CPU runs (-1 off x86).
+int cpu_kernel_level();
+
 /// Keeps large tensor buffers on the heap instead of mmap (measured: the
 /// kernel time of per-step mmap/munmap dominated small-network training).
 /// Called by configure_threads; idempotent.

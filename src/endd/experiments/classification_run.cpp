@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <sstream>
 
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
 #include "endd/core/version.h"
@@ -78,25 +81,81 @@ void check_sets(const ClassificationExperiment& e) {
 
 }  // namespace
 
+namespace {
+
+// The students in the order they start: the AUX ones (the largest transfer
+// sets) first.
+std::vector<size_t> student_order(const ClassificationExperiment& e) {
+  std::vector<size_t> order(e.students.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_partition(order.begin(), order.end(), [&](size_t s) { return e.students[s].aux; });
+  return order;
+}
+
+// Under a process group the students go to whichever rank is free next, and
+// each trains in that rank alone, as it would in one process (so the
+// results do not depend on the ranks). Rank 0 learns the others' outcomes.
+std::vector<StageOutcome> students_across_ranks(Distributed& group, const ClassificationExperiment& e,
+                                                const std::string& dir, const std::string& teacher,
+                                                c10::Device device, bool quiet) {
+  const std::vector<size_t> order = student_order(e);
+  std::vector<StageOutcome> outcomes(order.size(), StageOutcome::kReused);
+  std::vector<int64_t> mine;
+  std::exception_ptr failed;
+  std::string failure;
+  {
+    OnThisRankOnly alone(e.name + ": training the students");
+    try {
+      for (int64_t i; (i = group.next_job(e.name + "/students")) < static_cast<int64_t>(order.size());) {
+        const size_t s = order[static_cast<size_t>(i)];
+        outcomes[s] = ensure_stage_run(stage_dir(dir, e.students[s].name), e.distill[s], teacher, device,
+                                       quiet || !group.leader());
+        mine.push_back(static_cast<int64_t>(s));
+      }
+    } catch (const std::exception& err) {
+      failed = std::current_exception();
+      failure = err.what();
+    }
+  }
+  // Each rank's report: "student outcome" pairs.
+  std::string report;
+  for (int64_t s : mine) report += std::to_string(s) + " " + std::to_string(int(outcomes[size_t(s)])) + "\n";
+  const auto reports = group.finish_together(e.name + ": training the students", report, failure);
+  if (failed) std::rethrow_exception(failed);
+  for (const auto& text : reports) {
+    std::istringstream in(text);
+    size_t s = 0;
+    int outcome = 0;
+    while (in >> s >> outcome)
+      if (s < outcomes.size()) outcomes[s] = static_cast<StageOutcome>(outcome);
+  }
+  return outcomes;
+}
+
+}  // namespace
+
 // The students are independent: they train side by side in lanes (lanes.h),
-// the AUX students (the largest transfer sets) first.
+// or across the ranks of a process group.
 nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device, const std::string& dir, bool quiet) {
   nlohmann::json stages;
   const std::string teacher = stage_dir(dir, "ensemble");
   auto outcome = ensure_stage_run(teacher, e.ensemble, "", device, quiet);
   stages["ensemble"] = stage_outcome_name(outcome);
-  if (!quiet) std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), teacher.c_str(), stage_outcome_name(outcome));
-  std::vector<size_t> order(e.students.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_partition(order.begin(), order.end(), [&](size_t s) { return e.students[s].aux; });
-  std::vector<StageOutcome> outcomes(order.size());
-  train::run_in_lanes(order.size(), train::lanes_for(order.size(), device), [&](size_t i) {
-    const size_t s = order[i];
-    outcomes[s] = ensure_stage_run(stage_dir(dir, e.students[s].name), e.distill[s], teacher, device, quiet);
-  });
+  if (!quiet && writes_outputs())
+    std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), teacher.c_str(), stage_outcome_name(outcome));
+  std::vector<StageOutcome> outcomes(e.students.size());
+  if (Distributed* group = process_group()) {
+    outcomes = students_across_ranks(*group, e, dir, teacher, device, quiet);
+  } else {
+    const std::vector<size_t> order = student_order(e);
+    train::run_in_lanes(order.size(), train::lanes_for(order.size(), device), [&](size_t i) {
+      const size_t s = order[i];
+      outcomes[s] = ensure_stage_run(stage_dir(dir, e.students[s].name), e.distill[s], teacher, device, quiet);
+    });
+  }
   for (size_t s = 0; s < e.students.size(); ++s) {
     stages[e.students[s].name] = stage_outcome_name(outcomes[s]);
-    if (!quiet)
+    if (!quiet && writes_outputs())
       std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), stage_dir(dir, e.students[s].name).c_str(),
                    stage_outcome_name(outcomes[s]));
   }
@@ -142,6 +201,7 @@ report::ClassificationResults run_classification(const ClassificationExperiment&
   r["config"] = config;
   check_sets(e);
   r["stages"] = run_stages(e, device, dir, quiet);
+  if (!writes_outputs()) return {};  // rank 0 evaluates and reports
   const EvaluationSets sets = load_evaluation_sets(e, runs::load_run_info(stage_dir(dir, "ensemble")));
   ReportSettings report;
   const ModelTable table = evaluate_models(e, sets, device, dir, report.ood_figure_models);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/data/generated_sources.h"
 #include "endd/data/spiral.h"
@@ -185,6 +186,7 @@ SpiralOutcome run_spiral(const SpiralConfig& c, c10::Device device, const std::s
   out.config = c;
   const ClassificationExperiment e = stages_of(c);
   out.stages = run_stages(e, device, dir, c.quiet);
+  if (!writes_outputs()) return out;  // rank 0 evaluates and reports
   out.sources = {{"train", e.ensemble.get_string("data.train")},
                  {"test", e.test},
                  {"aux", aux_source(c, source_scale(c))},

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "endd/core/distributed.h"
 #include "endd/core/error.h"
 #include "endd/runs/run_directory.h"
 #include "endd/runs/workflow.h"
@@ -46,8 +47,11 @@ const char* stage_outcome_name(StageOutcome outcome) {
   return "";
 }
 
-StageOutcome ensure_stage_run(const std::string& dir, const config::Config& cfg, const std::string& teacher,
-                              c10::Device device, bool quiet) {
+namespace {
+
+// What to do with `dir`: reuse it, resume it, or train it (a run of other
+// settings set aside first, see ensure_stage_run).
+StageOutcome plan_stage(const std::string& dir, const config::Config& cfg, const std::string& teacher) {
   const std::string aside = set_aside_path(dir);
   std::error_code ec;
   if (!fs::exists(dir, ec) && fs::exists(aside, ec)) fs::rename(aside, dir);  // its replacement never started
@@ -57,27 +61,42 @@ StageOutcome ensure_stage_run(const std::string& dir, const config::Config& cfg,
       finished = runs::load_run_info(dir).finished;
     } catch (const Error&) {
     }
-    if (same_settings(dir, cfg) && started_after_teacher(dir, teacher)) {
-      if (finished) return StageOutcome::kReused;
-      runs::resume_run(dir, cfg, device, quiet);
-      fs::remove_all(aside, ec);
-      return StageOutcome::kResumed;
-    }
+    if (same_settings(dir, cfg) && started_after_teacher(dir, teacher))
+      return finished ? StageOutcome::kReused : StageOutcome::kResumed;
     fs::remove_all(aside, ec);
     fs::rename(dir, aside);
   }
+  return StageOutcome::kTrained;
+}
+
+}  // namespace
+
+StageOutcome ensure_stage_run(const std::string& dir, const config::Config& cfg, const std::string& teacher,
+                              c10::Device device, bool quiet) {
+  // Under a process group every rank trains the stage; rank 0 alone looks
+  // at and moves the directories, and tells the others what it found.
+  Distributed* group = process_group();
+  const bool leader = writes_outputs();
+  StageOutcome plan = leader ? plan_stage(dir, cfg, teacher) : StageOutcome::kTrained;
+  if (group) plan = static_cast<StageOutcome>(group->leader_value(static_cast<int64_t>(plan), "planning " + dir));
+  if (plan == StageOutcome::kReused) return plan;
+  const std::string aside = set_aside_path(dir);
+  std::error_code ec;
   try {
-    if (teacher.empty()) {
+    if (plan == StageOutcome::kResumed) {
+      runs::resume_run(dir, cfg, device, quiet);
+    } else if (teacher.empty()) {
       runs::train_run(cfg, dir, device, quiet);
     } else {
       runs::distill_run(cfg, teacher, dir, device, quiet);
     }
   } catch (...) {
-    if (!fs::exists(dir, ec) && fs::exists(aside, ec)) fs::rename(aside, dir);
+    if (leader && plan == StageOutcome::kTrained && !fs::exists(dir, ec) && fs::exists(aside, ec))
+      fs::rename(aside, dir);
     throw;
   }
-  fs::remove_all(aside, ec);
-  return StageOutcome::kTrained;
+  if (leader) fs::remove_all(aside, ec);
+  return plan;
 }
 
 }  // namespace endd::experiments

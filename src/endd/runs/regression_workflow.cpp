@@ -114,7 +114,8 @@ void run_regression_training(const config::Config& cfg, const std::string& out, 
   o.objective = train::Objective::kGaussianNll;
   o.augment = augmentation(s.augment, info.sample_shape);
   o.quiet = quiet || !share.leader;
-  o.label = "train " + std::to_string(s.members) + (s.members == 1 ? " member" : " members");
+  o.label = share.label().empty() ? "train " + std::to_string(s.members) + (s.members == 1 ? " member" : " members")
+                                  : share.label();
   o.batch_size = std::min(o.batch_size, d.train.size());
   train::BestMembers best;
   if (d.validation.inputs.defined()) {

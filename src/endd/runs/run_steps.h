@@ -100,6 +100,9 @@ struct MemberShare {
   bool leader = true;  ///< writes the run directory
   std::vector<uint64_t> all_init_seeds;      ///< every member's (what gather_members builds)
   std::vector<uint64_t> init_seeds, order_seeds;  ///< this process's members'
+  /// The progress line's label in a group ("train members 50-99 of 100"),
+  /// empty for all of them.
+  std::string label() const;
 };
 /// Also checks, in a group, that the members are MLPs and that every rank
 /// runs the same configuration `cfg`.

@@ -152,13 +152,19 @@ MemberShare member_share(const TrainSettings& s, const config::Config& cfg) {
     group->check_same("configuration", cfg.to_toml());
     ENDD_CHECK(group->world() <= s.members, "train.members: ", s.members, " members for ", group->world(),
                " processes; each process trains at least one member (fewer processes, or more members)");
-    std::tie(share.begin, share.end) = member_block(s.members, group->rank(), group->world());
+    std::tie(share.begin, share.end) = rank_block(s.members, group->rank(), group->world());
     share.leader = group->leader();
   }
   const auto orders = member_seeds(s.seed, Stream::kMemberOrder, s.members);
   share.init_seeds.assign(share.all_init_seeds.begin() + share.begin, share.all_init_seeds.begin() + share.end);
   share.order_seeds.assign(orders.begin() + share.begin, orders.begin() + share.end);
   return share;
+}
+
+std::string MemberShare::label() const {
+  const int64_t members = static_cast<int64_t>(all_init_seeds.size());
+  if (begin == 0 && end == members) return "";
+  return "train members " + std::to_string(begin) + "-" + std::to_string(end - 1) + " of " + std::to_string(members);
 }
 
 std::shared_ptr<models::EnsembleNet> gather_members(models::EnsembleNet& block, const RunInfo& info,
@@ -376,6 +382,7 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   net->to(device);
   auto opts = s.train;
   opts.quiet = quiet || !share.leader;
+  opts.label = share.label();
   opts.augment = augmentation(s.augment, info.sample_shape);
   opts.batch_size = std::min(opts.batch_size, train_set.size());  // a small data set is one batch
   train::BestMembers best;
@@ -591,6 +598,19 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
   return t;
 }
 
+// The teacher's logits [N, M, K] on `x`. Under a process group each rank
+// labels a contiguous share of the rows, gathered in order: any architecture
+// splits this way, and every rank ends with the whole cache.
+at::Tensor teacher_logits_on(const TransferSource& source, const at::Tensor& x) {
+  auto label = [&](const at::Tensor& rows) {
+    return distill::compute_teacher_logits(*source.teacher, rows, source.teacher_batch).cpu();
+  };
+  Distributed* group = process_group();
+  if (!group || x.size(0) < group->world()) return label(x);
+  const auto [begin, end] = rank_block(x.size(0), group->rank(), group->world());
+  return group->all_gather_rows(label(x.slice(0, begin, end)), "computing the teacher's outputs");
+}
+
 void run_distillation(const config::Config& cfg, const std::string& teacher_dir, const std::string& out,
                       c10::Device device, bool quiet, bool resume) {
   DistillSettings s = distill_settings(cfg);
@@ -660,8 +680,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
     if (leader) data::save_tensor_file(cache_path, cache);
   } else {
     std::vector<at::Tensor> parts;
-    for (const auto& view : teacher_views)
-      parts.push_back(distill::compute_teacher_logits(*source.teacher, view, source.teacher_batch).cpu());
+    for (const auto& view : teacher_views) parts.push_back(teacher_logits_on(source, view));
     cache = at::cat(parts, 0);
     if (leader) data::save_tensor_file(cache_path, cache);
   }

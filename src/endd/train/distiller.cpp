@@ -136,7 +136,7 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
       at::Tensor idx = perm.slice(0, s * o.batch_size, std::min(N, (s + 1) * o.batch_size));
       const int64_t whole = idx.size(0);
       if (o.group) {  // this rank's share of the batch
-        auto [begin, end] = member_block(whole, o.group->rank(), o.group->world());
+        auto [begin, end] = rank_block(whole, o.group->rank(), o.group->world());
         idx = idx.slice(0, begin, end);
       }
       if (idx.size(0) == 0) {  // a batch smaller than the group: nothing here, the others' gradients count
