@@ -79,10 +79,6 @@ void check_sets(const ClassificationExperiment& e) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // The students in the order they start: the AUX ones (the largest transfer
 // sets) first.
 std::vector<size_t> student_order(const ClassificationExperiment& e) {
