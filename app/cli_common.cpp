@@ -12,6 +12,7 @@
 #include "endd/core/error.h"
 #include "endd/core/runtime.h"
 #include "endd/core/version.h"
+#include <torch/cuda.h>
 #include <torch/version.h>
 #include "endd/data/generated_sources.h"
 
@@ -49,7 +50,9 @@ c10::Device apply_globals(const GlobalOptions& g, Workload workload) {
                    "experiments (spiral, ...) run across processes (docs/distributed.md); run this command as one "
                    "process");
   configure_threads(g.threads, workload);
-  return parse_device(g.device);
+  const c10::Device device = parse_device(g.device);
+  const Distributed* group = process_group();
+  return group && device.is_cuda() ? rank_device(device, group->local_rank(), torch::cuda::device_count()) : device;
 }
 
 namespace {

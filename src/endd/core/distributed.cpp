@@ -86,8 +86,9 @@ void collective(const std::string& stage, int rank, F&& f) {
 
 }  // namespace
 
-Distributed::Distributed(int rank, int world, std::chrono::milliseconds timeout, std::unique_ptr<Group> group)
-    : rank_(rank), world_(world), timeout_(timeout), group_(std::move(group)) {}
+Distributed::Distributed(int rank, int world, int local_rank, std::chrono::milliseconds timeout,
+                         std::unique_ptr<Group> group)
+    : rank_(rank), world_(world), local_rank_(local_rank), timeout_(timeout), group_(std::move(group)) {}
 Distributed::~Distributed() = default;
 
 GroupSpec GroupSpec::from_environment() {
@@ -101,6 +102,7 @@ GroupSpec GroupSpec::from_environment() {
   ENDD_CHECK(addr && *addr, "MASTER_ADDR: not set (the host of rank 0, e.g. 127.0.0.1)");
   spec.master_addr = addr;
   spec.master_port = static_cast<int>(env_int("MASTER_PORT", 65535));
+  spec.local_rank = std::getenv("LOCAL_RANK") ? static_cast<int>(env_int("LOCAL_RANK", 4095)) : spec.rank;
   return spec;
 }
 
@@ -114,7 +116,13 @@ GroupSpec GroupSpec::from_url(const std::string& url, int rank, int world) {
   ENDD_CHECK(*end == '\0' && port >= 1 && port <= 65535, "--dist-url '", url, "': the port must be 1 to 65535");
   ENDD_CHECK(world >= 1 && rank >= 0 && rank < world, "--rank ", rank, " --world-size ", world,
              ": expected 0 <= rank < world size");
-  return {rank, world, url.substr(scheme.size(), colon - scheme.size()), static_cast<int>(port)};
+  GroupSpec spec;
+  spec.rank = rank;
+  spec.world = world;
+  spec.local_rank = std::getenv("LOCAL_RANK") ? static_cast<int>(env_int("LOCAL_RANK", 4095)) : rank;
+  spec.master_addr = url.substr(scheme.size(), colon - scheme.size());
+  spec.master_port = static_cast<int>(port);
+  return spec;
 }
 
 std::unique_ptr<Distributed> Distributed::join(const GroupSpec& spec, std::chrono::milliseconds timeout) {
@@ -147,7 +155,7 @@ std::unique_ptr<Distributed> Distributed::join(const GroupSpec& spec, std::chron
                 "unreachable master ends here): " + e.what());
   }
 #endif
-  return std::unique_ptr<Distributed>(new Distributed(rank, world, timeout, std::move(group)));
+  return std::unique_ptr<Distributed>(new Distributed(rank, world, spec.local_rank, timeout, std::move(group)));
 }
 
 void Distributed::barrier(const std::string& stage) {
@@ -278,6 +286,11 @@ OnThisRankOnly::OnThisRankOnly(const std::string& stage) {
 }
 OnThisRankOnly::~OnThisRankOnly() {
   if (--g_on_this_rank_only == 0 && g_group) g_group->stop_watching();
+}
+
+c10::Device rank_device(c10::Device asked, int local_rank, int64_t gpus) {
+  if (!asked.is_cuda() || asked.has_index() || gpus <= 0) return asked;
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local_rank % gpus));
 }
 
 std::pair<int64_t, int64_t> rank_block(int64_t count, int rank, int world) {

@@ -5,6 +5,7 @@
 // there: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (LOCAL_RANK optional).
 // Without them, or with WORLD_SIZE = 1, nothing changes.
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,7 @@ class DistributedError : public Error {
 /// Where a group meets and who this process is in it.
 struct GroupSpec {
   int rank = 0, world = 1;
+  int local_rank = 0;  ///< LOCAL_RANK (torchrun: the rank on its host), else the rank
   std::string master_addr;
   int master_port = 0;
   /// torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; world 1 when
@@ -46,6 +48,7 @@ class Distributed {
   ~Distributed();
 
   int rank() const { return rank_; }
+  int local_rank() const { return local_rank_; }
   int world() const { return world_; }
   bool leader() const { return rank_ == 0; }
 
@@ -86,8 +89,8 @@ class Distributed {
 
  private:
   struct Group;
-  Distributed(int rank, int world, std::chrono::milliseconds timeout, std::unique_ptr<Group> group);
-  int rank_, world_;
+  Distributed(int rank, int world, int local_rank, std::chrono::milliseconds timeout, std::unique_ptr<Group> group);
+  int rank_, world_, local_rank_;
   std::chrono::milliseconds timeout_;
   int64_t finishes_ = 0;
   std::unique_ptr<Group> group_;
@@ -110,6 +113,11 @@ class OnThisRankOnly {
   OnThisRankOnly(const OnThisRankOnly&) = delete;
   OnThisRankOnly& operator=(const OnThisRankOnly&) = delete;
 };
+
+/// The device a rank works on: `asked` as given, except that a plain "cuda"
+/// becomes the GPU of the rank's LOCAL_RANK (modulo the `gpus` visible), so
+/// that torchrun's N processes on a host with N GPUs take one each.
+c10::Device rank_device(c10::Device asked, int local_rank, int64_t gpus);
 
 /// The items [begin, end) of `count` (members to train, rows to label) that
 /// rank `rank` of `world` takes: contiguous blocks in rank order, the first
