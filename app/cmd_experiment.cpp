@@ -219,6 +219,27 @@ void refuse_stray_argument(const ExperimentArgs& file_args) {
     throw UsageError("unexpected argument '" + file_args.file + "' (each option takes one value)");
 }
 
+// The group options given before the experiment's name (`endd experiment
+// --dist-url ... spiral`) land in `endd experiment`'s own; they count as the
+// experiment's unless it has its own. `joins` false: the experiment runs as
+// one process, and refuses them rather than drop them.
+void take_group_options(const ExperimentArgs& file_args, DistributedArgs* mine, const std::string& name) {
+  const DistributedArgs& given = file_args.dist;
+  const bool any = !given.url.empty() || given.rank >= 0 || given.world_size >= 0;
+  if (!mine) {
+    if (any) throw UsageError("--dist-url: " + name + " runs as one process (docs/distributed.md)");
+    return;
+  }
+  if (any && mine->url.empty() && mine->rank < 0 && mine->world_size < 0) {
+    mine->url = given.url;
+    mine->rank = given.rank;
+    mine->world_size = given.world_size;
+  }
+  if (given.timeout_seconds != DistributedArgs{}.timeout_seconds &&
+      mine->timeout_seconds == DistributedArgs{}.timeout_seconds)
+    mine->timeout_seconds = given.timeout_seconds;
+}
+
 // The experiments with a runner of their own; every other shipped file is a
 // classification experiment over the stages.
 bool has_own_runner(const std::string& name) {
@@ -291,8 +312,7 @@ void run_experiment_file(ExperimentArgs& a, const GlobalOptions& g, const std::v
   const std::string name = experiments::experiment_named_in(a.file);
   if (a.out.empty()) a.out = "out/" + name;
   if (a.restart) refuse_restart(name);
-  ENDD_USAGE_CHECK(a.dist.url.empty() || !has_own_runner(name) || name == "spiral", "--dist-url: ", name,
-                   " runs as one process (docs/distributed.md)");
+  if (has_own_runner(name) && name != "spiral") take_group_options(a, nullptr, name);
   if (name == "spiral") return run_spiral_command(a, g);
   if (name == "regression-toy") return run_regression_toy_command(a, g);
   if (name == "regression-tabular") return run_regression_tabular_command(a, g);
@@ -321,6 +341,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
   add_table_flags(spiral, *a, experiments::spiral_options().flags());
   spiral->callback([a, file_args, &g] {
     refuse_stray_argument(*file_args);
+    take_group_options(*file_args, &a->dist, "spiral");
     run_spiral_command(*a, g);
   });
 
@@ -339,6 +360,7 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
     sub->add_flag("--restart", c->restart, "Refused: delete OUT/<stage> to train a stage again");
     sub->callback([c, name, file_args, &g] {
       refuse_stray_argument(*file_args);
+      take_group_options(*file_args, &c->dist, name);
       if (c->restart) refuse_restart(name);
       run_classification_command(name, *c, g);
     });
@@ -363,8 +385,9 @@ void add_experiment_command(CLI::App& app, GlobalOptions& g) {
     CLI::App* sub = exp->add_subcommand(runner.name, runner.about);
     add_run_options(sub, *r);
     add_table_flags(sub, *r, runner.flags);
-    sub->callback([r, file_args, run = runner.run, &g] {
+    sub->callback([r, file_args, run = runner.run, name = std::string(runner.name), &g] {
       refuse_stray_argument(*file_args);
+      take_group_options(*file_args, nullptr, name);
       run(*r, g);
     });
   }

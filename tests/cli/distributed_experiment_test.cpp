@@ -81,3 +81,13 @@ TEST(DistributedExperimentTest, AKilledRankStopsTheOthersAndARerunFinishes) {
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
   EXPECT_EQ(results_of(dir + "/out")["stages"]["ensemble"], "reused");
 }
+
+TEST(DistributedExperimentTest, ExperimentsThatRunAsOneProcessRefuseGroupOptions) {
+  const std::string dir = fresh_dir("distributed_refuse_toy");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"experiment", "regression-toy", "--quick", "--dist-url", "tcp://127.0.0.1:1", "--rank", "0", "--world-size",
+            "2", "--out", dir + "/toy"},
+           {"experiment", "--dist-url", "tcp://127.0.0.1:1", "--rank", "0", "--world-size", "2", "regression-toy",
+            "--quick", "--out", dir + "/toy"}})
+    EXPECT_TRUE(refused(args, "--dist-url: regression-toy runs as one process", dir + "/toy"));
+}
