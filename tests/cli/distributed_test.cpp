@@ -122,6 +122,27 @@ TEST(DistributedTest, RegressionMembersAcrossProcessesToo) {
   EXPECT_LE(max_difference(dir + "/one.csv", dir + "/two.csv"), 1e-6);
 }
 
+TEST(DistributedTest, ImageMembersAcrossProcessesToo) {
+  // A CNN with BatchNorm (vgg): parameters and running statistics gather by
+  // member rows. Convolutions over a block of members may round differently
+  // from one graph of all of them (as shards do, ShardedTrainingTest), hence
+  // 1e-4 rather than 1e-6.
+  const std::string dir = fresh_dir("distributed_images");
+  const std::vector<std::string> train{"train", "--data", "fashion-mnist:train", "--limit", "300", "--arch", "vgg",
+                                       "--members", "4", "--epochs", "2", "--set", "model.stages=4,8",
+                                       "--set", "train.augment=crop_flip"};
+  ASSERT_EQ(run_endd(with_out(train, dir + "/one")).exit_code, 0);
+  RankResults r = run_ranks(with_out(train, dir + "/two"), 2);
+  ASSERT_EQ(r.exit_codes, (std::vector<int>{0, 0})) << r.errs[0] << r.errs[1];
+  EXPECT_TRUE(exists(dir + "/two/checkpoint.rank1-of-2.even.pt"));
+  for (const auto* run : {"one", "two"})
+    ASSERT_EQ(run_endd({"predict", "--model", dir + "/" + run, "--data", "fashion-mnist:test", "--limit", "500",
+                        "--out", dir + "/" + run + ".csv"})
+                  .exit_code,
+              0);
+  EXPECT_LE(max_difference(dir + "/one.csv", dir + "/two.csv"), 1e-4);
+}
+
 TEST(DistributedTest, DistUrlJoinsWithoutALauncher) {
   const std::string dir = fresh_dir("distributed_url");
   write_blobs(dir + "/train.csv", 300, 5);

@@ -147,8 +147,10 @@ MemberShare member_share(const TrainSettings& s, const config::Config& cfg) {
   Distributed* group = process_group();
   MemberShare share{0, s.members, true, member_seeds(s.seed, Stream::kMemberInit, s.members), {}, {}};
   if (group) {
-    ENDD_CHECK(s.model.arch == Arch::kMlp, "model.arch: ", s.model.name(), " members train in one process for now; several "
-               "processes train MLP members (docs/distributed.md)");
+    // A member's parameters and buffers are rows of every tensor (member_part),
+    // so blocks gather by rows; a TorchScript module's layout is its own.
+    ENDD_CHECK(s.model.arch != Arch::kTorchScript, "model.arch: TorchScript members train in one process for now; "
+               "several processes train endd's own architectures (docs/distributed.md)");
     group->check_same("configuration", cfg.to_toml());
     ENDD_CHECK(group->world() <= s.members, "train.members: ", s.members, " members for ", group->world(),
                " processes; each process trains at least one member (fewer processes, or more members)");
@@ -170,17 +172,22 @@ std::string MemberShare::label() const {
 std::shared_ptr<models::EnsembleNet> gather_members(models::EnsembleNet& block, const RunInfo& info,
                                                     const std::vector<uint64_t>& seeds) {
   Distributed* group = process_group();
+  // Parameters and buffers (BatchNorm statistics) alike hold the members
+  // along dimension 0, in member order: rank order is member order.
+  std::vector<at::Tensor> mine = block.parameters();
+  for (const auto& b : block.buffers()) mine.push_back(b);
   std::vector<at::Tensor> gathered;
-  for (const auto& p : block.parameters()) gathered.push_back(group->all_gather_rows(p.detach().cpu(), "gathering the members"));
+  for (const auto& t : mine) gathered.push_back(group->all_gather_rows(t.detach().cpu(), "gathering the members"));
   if (!group->leader()) return nullptr;
   auto full = make_network(info, seeds);
   torch::NoGradGuard no_grad;
-  auto params = full->parameters();
-  ENDD_CHECK(params.size() == gathered.size(), "distributed: the gathered members do not fit the network");
-  for (size_t i = 0; i < params.size(); ++i) {
-    ENDD_CHECK(params[i].sizes() == gathered[i].sizes(), "distributed: gathered parameter ", i, " has shape ",
-               gathered[i].sizes(), ", the ensemble's is ", params[i].sizes());
-    params[i].copy_(gathered[i]);
+  std::vector<at::Tensor> whole = full->parameters();
+  for (const auto& b : full->buffers()) whole.push_back(b);
+  ENDD_CHECK(whole.size() == gathered.size(), "distributed: the gathered members do not fit the network");
+  for (size_t i = 0; i < whole.size(); ++i) {
+    ENDD_CHECK(whole[i].sizes() == gathered[i].sizes(), "distributed: gathered tensor ", i, " has shape ",
+               gathered[i].sizes(), ", the ensemble's is ", whole[i].sizes());
+    whole[i].copy_(gathered[i]);
   }
   return full;
 }
