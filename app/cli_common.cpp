@@ -116,7 +116,8 @@ int run_cli(int argc, char** argv) {
                                         std::to_string(TORCH_VERSION_MAJOR) + "." +
                                         std::to_string(TORCH_VERSION_MINOR) + "." +
                                         std::to_string(TORCH_VERSION_PATCH) +
-                                        (kernels.empty() ? "" : ", OpenBLAS " + kernels + " kernels") + ")");
+                                        (kernels.empty() ? "" : ", OpenBLAS " + kernels + " kernels") + ", " +
+                                        memory_allocator() + ")");
   app.require_subcommand(1);
   GlobalOptions g;
   g.seed_option = app.add_option("--seed", g.seed,

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(
   build-essential cmake ninja-build pkg-config git
-  libtorch-dev libopenblas0-pthread python3-torch
+  libtorch-dev libopenblas0-pthread libtcmalloc-minimal4 python3-torch
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev zlib1g-dev libgloo-dev
   gnuplot-nox dataset-fashion-mnist python3-sklearn python3-vega-datasets

@@ -42,3 +42,17 @@ TEST(BlasKernelsTest, EnddRunsWithTheKernelsTheCpuAllows) {
   const std::string mine = output_of(std::string("OPENBLAS_CORETYPE=Prescott ") + ENDD_BINARY + " --version");
   EXPECT_NE(mine.find("OpenBLAS Prescott kernels"), std::string::npos) << mine;
 }
+
+// Where the build found tcmalloc it serves malloc in endd and in the test
+// programs (CMakeLists.txt: glibc's per-thread arenas page-faulted on large
+// tensors); `endd --version` names the allocator either way.
+TEST(BlasKernelsTest, TheAllocatorIsNamedAndIsTcmallocWhereLinked) {
+  const std::string version = output_of(std::string(ENDD_BINARY) + " --version");
+#ifdef ENDD_WITH_TCMALLOC
+  EXPECT_EQ(endd::memory_allocator(), "tcmalloc");
+  EXPECT_NE(version.find(", tcmalloc)"), std::string::npos) << version;
+#else
+  EXPECT_EQ(endd::memory_allocator(), "glibc malloc");
+  EXPECT_NE(version.find(", glibc malloc)"), std::string::npos) << version;
+#endif
+}

@@ -28,9 +28,15 @@ void configure_allocator() {
   static bool done = false;
   if (done) return;
   done = true;
+  if (memory_allocator() == "tcmalloc") return;  // its mallopt does nothing
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
+}
+
+std::string memory_allocator() {
+  // tcmalloc exports its own entry points beside malloc.
+  return ::dlsym(RTLD_DEFAULT, "tc_malloc") ? "tcmalloc" : "glibc malloc";
 }
 
 void set_blas_threads(int n) {

@@ -46,10 +46,13 @@ int blas_kernel_level(const std::string& family);
 /// The most of that scale this CPU runs (-1 off x86).
 int cpu_kernel_level();
 
-/// Keeps large tensor buffers on the heap instead of mmap (measured: the
-/// kernel time of per-step mmap/munmap dominated small-network training).
-/// Called by configure_threads; idempotent.
+/// With glibc's malloc: keeps large tensor buffers on the heap instead of
+/// mmap (measured: the kernel time of per-step mmap/munmap dominated
+/// small-network training). Nothing to do under tcmalloc. Called by
+/// configure_threads; idempotent.
 void configure_allocator();
+/// "tcmalloc" when it serves this process's malloc, else "glibc malloc".
+std::string memory_allocator();
 
 /// Whether this thread flushes denormal floats to zero (x86: MXCSR FTZ and
 /// DAZ), and setting it. configure_threads turns it on: Adam's moments of
