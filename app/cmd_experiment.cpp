@@ -221,7 +221,7 @@ void refuse_stray_argument(const ExperimentArgs& file_args) {
 
 // The group options given before the experiment's name (`endd experiment
 // --dist-url ... spiral`) land in `endd experiment`'s own; they count as the
-// experiment's unless it has its own. `joins` false: the experiment runs as
+// experiment's unless it has its own. `mine` null: the experiment runs as
 // one process, and refuses them rather than drop them.
 void take_group_options(const ExperimentArgs& file_args, DistributedArgs* mine, const std::string& name) {
   const DistributedArgs& given = file_args.dist;

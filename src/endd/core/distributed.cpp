@@ -70,6 +70,9 @@ int64_t env_int(const char* name, int64_t max) {
   return n;
 }
 
+// torchrun's LOCAL_RANK (the rank on its host) where set, else the rank.
+int local_rank_or(int rank) { return std::getenv("LOCAL_RANK") ? static_cast<int>(env_int("LOCAL_RANK", 4095)) : rank; }
+
 // Runs a collective, turning c10d's exceptions (a rank gone, a timeout)
 // into an endd::Error that names the stage.
 template <typename F>
@@ -102,7 +105,7 @@ GroupSpec GroupSpec::from_environment() {
   ENDD_CHECK(addr && *addr, "MASTER_ADDR: not set (the host of rank 0, e.g. 127.0.0.1)");
   spec.master_addr = addr;
   spec.master_port = static_cast<int>(env_int("MASTER_PORT", 65535));
-  spec.local_rank = std::getenv("LOCAL_RANK") ? static_cast<int>(env_int("LOCAL_RANK", 4095)) : spec.rank;
+  spec.local_rank = local_rank_or(spec.rank);
   return spec;
 }
 
@@ -119,7 +122,7 @@ GroupSpec GroupSpec::from_url(const std::string& url, int rank, int world) {
   GroupSpec spec;
   spec.rank = rank;
   spec.world = world;
-  spec.local_rank = std::getenv("LOCAL_RANK") ? static_cast<int>(env_int("LOCAL_RANK", 4095)) : rank;
+  spec.local_rank = local_rank_or(rank);
   spec.master_addr = url.substr(scheme.size(), colon - scheme.size());
   spec.master_port = static_cast<int>(port);
   return spec;
