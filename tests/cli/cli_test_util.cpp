@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <sstream>
 
 #include "cli_common.h"
@@ -194,6 +195,47 @@ std::string read_text(const std::string& path) {
 }
 
 bool exists(const std::string& path) { return std::filesystem::exists(path); }
+
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
+
+void write_blobs(const std::string& path, int n, uint64_t seed, bool labels, double shift) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, 1);
+  std::ostringstream out;
+  const double centers[3][2] = {{0, 0}, {3, 0}, {0, 3}};
+  for (int i = 0; i < n; ++i) {
+    int y = static_cast<int>(rng() % 3);
+    out << centers[y][0] + noise(rng) + shift << "," << centers[y][1] + noise(rng) + shift << "," << noise(rng);
+    if (labels) out << "," << y;
+    out << "\n";
+  }
+  write_text(path, out.str());
+}
+
+bool python_has_torch() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
+
+::testing::AssertionResult exported_module_matches(const std::string& module, const std::string& inputs,
+                                                   const std::string& predictions,
+                                                   const std::vector<std::string>& columns, const std::string& dir) {
+  std::string keys;
+  for (const auto& c : columns) keys += (keys.empty() ? "" : ",") + c;
+  const std::string script = dir + "/check_export.py";
+  write_text(script, "import sys, csv, numpy as np, torch\n"
+                     "module, predictions, keys = sys.argv[1], sys.argv[2], sys.argv[3].split(',')\n"
+                     "x = " + inputs + "\n"
+                     "out = torch.jit.load(module)(x)\n"
+                     "rows = list(csv.DictReader(open(predictions)))\n"
+                     "for key in keys:\n"
+                     "    got = out['probs'][:, int(key[1:])] if key[0] == 'p' and key[1:].isdigit() else out[key]\n"
+                     "    want = torch.tensor([float(r[key]) for r in rows], dtype=torch.float64)\n"
+                     "    err = (got.double() - want).abs().max().item()\n"
+                     "    assert err < 1e-5, (key, err)\n"
+                     "assert out['prediction'].tolist() == [int(r['prediction']) for r in rows]\n");
+  const int code = std::system(("/usr/bin/python3 " + script + " " + module + " " + predictions + " " + keys).c_str());
+  if (code == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << module << " disagrees with " << predictions << " (python exit " << code
+                                       << "; its message above)";
+}
 
 ::testing::AssertionResult refused(const std::vector<std::string>& args, const std::string& message,
                                    const std::string& output) {

@@ -2,6 +2,7 @@
 // Runs the endd CLI in-process and captures what it prints.
 #include <ATen/core/Tensor.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <string>
@@ -60,6 +61,24 @@ std::vector<at::Tensor> weights_of(const std::string& run);
 
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+nlohmann::json read_json(const std::string& path);
 bool exists(const std::string& path);
+
+/// Three Gaussian blobs around (0, 0), (3, 0) and (0, 3) (+ `shift`), a third
+/// pure-noise feature, and the class (0-2) as the last column unless
+/// `labels` is false: `n` rows of CSV, no header.
+void write_blobs(const std::string& path, int n, uint64_t seed, bool labels = true, double shift = 0);
+
+/// Whether Debian's python3-torch is there (/usr/bin/python3 imports torch).
+bool python_has_torch();
+
+/// Loads the exported TorchScript `module` in Python, runs it on the inputs
+/// that `inputs` (a Python expression for a float32 tensor) makes, and checks
+/// it against `predictions` (an `endd predict` CSV): each of `columns`
+/// (measures such as "total", or "pK" for probability K) to 1e-5 and the
+/// predicted class exactly. `dir` takes the script.
+::testing::AssertionResult exported_module_matches(const std::string& module, const std::string& inputs,
+                                                   const std::string& predictions,
+                                                   const std::vector<std::string>& columns, const std::string& dir);
 
 }  // namespace endd::testing

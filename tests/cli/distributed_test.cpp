@@ -15,19 +15,6 @@ using namespace endd::testing;
 
 namespace {
 
-// Three Gaussian blobs in 3-D, class c around (2c, -c, c).
-void write_blobs(const std::string& path, int64_t n, uint64_t seed) {
-  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Tensor y = at::randint(3, {n}, g, at::kLong);
-  at::Tensor x = at::randn({n, 3}, g, at::kDouble) + at::stack({2.0 * y, -1.0 * y, 1.0 * y}, 1).to(at::kDouble);
-  std::ostringstream out;
-  out.precision(8);
-  for (int64_t i = 0; i < n; ++i)
-    out << x[i][0].item<double>() << "," << x[i][1].item<double>() << "," << x[i][2].item<double>() << ","
-        << y[i].item<int64_t>() << "\n";
-  write_text(path, out.str());
-}
-
 std::vector<std::string> with_out(std::vector<std::string> args, const std::string& out) {
   args.insert(args.end(), {"--out", out});
   return args;

@@ -10,7 +10,6 @@
 using namespace endd::testing;
 
 namespace {
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
 }  // namespace
 
 TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
@@ -91,7 +90,7 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   ASSERT_EQ(run_endd({"predict", "--model", dir + "/end", "--data", "fashion-mnist:test", "--limit", "200", "--out",
                       run + "_end.csv"}).exit_code, 0);
   ASSERT_EQ(run_endd({"export", "--model", dir + "/end", "--out", run + "_end.ts"}).exit_code, 0);
-  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) {
+  if (python_has_torch()) {
     write_text(dir + "_check.py", R"(
 import sys, csv, gzip, numpy as np, torch
 raw = gzip.open('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz').read()

@@ -19,8 +19,6 @@ using namespace endd::testing;
 
 namespace {
 
-bool python_torch() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
-
 // A table y = 2 x1 - x2 + noise growing with |x1| (x1 in the hundreds, so
 // that a module taking the raw features differs from one taking them
 // standardised), and modules of 2, 4 and 3 outputs.
@@ -63,7 +61,7 @@ assert worst < 1e-5, worst
 class RegressionModules : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!python_torch()) GTEST_SKIP() << "Debian's python3-torch is not installed";
+    if (!python_has_torch()) GTEST_SKIP() << "Debian's python3-torch is not installed";
     dir_ = fresh_dir("regression_modules");
     write_text(path("write.py"), kWrite);
     ASSERT_EQ(std::system(("/usr/bin/python3 " + path("write.py") + " " + dir_).c_str()), 0);

@@ -7,14 +7,14 @@ using namespace endd::testing;
 
 namespace {
 // 4 inputs, M = 2, K = 2. Inputs 0-1 confident and right, 2 wrong, 3 unsure.
-const char* kProbs = "0.9,0.1,0.8,0.2\n0.1,0.9,0.2,0.8\n0.9,0.1,0.7,0.3\n0.5,0.5,0.6,0.4\n";
+const char* kProbsNoHeader = "0.9,0.1,0.8,0.2\n0.1,0.9,0.2,0.8\n0.9,0.1,0.7,0.3\n0.5,0.5,0.6,0.4\n";
 const char* kLabels = "0\n1\n1\n0\n";
 const char* kOod = "0.9,0.1,0.1,0.9\n0.2,0.8,0.9,0.1\n";
 }  // namespace
 
 TEST(ScoreCommandTest, WritesSchemaSections) {
   auto dir = fresh_dir("score_ok");
-  write_text(dir + "/p.csv", kProbs);
+  write_text(dir + "/p.csv", kProbsNoHeader);
   write_text(dir + "/y.csv", kLabels);
   write_text(dir + "/ood.csv", kOod);
   auto r = run_endd({"score", "--members", "2", "--probs", dir + "/p.csv", "--labels", dir + "/y.csv",
@@ -56,7 +56,7 @@ TEST(ScoreCommandTest, BadLabelsFailCleanly) {
   };
   for (const auto& c : cases) {
     auto dir = fresh_dir("score_" + c.name);
-    write_text(dir + "/p.csv", kProbs);
+    write_text(dir + "/p.csv", kProbsNoHeader);
     write_text(dir + "/y.csv", c.labels);
     auto r = run_endd({"score", "--members", "2", "--probs", dir + "/p.csv", "--labels", dir + "/y.csv", "--out",
                        dir + "/r.json"});
@@ -68,7 +68,7 @@ TEST(ScoreCommandTest, BadLabelsFailCleanly) {
 
 TEST(ScoreCommandTest, OodClassCountMustMatch) {
   auto dir = fresh_dir("score_oodk");
-  write_text(dir + "/p.csv", kProbs);
+  write_text(dir + "/p.csv", kProbsNoHeader);
   write_text(dir + "/y.csv", kLabels);
   write_text(dir + "/ood.csv", "0.2,0.3,0.5,0.2,0.3,0.5\n");
   auto r = run_endd({"score", "--members", "2", "--probs", dir + "/p.csv", "--labels", dir + "/y.csv",

@@ -14,22 +14,6 @@
 
 using namespace endd::testing;
 
-namespace {
-
-void write_blobs(const std::string& path, int n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> z(0, 1);
-  std::ostringstream out;
-  out.precision(17);
-  for (int i = 0; i < n; ++i) {
-    int y = static_cast<int>(rng() % 3);
-    out << y * 2.0 + z(rng) << "," << z(rng) << "," << z(rng) << "," << y << "\n";
-  }
-  write_text(path, out.str());
-}
-
-}  // namespace
-
 // The same teacher logits, once computed by endd from its own run and once
 // read from a file, train the same student, bit for bit.
 TEST(TeacherOutputsTest, OutputsFromAFileTrainTheStudentAnEnddTeacherWould) {

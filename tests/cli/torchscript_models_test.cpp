@@ -16,8 +16,6 @@ using namespace endd::testing;
 
 namespace {
 
-bool python_torch() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
-
 // Modules and data written by PyTorch itself: a CNN with batch norm, an MLP
 // student, and modules that must be refused.
 const char* kWriteModules = R"(
@@ -63,25 +61,10 @@ open(d + '/truncated.npy', 'wb').write(open(d + '/logits.npy', 'rb').read()[:100
 
 // The exported module, loaded in Python on [N, 1, 4, 4] inputs, against
 // `endd predict`'s CSV.
-const char* kCheckExport = R"(
-import sys, csv, numpy as np, torch
-d, model, predictions = sys.argv[1], sys.argv[2], sys.argv[3]
-out = torch.jit.load(model)(torch.from_numpy(np.load(d + '/x.npy')))
-rows = list(csv.DictReader(open(predictions)))
-for key in ['total', 'data', 'knowledge', 'confidence']:
-    want = torch.tensor([float(r[key]) for r in rows], dtype=torch.float64)
-    err = (out[key].double() - want).abs().max().item()
-    assert err < 1e-5, (key, err)
-for c in range(3):
-    want = torch.tensor([float(r['p%d' % c]) for r in rows], dtype=torch.float64)
-    assert (out['probs'][:, c].double() - want).abs().max().item() < 1e-5
-assert out['prediction'].tolist() == [int(r['prediction']) for r in rows]
-)";
-
 class ScriptedModels : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!python_torch()) GTEST_SKIP() << "Debian's python3-torch is not installed";
+    if (!python_has_torch()) GTEST_SKIP() << "Debian's python3-torch is not installed";
     dir_ = fresh_dir("scripted_models");
     write_text(dir_ + "/write.py", kWriteModules);
     ASSERT_EQ(std::system(("/usr/bin/python3 " + dir_ + "/write.py " + dir_).c_str()), 0);
@@ -125,9 +108,9 @@ TEST_F(ScriptedModels, MembersOfYourArchitectureTrainResumeAndExport) {
 
   ASSERT_EQ(run_endd({"predict", "--model", path("ens"), "--data", "npy:" + path("x.npy"), "--out", path("p.csv")}).exit_code, 0);
   ASSERT_EQ(run_endd({"export", "--model", path("ens"), "--out", path("ens.ts")}).exit_code, 0);
-  write_text(path("check.py"), kCheckExport);
-  EXPECT_EQ(std::system(("/usr/bin/python3 " + path("check.py") + " " + dir_ + " " + path("ens.ts") + " " +
-                         path("p.csv")).c_str()), 0);
+  EXPECT_TRUE(exported_module_matches(path("ens.ts"), "torch.from_numpy(np.load('" + path("x.npy") + "'))",
+                                      path("p.csv"), {"total", "data", "knowledge", "confidence", "p0", "p1", "p2"},
+                                      dir_));
 }
 
 TEST_F(ScriptedModels, YourStudentLearnsFromAnyTeacherAndExports) {
@@ -160,9 +143,9 @@ TEST_F(ScriptedModels, YourStudentLearnsFromAnyTeacherAndExports) {
   EXPECT_EQ(run_endd({"evaluate", "--model", path("stu"), "--data", data(), "--out", path("ev")}).exit_code, 0);
   ASSERT_EQ(run_endd({"predict", "--model", path("stu"), "--data", "npy:" + path("x.npy"), "--out", path("p.csv")}).exit_code, 0);
   ASSERT_EQ(run_endd({"export", "--model", path("stu"), "--out", path("stu.ts")}).exit_code, 0);
-  write_text(path("check.py"), kCheckExport);
-  EXPECT_EQ(std::system(("/usr/bin/python3 " + path("check.py") + " " + dir_ + " " + path("stu.ts") + " " +
-                         path("p.csv")).c_str()), 0);
+  EXPECT_TRUE(exported_module_matches(path("stu.ts"), "torch.from_numpy(np.load('" + path("x.npy") + "'))",
+                                      path("p.csv"), {"total", "data", "knowledge", "confidence", "p0", "p1", "p2"},
+                                      dir_));
   // Without --student the student is the teacher's architecture, from its own seed.
   r = run_endd({"distill", "--teacher", path("ens"), "--epochs", "2", "--out", path("same_arch")});
   ASSERT_EQ(r.exit_code, 0) << r.err;

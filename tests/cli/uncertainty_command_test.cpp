@@ -8,12 +8,12 @@ using namespace endd::testing;
 
 namespace {
 // Two inputs, M = 2 members, K = 2 classes, member-major.
-const char* kProbs = "m1c1,m1c2,m2c1,m2c2\n0.9,0.1,0.1,0.9\n0.5,0.5,0.5,0.5\n";
+const char* kProbsWithHeader = "m1c1,m1c2,m2c1,m2c2\n0.9,0.1,0.1,0.9\n0.5,0.5,0.5,0.5\n";
 }  // namespace
 
 TEST(UncertaintyCommandTest, WritesMeasuresPerInput) {
   auto dir = fresh_dir("unc_ok");
-  write_text(dir + "/in.csv", kProbs);
+  write_text(dir + "/in.csv", kProbsWithHeader);
   auto r = run_endd({"uncertainty", "--members", "2", "--probs", dir + "/in.csv", "--out", dir + "/out.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string out = read_text(dir + "/out.csv");

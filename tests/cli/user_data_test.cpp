@@ -65,8 +65,6 @@ std::string csv(const std::vector<Row>& rows, const std::function<std::string(in
 
 std::string plain(int y) { return std::to_string(y); }
 
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
-
 // predict's output: column name -> values as text.
 std::map<std::string, std::vector<std::string>> read_predictions(const std::string& path) {
   std::map<std::string, std::vector<std::string>> out;
@@ -125,7 +123,7 @@ TEST_F(UserDataTest, ConstantTrainingFeatureStaysFiniteEverywhere) {
   }
   // The saved scale of the constant feature is 1, not a tiny spread.
   ASSERT_EQ(run_endd({"export", "--model", path("stu"), "--out", path("stu.pt")}).exit_code, 0);
-  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3-torch";
+  if (!python_has_torch()) GTEST_SKIP() << "no python3-torch";
   std::string script = "import torch,csv\n"
                        "m=torch.jit.load('" + path("stu.pt") + "')\n"
                        "rows=list(csv.reader(open('" + path("shifted.csv") + "')))\n"

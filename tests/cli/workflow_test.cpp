@@ -24,25 +24,6 @@ using namespace endd::testing;
 
 namespace {
 
-// Three Gaussian blobs in 3-d (+ a noise feature); label last.
-void write_blobs(const std::string& path, int n, uint64_t seed, bool labels = true, double shift = 0) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> noise(0, 1);
-  std::ostringstream out;
-  const double centers[3][2] = {{0, 0}, {3, 0}, {0, 3}};
-  for (int i = 0; i < n; ++i) {
-    int y = static_cast<int>(rng() % 3);
-    out << centers[y][0] + noise(rng) + shift << "," << centers[y][1] + noise(rng) + shift << "," << noise(rng);
-    if (labels) out << "," << y;
-    out << "\n";
-  }
-  write_text(path, out.str());
-}
-
-nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(read_text(path)); }
-
-bool python_torch() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
-
 class WorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -92,7 +73,7 @@ TEST_F(WorkflowTest, TrainDistillEvaluatePredictExportAgree) {
   EXPECT_LT(res["models"]["end2_aux"]["error"].get<double>(), 30.0);  // it learned the blobs
   r = run_endd({"export", "--model", dir + "/stu", "--out", dir + "/model.pt"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  if (!python_torch()) GTEST_SKIP() << "Debian's python3-torch is not installed";
+  if (!python_has_torch()) GTEST_SKIP() << "Debian's python3-torch is not installed";
   std::string script = dir + "/check.py";
   write_text(script,
              "import sys, torch, numpy as np\n"

@@ -15,7 +15,7 @@ using namespace endd;
 
 namespace {
 
-std::string error_of(const std::string& spec) {
+std::string source_error(const std::string& spec) {
   try {
     data::load_source(spec);
   } catch (const Error& e) {
@@ -79,7 +79,7 @@ TEST(GeneratedSourcesTest, DiscAndAnnulusStayInTheirRings) {
   EXPECT_LE(ring.max().item<double>(), 2.0 * R * (1 + 1e-6));
   // Without labels: fine where none are needed, an error where they are.
   EXPECT_EQ(data::load_source("disc", unlabelled).size(), 3000);
-  EXPECT_NE(error_of("disc:n=5").find("has no labels"), std::string::npos);
+  EXPECT_NE(source_error("disc:n=5").find("has no labels"), std::string::npos);
 }
 
 TEST(GeneratedSourcesTest, SetNamesAndErrors) {
@@ -87,12 +87,12 @@ TEST(GeneratedSourcesTest, SetNamesAndErrors) {
             (std::pair<std::string, std::string>{"annulus:n=10,seed=1", "far"}));
   EXPECT_EQ(data::split_source_name("disc:wide"), (std::pair<std::string, std::string>{"disc", "wide"}));
   EXPECT_EQ(data::split_source_name("spiral:test,n=5").second, "spiral-test");
-  EXPECT_NE(error_of("spiral:train,nosie=1").find("unknown key 'nosie'; did you mean 'noise'?"), std::string::npos);
-  EXPECT_NE(error_of("spiral").find("expected spiral:train or spiral:test"), std::string::npos);
-  EXPECT_NE(error_of("spiral:train,n=0").find("n: expected >= 1"), std::string::npos);
-  EXPECT_NE(error_of("spiral:train,n=2.5").find("n: expected a whole number"), std::string::npos);
-  EXPECT_NE(error_of("spiral:train,noise=abc").find("noise: expected a number, got 'abc'"), std::string::npos);
-  EXPECT_NE(error_of("spiral:train,seed=-1").find("seed: expected a whole number >= 0"), std::string::npos);
-  EXPECT_NE(error_of("annulus:inner=2,outer=1").find("outer: expected > inner"), std::string::npos);
-  EXPECT_NE(error_of("disc:n=5:x:y").find("expected disc[:key=value,...]"), std::string::npos);
+  EXPECT_NE(source_error("spiral:train,nosie=1").find("unknown key 'nosie'; did you mean 'noise'?"), std::string::npos);
+  EXPECT_NE(source_error("spiral").find("expected spiral:train or spiral:test"), std::string::npos);
+  EXPECT_NE(source_error("spiral:train,n=0").find("n: expected >= 1"), std::string::npos);
+  EXPECT_NE(source_error("spiral:train,n=2.5").find("n: expected a whole number"), std::string::npos);
+  EXPECT_NE(source_error("spiral:train,noise=abc").find("noise: expected a number, got 'abc'"), std::string::npos);
+  EXPECT_NE(source_error("spiral:train,seed=-1").find("seed: expected a whole number >= 0"), std::string::npos);
+  EXPECT_NE(source_error("annulus:inner=2,outer=1").find("outer: expected > inner"), std::string::npos);
+  EXPECT_NE(source_error("disc:n=5:x:y").find("expected disc[:key=value,...]"), std::string::npos);
 }

@@ -6,7 +6,7 @@
 using endd::data::parse_numeric_csv;
 
 namespace {
-std::string error_of(const std::string& text) {
+std::string csv_error(const std::string& text) {
   try {
     parse_numeric_csv(text, "in.csv");
   } catch (const endd::Error& e) {
@@ -26,13 +26,13 @@ TEST(NumericCsvTest, ParsesHeaderCrlfBlankLinesAndSpaces) {
 }
 
 TEST(NumericCsvTest, ErrorsNameFileLineAndColumn) {
-  EXPECT_EQ(error_of("1,2\n3,x\n"), "in.csv:2: column 2: expected a number, got 'x'");
-  EXPECT_EQ(error_of("1,2\n3,4,5\n"), "in.csv:2: expected 2 columns (as in the first row), got 3");
-  EXPECT_EQ(error_of("1,2\n3,nan\n"), "in.csv:2: column 2: value 'nan' is not finite");
-  EXPECT_EQ(error_of("1,2\n3,inf\n"), "in.csv:2: column 2: value 'inf' is not finite");
-  EXPECT_EQ(error_of("1,2\n3,\n"), "in.csv:2: column 2: expected a number, got '(empty)'");
-  EXPECT_EQ(error_of(""), "in.csv: no data rows (the file is empty)");
-  EXPECT_EQ(error_of("p1,p2\n"), "in.csv: no data rows (the file is empty apart from its header)");
+  EXPECT_EQ(csv_error("1,2\n3,x\n"), "in.csv:2: column 2: expected a number, got 'x'");
+  EXPECT_EQ(csv_error("1,2\n3,4,5\n"), "in.csv:2: expected 2 columns (as in the first row), got 3");
+  EXPECT_EQ(csv_error("1,2\n3,nan\n"), "in.csv:2: column 2: value 'nan' is not finite");
+  EXPECT_EQ(csv_error("1,2\n3,inf\n"), "in.csv:2: column 2: value 'inf' is not finite");
+  EXPECT_EQ(csv_error("1,2\n3,\n"), "in.csv:2: column 2: expected a number, got '(empty)'");
+  EXPECT_EQ(csv_error(""), "in.csv: no data rows (the file is empty)");
+  EXPECT_EQ(csv_error("p1,p2\n"), "in.csv: no data rows (the file is empty apart from its header)");
 }
 
 TEST(NumericCsvTest, MissingFileIsNamed) {

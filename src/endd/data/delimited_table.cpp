@@ -8,11 +8,10 @@
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/data/field_padding.h"
 
 namespace endd::data {
 namespace {
-
-inline bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view trim(std::string_view s, char delimiter) {
   // A tab is a delimiter in tab-separated files, not padding.
@@ -55,7 +54,7 @@ void split_line(std::string_view line, char delimiter, const std::string& path, 
         value += line[j];
       }
       size_t k = j + 1;
-      while (k < line.size() && line[k] != delimiter && is_space(line[k])) ++k;
+      while (k < line.size() && line[k] != delimiter && is_field_padding(line[k])) ++k;
       ENDD_CHECK(k == line.size() || line[k] == delimiter, path, ":", line_no, ": field ", out.views.size() + 1,
                  ": text after a closing quote");
       if (had_escape) {
@@ -162,7 +161,7 @@ DelimitedTable parse_delimited_table(const std::string& text, const std::string&
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     p = eol + 1;
     bool blank = true;
-    for (char c : line) blank = blank && (is_space(c) || c == '\r');
+    for (char c : line) blank = blank && (is_field_padding(c) || c == '\r');
     if (!blank) lines.emplace_back(line, line_no);
   }
   ENDD_CHECK(!lines.empty(), path, ": the file is empty (expected one row per input)");

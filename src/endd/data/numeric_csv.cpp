@@ -6,16 +6,15 @@
 
 #include "endd/core/atomic_file.h"
 #include "endd/core/error.h"
+#include "endd/data/field_padding.h"
 
 namespace endd::data {
 namespace {
 
-inline bool is_space(char c) { return c == ' ' || c == '\t'; }
-
 // Parses one field [b, e); false if it is not a complete number.
 inline bool parse_field(const char* b, const char* e, double& out) {
-  while (b < e && is_space(*b)) ++b;
-  while (e > b && is_space(e[-1])) --e;
+  while (b < e && is_field_padding(*b)) ++b;
+  while (e > b && is_field_padding(e[-1])) --e;
   if (b == e) return false;
   if (*b == '+') ++b;  // from_chars rejects a leading '+'
   auto [ptr, ec] = std::from_chars(b, e, out);
@@ -31,8 +30,8 @@ inline bool parse_field(const char* b, const char* e, double& out) {
 
 std::string excerpt(const char* b, const char* e) {
   std::string s(b, std::min<size_t>(static_cast<size_t>(e - b), 40));
-  while (!s.empty() && is_space(s.front())) s.erase(s.begin());
-  while (!s.empty() && is_space(s.back())) s.pop_back();
+  while (!s.empty() && is_field_padding(s.front())) s.erase(s.begin());
+  while (!s.empty() && is_field_padding(s.back())) s.pop_back();
   return s;
 }
 
@@ -55,7 +54,7 @@ NumericTable parse_numeric_csv(const std::string& text, const std::string& path,
     p = eol + 1;
     // Skip empty (or whitespace-only) lines.
     const char* t = q;
-    while (t < line_end && is_space(*t)) ++t;
+    while (t < line_end && is_field_padding(*t)) ++t;
     if (t == line_end) continue;
 
     size_t row_start = table.values.size();

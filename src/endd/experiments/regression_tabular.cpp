@@ -106,7 +106,7 @@ std::string number(const nlohmann::json& v) {
   return o.str();
 }
 
-std::string markdown(const nlohmann::json& r) {
+std::string tabular_markdown(const nlohmann::json& r) {
   std::ostringstream md;
   md << "# Regression on real tables\n\n" << r["config"]["splits"] << " random splits, "
      << r["config"]["test_fraction"].get<double>() * 100 << "% test; mean ± standard error over the splits. "
@@ -169,7 +169,7 @@ nlohmann::json run_regression_tabular(const RegressionTabularConfig& c, c10::Dev
   progress.finish();
   r["timing"] = {{"total_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
   report::write_json(dir + "/results.json", r);
-  write_file_atomic(dir + "/results.md", markdown(r));
+  write_file_atomic(dir + "/results.md", tabular_markdown(r));
   return r;
 }
 

@@ -83,7 +83,7 @@ nlohmann::json grid_json(const at::Tensor& grid, const uncertainty::RegressionMe
           {"gap_knowledge_entropy_ratio", ratio(student.knowledge, ensemble.knowledge, gap)}};
 }
 
-std::string markdown(const nlohmann::json& r) {
+std::string toy_markdown(const nlohmann::json& r) {
   std::ostringstream md;
   md.precision(4);
   md << "# Regression toy (1-D, heteroscedastic, with a gap)\n\n| model | RMSE | NLL | coverage 90% | calibration "
@@ -157,7 +157,7 @@ nlohmann::json run_regression_toy(const RegressionToyConfig& c, c10::Device devi
                                 regression_predictives(models, d.grid.unsqueeze(1)));
   r["timing"] = {{"total_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
   report::write_json(dir + "/results.json", r);
-  write_file_atomic(dir + "/results.md", markdown(r));
+  write_file_atomic(dir + "/results.md", toy_markdown(r));
   return r;
 }
 

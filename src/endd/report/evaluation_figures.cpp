@@ -16,11 +16,7 @@
 namespace endd::report {
 namespace {
 
-std::string at_dir(const std::string& dir, const std::string& name) {
-  return (std::filesystem::path(dir) / name).string();
-}
 at::Tensor column(const std::vector<double>& v) { return at::tensor(v, at::kDouble); }
-const char* kHeader = "set terminal pngcairo noenhanced size 700,550\nset output outfile\nset datafile separator ','\n";
 
 }  // namespace
 
@@ -37,14 +33,14 @@ void write_reliability_figure(const std::string& dir, const uncertainty::Measure
     mean_conf.push_back(b.mean_confidence);
     count.push_back(double(b.count));
   }
-  std::string csv = at_dir(dir, "reliability.csv");
+  std::string csv = path_in(dir, "reliability.csv");
   write_csv(csv, {{"bin_center", column(center)}, {"accuracy", column(acc)}, {"mean_confidence", column(mean_conf)},
                   {"count", column(count)}});
   double ece = metrics::expected_calibration_error(conf, correct, 15);
   char title[96];
   std::snprintf(title, sizeof title, "Reliability (ECE %.2f%%)", ece);
-  render_png(at_dir(dir, "reliability"),
-             std::string(kHeader) + "set title '" + title + "'\nset xlabel 'confidence'\nset ylabel 'accuracy'\n"
+  render_png(path_in(dir, "reliability"),
+             std::string(kPngScriptHeader) + "set title '" + title + "'\nset xlabel 'confidence'\nset ylabel 'accuracy'\n"
              "set xrange [0:1]\nset yrange [0:1]\nset style fill solid 0.6\nset boxwidth 1.0/15\nset key top left\n"
              "plot " + gnuplot_quote(csv) + " skip 1 using 1:($4>0?$2:1/0) with boxes title 'accuracy', "
              "x with lines dt 2 lc rgb 'black' title 'perfect calibration'\n",
@@ -57,15 +53,15 @@ void write_rejection_figure(const std::string& dir, const uncertainty::Measures&
   std::vector<uint8_t> wrong(wrong_t.data_ptr<uint8_t>(), wrong_t.data_ptr<uint8_t>() + wrong_t.numel());
   auto total = metrics::prediction_rejection(to_vector(m.total), wrong);
   auto knowledge = metrics::prediction_rejection(to_vector(m.knowledge), wrong);
-  std::string csv = at_dir(dir, "rejection.csv");
+  std::string csv = path_in(dir, "rejection.csv");
   write_csv(csv, {{"fraction_rejected", column(total.fraction)}, {"error_total", column(total.error)},
                   {"error_knowledge", column(knowledge.error)}, {"oracle", column(total.oracle)},
                   {"random", column(total.random)}});
   char titles[160];
   std::snprintf(titles, sizeof titles, "title 'total (PRR %.1f%%)', '' skip 1 using 1:3 with lines lw 2 title 'knowledge (PRR %.1f%%)'",
                 total.prr, knowledge.prr);
-  render_png(at_dir(dir, "rejection"),
-             std::string(kHeader) + "set title 'Prediction rejection'\nset xlabel 'fraction rejected'\n"
+  render_png(path_in(dir, "rejection"),
+             std::string(kPngScriptHeader) + "set title 'Prediction rejection'\nset xlabel 'fraction rejected'\n"
              "set ylabel 'error over the whole set (%)'\nplot " + gnuplot_quote(csv) +
              " skip 1 using 1:2 with lines lw 2 " + titles +
              ", '' skip 1 using 1:4 with lines dt 2 title 'oracle', '' skip 1 using 1:5 with lines dt 3 title 'random'\n",
@@ -80,11 +76,11 @@ void write_ood_figures(const std::string& dir, const std::string& name, const un
   double hi_t = std::max(*std::max_element(in_t.begin(), in_t.end()), *std::max_element(out_t.begin(), out_t.end()));
   auto hk_in = histogram(in_k, 0, std::max(hi_k, 1e-9), 40), hk_out = histogram(out_k, 0, std::max(hi_k, 1e-9), 40);
   auto ht_in = histogram(in_t, 0, std::max(hi_t, 1e-9), 40), ht_out = histogram(out_t, 0, std::max(hi_t, 1e-9), 40);
-  std::string hist = at_dir(dir, "ood_" + name + "_hist.csv");
+  std::string hist = path_in(dir, "ood_" + name + "_hist.csv");
   write_csv(hist, {{"knowledge", column(hk_in.centers)}, {"knowledge_in_domain", column(hk_in.density)},
                    {"knowledge_ood", column(hk_out.density)}, {"total", column(ht_in.centers)},
                    {"total_in_domain", column(ht_in.density)}, {"total_ood", column(ht_out.density)}});
-  render_png(at_dir(dir, "ood_" + name + "_hist"),
+  render_png(path_in(dir, "ood_" + name + "_hist"),
              "set terminal pngcairo noenhanced size 1200,450\nset output outfile\nset datafile separator ','\n"
              "set multiplot layout 1,2 title 'In-domain vs " + name + "'\nset style fill transparent solid 0.5\n"
              "set ylabel 'density'\nf = " + gnuplot_quote(hist) + "\n"
@@ -100,12 +96,12 @@ void write_ood_figures(const std::string& dir, const std::string& name, const un
     return metrics::roc_curve(s, pos);
   };
   auto roc_k = roc_of(in_k, out_k), roc_t = roc_of(in_t, out_t);
-  std::string roc_k_csv = at_dir(dir, "ood_" + name + "_roc_knowledge.csv");
-  std::string roc_t_csv = at_dir(dir, "ood_" + name + "_roc_total.csv");
+  std::string roc_k_csv = path_in(dir, "ood_" + name + "_roc_knowledge.csv");
+  std::string roc_t_csv = path_in(dir, "ood_" + name + "_roc_total.csv");
   write_csv(roc_k_csv, {{"fpr", column(roc_k.fpr)}, {"tpr", column(roc_k.tpr)}});
   write_csv(roc_t_csv, {{"fpr", column(roc_t.fpr)}, {"tpr", column(roc_t.tpr)}});
-  render_png(at_dir(dir, "ood_" + name + "_roc"),
-             std::string(kHeader) + "set title 'OOD detection: " + name + " (OOD positive)'\nset xlabel 'false-positive rate'\n"
+  render_png(path_in(dir, "ood_" + name + "_roc"),
+             std::string(kPngScriptHeader) + "set title 'OOD detection: " + name + " (OOD positive)'\nset xlabel 'false-positive rate'\n"
              "set ylabel 'true-positive rate'\nset key bottom right\nplot " + gnuplot_quote(roc_k_csv) +
              " skip 1 using 1:2 with lines lw 2 title 'knowledge', " + gnuplot_quote(roc_t_csv) +
              " skip 1 using 1:2 with lines lw 2 title 'total', x with lines dt 2 lc rgb 'black' title 'chance'\n",

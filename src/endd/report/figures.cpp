@@ -6,10 +6,18 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "endd/core/atomic_file.h"
 
 namespace endd::report {
+
+const char* const kPngScriptHeader =
+    "set terminal pngcairo noenhanced size 700,550\nset output outfile\nset datafile separator ','\n";
+
+std::string path_in(const std::string& dir, const std::string& name) {
+  return (std::filesystem::path(dir) / name).string();
+}
 
 std::string gnuplot_quote(const std::string& path) {
   std::string q = "'";

@@ -20,6 +20,12 @@ struct Histogram {
 };
 Histogram histogram(const std::vector<double>& values, double low, double high, int bins);
 
+/// `dir/name` as a string (figure and data files live side by side in `dir`).
+std::string path_in(const std::string& dir, const std::string& name);
+
+/// The start of every figure script: a 700x550 PNG to `outfile`, CSV data.
+extern const char* const kPngScriptHeader;
+
 /// Quotes a path for a gnuplot string literal.
 std::string gnuplot_quote(const std::string& path);
 

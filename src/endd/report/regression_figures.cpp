@@ -14,11 +14,6 @@
 namespace endd::report {
 namespace {
 
-std::string at_dir(const std::string& dir, const std::string& name) {
-  return (std::filesystem::path(dir) / name).string();
-}
-const char* kHeader = "set terminal pngcairo noenhanced size 700,550\nset output outfile\nset datafile separator ','\n";
-
 // MSE over the whole set after rejecting the k predictions ranked first by
 // `order` (descending), k = 0 .. N, at 101 evenly spaced fractions.
 std::vector<double> rejection_curve(const at::Tensor& loss, const at::Tensor& order) {
@@ -43,13 +38,13 @@ void write_coverage_figure(const std::string& dir, const uncertainty::Regression
     nominal.push_back(5.0 * k);
     observed.push_back(metrics::central_coverage(p.pit, 0.05 * k));
   }
-  const std::string csv = at_dir(dir, "coverage.csv");
+  const std::string csv = path_in(dir, "coverage.csv");
   write_csv(csv, {{"nominal", at::tensor(nominal, at::kDouble)}, {"observed", at::tensor(observed, at::kDouble)}});
   char title[96];
   std::snprintf(title, sizeof title, "Coverage of central intervals (calibration error %.2f points)",
                 metrics::coverage_calibration_error(p.pit));
-  render_png(at_dir(dir, "coverage"),
-             std::string(kHeader) + "set title '" + title + "'\nset xlabel 'interval probability (%)'\n"
+  render_png(path_in(dir, "coverage"),
+             std::string(kPngScriptHeader) + "set title '" + title + "'\nset xlabel 'interval probability (%)'\n"
              "set ylabel 'targets inside (%)'\nset xrange [0:100]\nset yrange [0:100]\nset key top left\n"
              "plot " + gnuplot_quote(csv) + " skip 1 using 1:2 with linespoints lw 2 title 'observed', "
              "x with lines dt 2 lc rgb 'black' title 'perfect calibration'\n",
@@ -65,7 +60,7 @@ void write_squared_error_rejection_figure(const std::string& dir, const uncertai
   std::vector<double> random;
   const double base = loss.numel() ? loss.mean().item<double>() : 0.0;
   for (double f : fraction) random.push_back(base * (1 - f));
-  const std::string csv = at_dir(dir, "rejection.csv");
+  const std::string csv = path_in(dir, "rejection.csv");
   write_csv(csv, {{"fraction_rejected", at::tensor(fraction, at::kDouble)},
                   {"mse_total_variance", at::tensor(rejection_curve(loss, descending(m.total_variance)), at::kDouble)},
                   {"mse_knowledge_variance",
@@ -79,8 +74,8 @@ void write_squared_error_rejection_figure(const std::string& dir, const uncertai
                 "(PRR %.1f%%)'",
                 metrics::loss_rejection(to_vector(m.total_variance), squared).prr,
                 metrics::loss_rejection(to_vector(m.knowledge_variance), squared).prr);
-  render_png(at_dir(dir, "rejection"),
-             std::string(kHeader) + "set title 'Prediction rejection by squared error'\n"
+  render_png(path_in(dir, "rejection"),
+             std::string(kPngScriptHeader) + "set title 'Prediction rejection by squared error'\n"
              "set xlabel 'fraction rejected'\nset ylabel 'mean squared error over the whole set'\nplot " +
                  gnuplot_quote(csv) + " skip 1 using 1:2 with lines lw 2 " + titles +
                  ", '' skip 1 using 1:4 with lines dt 2 title 'oracle', '' skip 1 using 1:5 with lines dt 3 title "
