@@ -15,13 +15,16 @@
 
 namespace {
 
+// kFull: a step through autograd with FlatAdam and one flat clipping norm;
 // kProxyLoss: the full step with the Proxy-Dirichlet loss (end2-proxy) instead;
 // kTorchClip: with LibTorch's clip_grad_norm_ (host sync) instead of endd's;
 // kTorchAdam: the step before FlatAdam (torch::optim::Adam, clipping per
-// parameter tensor), side by side with kFull (issue 21).
+// parameter tensor), side by side with kFull (issue 21); kTaped: the
+// product's step (train/distiller.cpp), kFull without autograd
+// (MlpEnsemble::forward_taped / backward_taped).
 enum Variant : int64_t {
   kFull = 0, kNoClip = 1, kFloat32Loss = 2, kNoOptimizer = 3, kForwardOnly = 4, kTrivialLoss = 5, kProxyLoss = 6,
-  kTorchClip = 7, kTorchAdam = 8
+  kTorchClip = 7, kTorchAdam = 8, kTaped = 9
 };
 
 // The optimiser's part of a step: zero, (clip), step.
@@ -34,6 +37,16 @@ void run_steps(benchmark::State& state, endd::models::MlpEnsemble& student, Opti
   at::Tensor proxy_target = at::softmax(at::randn({B, 3}, at::kDouble), -1) * 100;
   const double T = 2.0;
   for (auto _ : state) {
+    if (variant == kTaped) {
+      endd::models::MlpEnsemble::Tape tape;
+      at::Tensor z = student.forward_taped(x, tape).squeeze(0);
+      auto loss = endd::distill::end2_loss_and_gradient(z, target, T, true);
+      opt.zero_grad();
+      student.backward_taped(tape, loss.gradient.unsqueeze(0));
+      clip();
+      opt.step();
+      continue;
+    }
     at::Tensor z = student.forward(x).squeeze(0);
     at::Tensor loss = variant == kTrivialLoss ? z.square().mean()
                       : variant == kProxyLoss ? endd::distill::end2_proxy_loss(z, proxy_target, 1.0, true)
@@ -64,7 +77,7 @@ void BM_StudentStep(benchmark::State& state) {
     run_steps(state, student, opt, [&] { endd::train::clip_gradients_({opt.gradient()}, 10.0); });
   }
 }
-BENCHMARK(BM_StudentStep)->DenseRange(0, 8)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_StudentStep)->DenseRange(0, 9)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The optimiser's part alone on the spiral student's gradients: 0 Adam
 // step (torch::optim::Adam), 1 FlatAdam step, 2 clipping per parameter

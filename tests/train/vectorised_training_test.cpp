@@ -45,6 +45,38 @@ TEST(VectorisedTrainingTest, InitialisationDependsOnlyOnTheMemberSeed) {
   EXPECT_FALSE(at::equal(a.member_parameters(0)[0], b.member_parameters(0)[0]));
 }
 
+// The taped pass (no autograd) writes the gradients autograd computes, bit
+// for bit, for every activation it covers; GELU is refused.
+TEST(VectorisedTrainingTest, TapedBackwardEqualsAutograd) {
+  at::manual_seed(3);
+  for (auto activation : {models::Activation::kReLU, models::Activation::kTanh, models::Activation::kLeakyReLU}) {
+    auto opts = models::MlpOptions(5, 4).hidden_layers(3).width(12).activation(activation);
+    models::MlpEnsemble autograd_net(opts, {1, 2, 3}), taped_net(opts, {1, 2, 3});
+    for (const at::Tensor& x : {at::randn({9, 5}), at::randn({3, 9, 5})}) {  // shared and per-member inputs
+      at::Tensor upstream = at::randn({3, 9, 4});
+      autograd_net.zero_grad();
+      (autograd_net.forward(x) * upstream).sum().backward();
+      models::MlpEnsemble::Tape tape;
+      at::Tensor out = taped_net.forward_taped(x, tape);
+      EXPECT_FALSE(out.requires_grad());
+      EXPECT_TRUE(at::equal(out, autograd_net.forward(x).detach()));
+      taped_net.backward_taped(tape, upstream);
+      auto want = autograd_net.parameters(), got = taped_net.parameters();
+      ASSERT_EQ(want.size(), got.size());
+      for (size_t p = 0; p < want.size(); ++p) {
+        ASSERT_TRUE(got[p].grad().defined()) << models::to_string(activation) << " tensor " << p;
+        EXPECT_TRUE(at::equal(want[p].grad(), got[p].grad()))
+            << models::to_string(activation) << " tensor " << p << " max diff "
+            << (want[p].grad() - got[p].grad()).abs().max().item<float>();
+      }
+    }
+  }
+  models::MlpEnsemble gelu(models::MlpOptions(2, 3).activation(models::Activation::kGELU), {1});
+  EXPECT_FALSE(gelu.has_taped_backward());
+  models::MlpEnsemble::Tape tape;
+  EXPECT_THROW(gelu.forward_taped(at::randn({4, 2}), tape), Error);
+}
+
 TEST(DistillerTest, RefusesEnD2FromOneMember) {
   models::MlpEnsemble student(models::MlpOptions(2, 3), {1});
   train::DistillOptions o;
@@ -95,6 +127,44 @@ INSTANTIATE_TEST_SUITE_P(Methods, DistillerMethodTest,
                            std::string name = train::distill_method_name(info.param);
                            return name == "end2-proxy" ? std::string("end2_proxy") : name;
                          });
+
+namespace {
+// The same MLP seen only as an EnsembleNet: the distiller then steps it with
+// autograd instead of the taped pass.
+struct AutogradOnlyMlp : models::EnsembleNet {
+  explicit AutogradOnlyMlp(const models::MlpOptions& o, uint64_t seed)
+      : inner(register_module("inner", std::make_shared<models::MlpEnsemble>(o, std::vector<uint64_t>{seed}))) {}
+  at::Tensor forward(const at::Tensor& x) override { return inner->forward(x); }
+  int64_t members() const override { return 1; }
+  int64_t num_classes() const override { return inner->num_classes(); }
+  std::shared_ptr<models::MlpEnsemble> inner;
+};
+}  // namespace
+
+// MLP students take the taped step; for each method it trains the student
+// autograd trains (EnD^2's gradient is the same code; EnD's a closed form of
+// log_softmax's, equal to rounding), including the mean-weighted EnD^2.
+TEST_P(DistillerMethodTest, TapedStepTrainsTheStudentAutogradTrains) {
+  at::manual_seed(6);
+  at::Tensor x = at::randn({200, 2});
+  at::Tensor teacher = at::randn({200, 6, 3}) * 2;
+  auto opts = models::MlpOptions(2, 3).width(16);
+  train::DistillOptions o = small_student_options(3);
+  o.epochs = 8;
+  o.method = GetParam();
+  for (double mean_weight : {0.0, 0.5}) {
+    if (mean_weight > 0 && o.method != train::DistillMethod::kEnD2) continue;
+    o.mean_weight = mean_weight;
+    models::MlpEnsemble taped(opts, {5});
+    AutogradOnlyMlp reference(opts, 5);
+    auto a = train::distill(taped, x, teacher, o), b = train::distill(reference, x, teacher, o);
+    const double tolerance = o.method == train::DistillMethod::kEnD || mean_weight > 0 ? 1e-4 : 0.0;
+    for (size_t e = 0; e < a.size(); ++e) EXPECT_NEAR(a[e].loss, b[e].loss, tolerance) << "epoch " << e;
+    auto pa = taped.parameters(), pb = reference.parameters();
+    for (size_t p = 0; p < pa.size(); ++p)
+      EXPECT_LE((pa[p] - pb[p]).abs().max().item<float>(), tolerance) << "mean weight " << mean_weight << " tensor " << p;
+  }
+}
 
 TEST(DistillerTest, TwoIdenticalViewsTrainLikeOne) {
   // Same data order; a batch only gathers its rows from two copies, so the

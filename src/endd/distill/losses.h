@@ -25,4 +25,19 @@ at::Tensor end2_loss(const at::Tensor& student_logits, const at::Tensor& mean_lo
 at::Tensor end2_proxy_loss(const at::Tensor& student_logits, const at::Tensor& proxy_concentrations,
                            double temperature, bool float64 = false);
 
+/// A loss and its gradient in the student's logits, computed together
+/// outside autograd (the taped step of train/distiller.cpp): `loss` a scalar
+/// in the loss's dtype, `gradient` [B, K] in the logits' dtype. Same values as
+/// the functions above and their autograd gradients.
+struct LossAndGradient {
+  at::Tensor loss, gradient;
+};
+LossAndGradient end_loss_and_gradient(const at::Tensor& student_logits, const at::Tensor& target_mean_probs,
+                                      double temperature, bool float64 = false);
+LossAndGradient end2_loss_and_gradient(const at::Tensor& student_logits, const at::Tensor& mean_log_probs,
+                                       double temperature, bool float64 = false);
+LossAndGradient end2_proxy_loss_and_gradient(const at::Tensor& student_logits,
+                                             const at::Tensor& proxy_concentrations, double temperature,
+                                             bool float64 = false);
+
 }  // namespace endd::distill

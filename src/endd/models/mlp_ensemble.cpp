@@ -71,6 +71,57 @@ at::Tensor MlpEnsemble::forward(const at::Tensor& inputs) {
   return h;
 }
 
+bool MlpEnsemble::has_taped_backward() const { return options_.activation_ != Activation::kGELU; }
+
+at::Tensor MlpEnsemble::forward_taped(const at::Tensor& inputs, Tape& tape) const {
+  ENDD_CHECK(has_taped_backward(), "MLP: no taped backward pass for ", to_string(options_.activation_));
+  at::NoGradGuard no_grad;
+  at::Tensor h = inputs;
+  if (h.dim() == 2) h = h.unsqueeze(0).expand({members_, h.size(0), h.size(1)});
+  ENDD_CHECK(h.dim() == 3 && h.size(0) == members_ && h.size(2) == options_.inputs_,
+             "MLP ensemble expects inputs [B, ", options_.inputs_, "] or [", members_, ", B, ",
+             options_.inputs_, "], got ", inputs.sizes());
+  tape.layer_inputs.clear();
+  for (size_t l = 0; l < weights_.size(); ++l) {
+    tape.layer_inputs.push_back(h);
+    h = at::baddbmm(biases_[l], h, weights_[l]);
+    if (l + 1 == weights_.size()) break;
+    switch (options_.activation_) {
+      case Activation::kReLU: h = at::relu(h); break;
+      case Activation::kTanh: h = at::tanh(h); break;
+      case Activation::kLeakyReLU: h = at::leaky_relu(h, 0.01); break;
+      case Activation::kGELU: break;  // refused above
+    }
+  }
+  return h;
+}
+
+void MlpEnsemble::backward_taped(const Tape& tape, const at::Tensor& output_gradient) {
+  at::NoGradGuard no_grad;
+  ENDD_CHECK(tape.layer_inputs.size() == weights_.size(), "MLP: backward_taped without a forward_taped tape");
+  auto grad_of = [](at::Tensor& p) -> at::Tensor& {
+    if (!p.mutable_grad().defined()) p.mutable_grad() = at::zeros_like(p);
+    return p.mutable_grad();
+  };
+  at::Tensor g = output_gradient;
+  for (size_t l = weights_.size(); l-- > 0;) {
+    const at::Tensor& input = tape.layer_inputs[l];
+    // baddbmm(b, h, W): d/db = g summed over the batch (b broadcasts over it),
+    // d/dW = h^T g, d/dh = g W^T.
+    at::sum_out(grad_of(biases_[l]), g, {1}, /*keepdim=*/true);
+    at::bmm_out(grad_of(weights_[l]), input.transpose(1, 2), g);
+    if (l == 0) break;  // the inputs need no gradient
+    g = g.bmm(weights_[l].transpose(1, 2));
+    // `input` is the previous layer's activation output.
+    switch (options_.activation_) {
+      case Activation::kReLU: g = at::threshold_backward(g, input, 0); break;
+      case Activation::kTanh: g = at::tanh_backward(g, input); break;
+      case Activation::kLeakyReLU: g = at::leaky_relu_backward(g, input, 0.01, /*self_is_result=*/true); break;
+      case Activation::kGELU: break;
+    }
+  }
+}
+
 std::vector<at::Tensor> MlpEnsemble::member_parameters(int64_t m) const {
   std::vector<at::Tensor> out;
   for (size_t l = 0; l < weights_.size(); ++l) {

@@ -40,6 +40,26 @@ class MlpEnsemble : public EnsembleNet {
   /// Member m's parameters as a one-member ensemble would hold them.
   std::vector<at::Tensor> member_parameters(int64_t m) const;
 
+  // Training without autograd. A distillation step on a small MLP is
+  // dominated by per-operation overhead, which autograd's recording and its
+  // engine's node calls about double (bench/distill_bench.cpp). The taped
+  // pair runs the same operations autograd would (baddbmm's and the
+  // activation's backward formulas), so it gives the same gradients.
+
+  /// What the backward pass needs: each layer's input.
+  struct Tape {
+    std::vector<at::Tensor> layer_inputs;
+  };
+  /// Whether the activation's derivative follows from its output (ReLU,
+  /// tanh, leaky ReLU; not GELU): only then can the tape hold outputs alone.
+  bool has_taped_backward() const;
+  /// forward(), recording the tape; outside autograd.
+  at::Tensor forward_taped(const at::Tensor& inputs, Tape& tape) const;
+  /// Writes d loss / d parameter into every parameter's grad() (allocated if
+  /// undefined; FlatAdam's views into its flat buffer are written in place)
+  /// from `output_gradient` = d loss / d forward_taped(...), [M, B, K].
+  void backward_taped(const Tape& tape, const at::Tensor& output_gradient);
+
  private:
   MlpOptions options_;
   int64_t members_;

@@ -11,6 +11,7 @@
 #include "endd/distill/losses.h"
 #include "endd/distill/teacher_statistics.h"
 #include "endd/distill/temperature_schedule.h"
+#include "endd/models/mlp_ensemble.h"
 #include "endd/train/flat_adam.h"
 #include "endd/train/gradient_clipping.h"
 
@@ -67,6 +68,23 @@ at::Tensor student_loss(const at::Tensor& z, const at::Tensor& target, double T,
   throw Error("unknown distillation method");
 }
 
+// student_loss() with its gradient in z, outside autograd (the taped step).
+distill::LossAndGradient student_loss_and_gradient(const at::Tensor& z, const at::Tensor& target, double T,
+                                                   const DistillOptions& o) {
+  switch (o.method) {
+    case DistillMethod::kEnD: return distill::end_loss_and_gradient(z, target, T, o.float64_loss);
+    case DistillMethod::kEnD2: {
+      if (o.mean_weight == 0) return distill::end2_loss_and_gradient(z, target, T, o.float64_loss);
+      const int64_t K = z.size(1);
+      auto nll = distill::end2_loss_and_gradient(z, target.slice(1, 0, K), T, o.float64_loss);
+      auto mean = distill::end_loss_and_gradient(z, target.slice(1, K, 2 * K), T, o.float64_loss);
+      return {nll.loss + o.mean_weight * mean.loss, nll.gradient + o.mean_weight * mean.gradient};
+    }
+    case DistillMethod::kEnD2Proxy: return distill::end2_proxy_loss_and_gradient(z, target, 1.0, o.float64_loss);
+  }
+  throw Error("unknown distillation method");
+}
+
 }  // namespace
 
 TrainingCurve distill(models::EnsembleNet& student, const at::Tensor& inputs, const at::Tensor& teacher_logits,
@@ -106,6 +124,10 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
     teacher.push_back(transfer.teacher_logits[v].to(device));
   }
   FlatAdam opt(student.parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+  // MLP students step without autograd (models/mlp_ensemble.h): the same
+  // gradients at about half the overhead.
+  auto* taped = dynamic_cast<models::MlpEnsemble*>(&student);
+  if (taped && !taped->has_taped_backward()) taped = nullptr;
   student.train();
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
@@ -164,17 +186,26 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
       }
       student.set_noise_seeds({derive_seed(derive_seed(o.order_seed, Stream::kDropout),
                                            static_cast<uint64_t>(epoch) * 1000003ULL + static_cast<uint64_t>(s))});
-      at::Tensor z = student.forward(batch).squeeze(0);  // [b, K]
-      at::Tensor loss = student_loss(z, target, T, o);
-      opt.zero_grad();
+      // The shard's mean weighted by its share: summed over the ranks, the
+      // gradient of the whole batch's mean.
+      const double share = double(idx.size(0)) / double(whole);
+      at::Tensor loss;
+      if (taped) {
+        models::MlpEnsemble::Tape tape;
+        at::Tensor z = taped->forward_taped(batch, tape).squeeze(0);  // [b, K]
+        distill::LossAndGradient l = student_loss_and_gradient(z, target, T, o);
+        loss = l.loss;
+        opt.zero_grad();
+        taped->backward_taped(tape, (o.group ? l.gradient * share : l.gradient).unsqueeze(0));
+      } else {
+        at::Tensor z = student.forward(batch).squeeze(0);  // [b, K]
+        loss = student_loss(z, target, T, o);
+        opt.zero_grad();
+        (o.group ? loss * share : loss).backward();
+      }
       if (o.group) {
-        // The shard's mean weighted by its share: summed over the ranks, the
-        // gradient of the whole batch's mean.
-        (loss * (double(idx.size(0)) / double(whole))).backward();
         std::vector<at::Tensor> grads{opt.gradient()};  // one bucket: every parameter's gradient
         o.group->all_reduce_sum(grads, "summing the student's gradients");
-      } else {
-        loss.backward();
       }
       if (o.clip_norm > 0) clip_gradients_({opt.gradient()}, o.clip_norm);
       opt.step();
