@@ -59,6 +59,7 @@ void accumulate_rows(const scalar_t* logits, double* out, int64_t begin, int64_t
       std::fill(acc, acc + K, 0.0);
       std::fill(product.begin(), product.end(), 1.0);
       double sum_product = 1.0;
+      int64_t until_log = chunk;  // members folded in before the next logarithm
       for (int64_t m = 0; m < M; ++m) {
         const double* ex = e.data() + (r * M + m) * K;
         double sum = 0;
@@ -75,7 +76,8 @@ void accumulate_rows(const scalar_t* logits, double* out, int64_t begin, int64_t
           for (int64_t c = 0; c < K; ++c) acc[c] += sh[c];
           sum_product *= sum;
         }
-        if (stat == Statistic::kMeanLogProbs && ((m + 1) % chunk == 0 || m + 1 == M)) {
+        if (stat == Statistic::kMeanLogProbs && (--until_log == 0 || m + 1 == M)) {
+          until_log = chunk;
           if (eps > 0) {
             for (int64_t c = 0; c < K; ++c) acc[c] += std::log(product[c]);
             std::fill(product.begin(), product.end(), 1.0);
