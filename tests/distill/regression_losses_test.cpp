@@ -74,3 +74,50 @@ TEST(RegressionLossesTest, GaussianNllHandExample) {
                                           at::tensor({3.0}, at::kDouble)).item<double>(),
               0.5 * (std::log(8 * M_PI) + 1), 1e-14);
 }
+
+// The moment fit: its value written out member by member, and its optimum in
+// m and kappa (any alpha > 1, beta) where the Normal-Gamma's variance of mu,
+// beta / (kappa (alpha - 1)), is the members' spread and m their mean; in
+// alpha and beta the Gamma's maximum-likelihood equations hold.
+TEST(RegressionLossesTest, MomentFitPutsTheKnowledgeVarianceAtTheMembersSpread) {
+  at::Tensor mu = at::tensor({-1.0, 0.5, 2.0, 0.1}, at::kDouble).view({1, 4});
+  at::Tensor tau = at::tensor({0.5, 4.0, 1.0, 9.0}, at::kDouble).view({1, 4});
+  const double mean = mu.mean().item<double>(), spread = (mu - mean).pow(2).mean().item<double>();
+  const double alpha = 3.0, beta = 1.5;
+  // By hand: Gamma NLL of each tau plus the Gaussian fit of the mu.
+  auto by_hand = [&](double m, double kappa) {
+    const double v = beta / (kappa * (alpha - 1));
+    double gamma_nll = 0;
+    for (int64_t k = 0; k < 4; ++k) {
+      const double t = tau[0][k].item<double>();
+      gamma_nll -= (alpha * std::log(beta) - std::lgamma(alpha) + (alpha - 1) * std::log(t) - beta * t) / 4;
+    }
+    return gamma_nll + 0.5 * (std::log(2 * M_PI * v) + (spread + (mean - m) * (mean - m)) / v);
+  };
+  auto loss_at = [&](double m, double kappa) {
+    return endd::distill::normal_gamma_moment_loss(at::tensor({m}, at::kDouble), at::tensor({kappa}, at::kDouble),
+                                                   at::tensor({alpha}, at::kDouble), at::tensor({beta}, at::kDouble),
+                                                   mu, tau)
+        .item<double>();
+  };
+  EXPECT_NEAR(loss_at(0.3, 2.0), by_hand(0.3, 2.0), 1e-12);
+  const double best_kappa = beta / ((alpha - 1) * spread);
+  at::Tensor m = at::tensor({mean}, at::kDouble).requires_grad_(), kappa = at::tensor({best_kappa}, at::kDouble).requires_grad_();
+  endd::distill::normal_gamma_moment_loss(m, kappa, at::tensor({alpha}, at::kDouble), at::tensor({beta}, at::kDouble),
+                                          mu, tau)
+      .backward();
+  EXPECT_NEAR(m.grad().item<double>(), 0.0, 1e-12);
+  EXPECT_NEAR(kappa.grad().item<double>(), 0.0, 1e-12);
+  for (double dm : {-0.1, 0.1})
+    for (double factor : {0.8, 1.25}) EXPECT_GT(loss_at(mean + dm, best_kappa * factor), loss_at(mean, best_kappa));
+  // In beta (alpha fixed) the optimum is the Gamma's: beta = alpha / mean(tau).
+  const double best_beta = alpha / tau.mean().item<double>();
+  at::Tensor b = at::tensor({best_beta}, at::kDouble).requires_grad_();
+  // kappa scaled with beta keeps v, so only the Gamma term moves beta.
+  at::Tensor k = (b / ((alpha - 1) * spread)).detach();
+  endd::distill::normal_gamma_moment_loss(at::tensor({mean}, at::kDouble), k, at::tensor({alpha}, at::kDouble), b, mu,
+                                          tau)
+      .backward();
+  // d/dbeta at fixed kappa: Gamma term 0 at best_beta, mu term 1/(2 beta) (1 - S / v) = 0 at v = S.
+  EXPECT_NEAR(b.grad().item<double>(), 0.0, 1e-12);
+}

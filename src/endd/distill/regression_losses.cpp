@@ -43,4 +43,22 @@ at::Tensor normal_gamma_nll(const at::Tensor& m, const at::Tensor& kappa, const 
   return -log_ng.mean();
 }
 
+at::Tensor normal_gamma_moment_loss(const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
+                                    const at::Tensor& beta, const at::Tensor& member_means,
+                                    const at::Tensor& member_precisions) {
+  ENDD_CHECK(member_means.dim() == 2 && member_precisions.sizes() == member_means.sizes() && m.dim() == 1 &&
+                 m.size(0) == member_means.size(0) && kappa.sizes() == m.sizes() && alpha.sizes() == m.sizes() &&
+                 beta.sizes() == m.sizes(),
+             "Normal-Gamma moment loss: expected parameters [B] and members [B, M], got ", m.sizes(), " and ",
+             member_means.sizes());
+  const at::Tensor& tau = member_precisions;
+  at::Tensor log_gamma = alpha * at::log(beta) - at::lgamma(alpha) + (alpha - 1) * at::log(tau).mean(1) -
+                         beta * tau.mean(1);
+  at::Tensor mean_mu = member_means.mean(1);
+  at::Tensor spread = (member_means - mean_mu.unsqueeze(1)).pow(2).mean(1);  // S
+  at::Tensor v = beta / (kappa * (alpha - 1));
+  at::Tensor mu_fit = 0.5 * (at::log(2 * M_PI * v) + (spread + (mean_mu - m).pow(2)) / v);
+  return (mu_fit - log_gamma).mean();
+}
+
 }  // namespace endd::distill

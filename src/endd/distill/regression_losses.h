@@ -26,4 +26,17 @@ at::Tensor normal_gamma_nll(const at::Tensor& m, const at::Tensor& kappa, const 
                             const at::Tensor& beta, const at::Tensor& member_means,
                             const at::Tensor& member_precisions);
 
+/// The Normal-Gamma fitted by moments where the likelihood couples them:
+/// mean_i { -(1/M) sum_m ln Gamma(tau_im | alpha_i, beta_i) (shape-rate)
+///          + 0.5 [ln(2 pi v_i) + (S_i + (mubar_i - m_i)^2) / v_i] },
+/// v = beta / (kappa (alpha - 1)) the Normal-Gamma's variance of mu, mubar and
+/// S the members' mean and (population) variance of mu. Its optimum puts the
+/// student's knowledge variance at the members' S exactly; the joint
+/// likelihood's puts it at S E[tau] E[1/tau] and more where the members'
+/// precisions differ (docs/regression.md). Same arguments as normal_gamma_nll;
+/// alpha > 1.
+at::Tensor normal_gamma_moment_loss(const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
+                                    const at::Tensor& beta, const at::Tensor& member_means,
+                                    const at::Tensor& member_precisions);
+
 }  // namespace endd::distill

@@ -48,7 +48,12 @@ void add_model_options(config::OptionTable<S>& t, Get models) {
       .add("distill.cosine_schedule", "", "students' learning rate: cosine decay to 5% (false: constant)",
            [models](S& s) -> auto& { return models(s).student.cosine_schedule; })
       .add("distill.clip_norm", "", "students' gradient-norm clipping (0 = off)",
-           [models](S& s) -> auto& { return models(s).student.clip_norm; }, at_least(0));
+           [models](S& s) -> auto& { return models(s).student.clip_norm; }, at_least(0))
+      .add("distill.normal_gamma_fit", "",
+           "EnD^2 students: likelihood (the members' joint Normal-Gamma likelihood) or moments (the Gamma by "
+           "likelihood, the knowledge variance matched to the members' spread; docs/regression.md)",
+           [models](S& s) -> auto& { return models(s).student.normal_gamma_fit; },
+           config::one_of({"likelihood", "moments"}));
 }
 
 template <class S>

@@ -32,6 +32,9 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
              "EnD^2 needs at least 2 members (one member has no spread to fit)");
   ENDD_CHECK(N >= 1 && o.epochs >= 1 && o.batch_size >= 1 && o.learning_rate > 0, "regression distillation needs "
              "inputs, epochs >= 1, batch_size >= 1 and learning_rate > 0");
+  ENDD_CHECK(o.normal_gamma_fit == "likelihood" || o.normal_gamma_fit == "moments",
+             "normal_gamma_fit: expected likelihood or moments, got '", o.normal_gamma_fit, "'");
+  const bool by_moments = o.normal_gamma_fit == "moments";
   auto device = student.parameters().front().device();
   at::Tensor x = inputs.to(device);
   at::Tensor mu = member_means.to(device, at::kDouble), s2 = member_variances.to(device, at::kDouble);
@@ -58,8 +61,10 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
         loss = distill::gaussian_end_loss(h.mean, h.variance, mu.index_select(0, idx), s2.index_select(0, idx));
       } else {
         models::NormalGammaHead h = models::normal_gamma_head(z);
-        loss = distill::normal_gamma_nll(h.m, h.kappa, h.alpha, h.beta, mu.index_select(0, idx),
-                                         tau.index_select(0, idx));
+        loss = by_moments ? distill::normal_gamma_moment_loss(h.m, h.kappa, h.alpha, h.beta,
+                                                              mu.index_select(0, idx), tau.index_select(0, idx))
+                          : distill::normal_gamma_nll(h.m, h.kappa, h.alpha, h.beta, mu.index_select(0, idx),
+                                                      tau.index_select(0, idx));
       }
       opt.zero_grad();
       loss.backward();
