@@ -7,6 +7,18 @@
 #include "endd/core/error.h"
 
 namespace endd::distill {
+namespace {
+
+// Student parameters [B] each and the members' means and precisions [B, M].
+void check_normal_gamma(const char* loss, const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
+                        const at::Tensor& beta, const at::Tensor& member_means, const at::Tensor& member_precisions) {
+  ENDD_CHECK(member_means.dim() == 2 && member_precisions.sizes() == member_means.sizes() && m.dim() == 1 &&
+                 m.size(0) == member_means.size(0) && kappa.sizes() == m.sizes() && alpha.sizes() == m.sizes() &&
+                 beta.sizes() == m.sizes(),
+             loss, ": expected parameters [B] and members [B, M], got ", m.sizes(), " and ", member_means.sizes());
+}
+
+}  // namespace
 
 at::Tensor gaussian_nll(const at::Tensor& mean, const at::Tensor& variance, const at::Tensor& y) {
   ENDD_CHECK(mean.sizes() == variance.sizes() && mean.sizes() == y.sizes(), "Gaussian NLL: mean ", mean.sizes(),
@@ -28,11 +40,7 @@ at::Tensor gaussian_end_loss(const at::Tensor& mean, const at::Tensor& variance,
 at::Tensor normal_gamma_nll(const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
                             const at::Tensor& beta, const at::Tensor& member_means,
                             const at::Tensor& member_precisions) {
-  ENDD_CHECK(member_means.dim() == 2 && member_precisions.sizes() == member_means.sizes() && m.dim() == 1 &&
-                 m.size(0) == member_means.size(0) && kappa.sizes() == m.sizes() && alpha.sizes() == m.sizes() &&
-                 beta.sizes() == m.sizes(),
-             "Normal-Gamma NLL: expected parameters [B] and members [B, M], got ", m.sizes(), " and ",
-             member_means.sizes());
+  check_normal_gamma("Normal-Gamma NLL", m, kappa, alpha, beta, member_means, member_precisions);
   const at::Tensor& tau = member_precisions;
   at::Tensor e_tau = tau.mean(1), e_log_tau = at::log(tau).mean(1);
   at::Tensor e_tau_mu = (tau * member_means).mean(1), e_tau_mu2 = (tau * member_means.pow(2)).mean(1);
@@ -46,11 +54,7 @@ at::Tensor normal_gamma_nll(const at::Tensor& m, const at::Tensor& kappa, const 
 at::Tensor normal_gamma_moment_loss(const at::Tensor& m, const at::Tensor& kappa, const at::Tensor& alpha,
                                     const at::Tensor& beta, const at::Tensor& member_means,
                                     const at::Tensor& member_precisions) {
-  ENDD_CHECK(member_means.dim() == 2 && member_precisions.sizes() == member_means.sizes() && m.dim() == 1 &&
-                 m.size(0) == member_means.size(0) && kappa.sizes() == m.sizes() && alpha.sizes() == m.sizes() &&
-                 beta.sizes() == m.sizes(),
-             "Normal-Gamma moment loss: expected parameters [B] and members [B, M], got ", m.sizes(), " and ",
-             member_means.sizes());
+  check_normal_gamma("Normal-Gamma moment loss", m, kappa, alpha, beta, member_means, member_precisions);
   const at::Tensor& tau = member_precisions;
   at::Tensor log_gamma = alpha * at::log(beta) - at::lgamma(alpha) + (alpha - 1) * at::log(tau).mean(1) -
                          beta * tau.mean(1);
