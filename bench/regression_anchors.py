@@ -9,7 +9,11 @@ together (the same definition as endd's: the mean over p = 0.05 .. 0.95 of
 |coverage(p) - p|, in % points). The splits are numpy's, not endd's: compare
 means and standard errors, not split by split.
 
-Usage: /usr/bin/python3 bench/regression_anchors.py [--splits 10] [--out FILE.json]
+With --calibration-floor it also prints what a perfectly calibrated
+predictive (PIT values uniform on [0, 1]) scores per split on each table's
+test-set size: the calibration error that sampling noise alone gives.
+
+Usage: /usr/bin/python3 bench/regression_anchors.py [--splits 10] [--calibration-floor] [--out FILE.json]
 """
 import argparse
 import gzip
@@ -54,6 +58,12 @@ def calibration_error(pit):
     return float(np.mean([abs(100 * np.mean(np.abs(pit - 0.5) <= p / 2) - 100 * p) for p in ps]))
 
 
+def calibration_floor(n, draws=20000, seed=0):
+    """Mean per-split calibration error of a calibrated predictive on n targets."""
+    rng = np.random.default_rng(seed)
+    return float(np.mean([calibration_error(rng.random(n)) for _ in range(draws)]))
+
+
 def mean_se(values):
     v = np.asarray(values)
     return {"mean": float(v.mean()), "standard_error": float(v.std(ddof=1) / math.sqrt(len(v)))}
@@ -62,6 +72,7 @@ def mean_se(values):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--splits", type=int, default=10)
+    ap.add_argument("--calibration-floor", action="store_true")
     ap.add_argument("--out")
     a = ap.parse_args()
     out = {}
@@ -81,6 +92,10 @@ def main():
         out[name] = {"rows": len(y), "rmse": mean_se(rmse), "nll": mean_se(nll),
                      "pooled_calibration_error": calibration_error(np.concatenate(pits))}
         r = out[name]
+        if a.calibration_floor:
+            r["calibrated_per_split_calibration_error"] = calibration_floor(len(test))
+            print(f"{name:9s} a calibrated predictive on {len(test)} test targets: per-split calibration error "
+                  f"{r['calibrated_per_split_calibration_error']:.2f} on average")
         print(f"{name:9s} BayesianRidge RMSE {r['rmse']['mean']:.2f} ± {r['rmse']['standard_error']:.2f}  "
               f"NLL {r['nll']['mean']:.3f} ± {r['nll']['standard_error']:.3f}  "
               f"pooled calibration error {r['pooled_calibration_error']:.1f}")

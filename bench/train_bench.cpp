@@ -10,6 +10,7 @@
 
 #include "endd/core/runtime.h"
 #include "endd/train/ensemble_shards.h"
+#include "endd/train/flat_adam.h"
 #include "endd/train/lanes.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/models/mlp_ensemble.h"
@@ -90,6 +91,29 @@ void BM_FashionCnnShardedAllCores(benchmark::State& state) {
   state.counters["shards"] = double(shards);
 }
 
+// The 100-member spiral step's optimiser (issue 21, deliverable 1): 0
+// torch::optim::Adam (10 operations per parameter tensor), 1 FlatAdam (one
+// flat buffer, the product's), 2 no optimiser step (forward and backward).
+void BM_SpiralMlpStepOptimiser(benchmark::State& state) {
+  endd::configure_threads(1);
+  const int64_t M = 100, B = 128;
+  endd::models::MlpEnsemble net(endd::models::MlpOptions(2, 3).hidden_layers(3).width(64), seeds(M, 1));
+  at::Tensor x = at::randn({M, B, 2});
+  at::Tensor y = at::randint(0, 3, {M, B}, at::kLong);
+  torch::optim::Adam torch_adam(net.parameters(), torch::optim::AdamOptions(1e-3));
+  endd::train::FlatAdam flat_adam(net.parameters(), torch::optim::AdamOptions(1e-3));
+  for (auto _ : state) {
+    at::Tensor logits = net.forward(x);
+    at::Tensor loss = at::cross_entropy_loss(logits.flatten(0, 1), y.flatten(), {}, at::Reduction::Sum) / double(B);
+    flat_adam.zero_grad();
+    loss.backward();
+    if (state.range(0) == 0) torch_adam.step();
+    if (state.range(0) == 1) flat_adam.step();
+  }
+  state.counters["member_steps_per_s"] = benchmark::Counter(double(state.iterations() * M), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_SpiralMlpStepOptimiser)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SpiralMlpVectorised)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SpiralMlpOneByOne)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FashionCnnVectorised)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();

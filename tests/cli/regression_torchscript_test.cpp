@@ -1,7 +1,7 @@
 // Regression with your own networks (issue 19, deliverable 1; issue 18's
 // modules): TorchScript members with 2 outputs (a mean and a variance
 // before its softplus), and TorchScript students with 2 (EnD: a Gaussian)
-// or 4 outputs (EnD^2: m, kappa, alpha, beta before their softplus), from
+// or 4 outputs (EnD^2: m and the logarithms of kappa, alpha - 2, beta), from
 // an endd teacher of either kind or from members' outputs in a file; then
 // resume, predict and an export that agrees with `endd predict` in Python.
 // Skipped where Debian's python3-torch is absent (it writes the modules).

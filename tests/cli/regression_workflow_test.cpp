@@ -6,8 +6,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -175,6 +177,54 @@ TEST(RegressionWorkflowTest, TrainDistillEvaluatePredictExportOnAUsersTable) {
     EXPECT_NEAR(row[1], row[2] + row[3], 1e-6 * row[1]);
     EXPECT_NEAR(row[4], row[5] + row[6], 1e-6);
   }
+  // On held-out inputs like the training data the members agree: the
+  // student's knowledge variance is near the ensemble's (through softplus,
+  // kappa never grew large in 60 epochs: 50x the ensemble's here).
+  r = run_endd({"predict", "--model", dir + "/ens", "--data", dir + "/test.csv", "--out", dir + "/p_ens.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> ens_header;
+  auto ens_rows = read_csv_numbers(dir + "/p_ens.csv", ens_header);
+  ASSERT_EQ(ens_rows.size(), rows.size());
+  auto median_knowledge = [](const std::vector<std::vector<double>>& table) {
+    std::vector<double> k;
+    for (const auto& row : table) k.push_back(row[3]);
+    std::nth_element(k.begin(), k.begin() + k.size() / 2, k.end());
+    return k[k.size() / 2];
+  };
+  const double knowledge_ratio = median_knowledge(rows) / median_knowledge(ens_rows);
+  EXPECT_GT(knowledge_ratio, 0.2);
+  EXPECT_LT(knowledge_ratio, 5.0);
+
+  // A student written before run.json named its link (softplus) and before
+  // distill.normal_gamma_fit (fitted by likelihood) reads as it was trained:
+  // kappa = softplus(z1) where this run's is exp(z1), so kappa_old =
+  // log1p(kappa_new - floor) + floor on every row (kappa = data / knowledge variance).
+  const std::string old_run = dir + "/end2_before";
+  std::filesystem::copy(dir + "/end2", old_run, std::filesystem::copy_options::recursive);
+  auto old_info = nlohmann::json::parse(read_text(old_run + "/run.json"));
+  ASSERT_EQ(old_info["normal_gamma_link"], "exp");
+  old_info.erase("normal_gamma_link");
+  write_text(old_run + "/run.json", old_info.dump(2));
+  std::string old_config, line;
+  std::istringstream config_lines(read_text(old_run + "/config.toml"));
+  while (std::getline(config_lines, line))
+    if (line.find("normal_gamma_fit") == std::string::npos) old_config += line + "\n";
+  ASSERT_NE(old_config, read_text(old_run + "/config.toml"));
+  write_text(old_run + "/config.toml", old_config);
+  r = run_endd({"predict", "--model", old_run, "--data", dir + "/test.csv", "--out", dir + "/p_before.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> before_header;
+  auto before = read_csv_numbers(dir + "/p_before.csv", before_header);
+  ASSERT_EQ(before.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double kappa_new = rows[i][2] / rows[i][3], kappa_old = before[i][2] / before[i][3];
+    EXPECT_NEAR(kappa_old, std::log1p(kappa_new - 1e-4) + 1e-4, 1e-4 * kappa_old) << i;
+    EXPECT_DOUBLE_EQ(before[i][0], rows[i][0]) << i;  // the mean is the raw output either way
+  }
+  r = run_endd({"distill", "--resume", old_run, "--epochs", "70", "--set", "distill.normal_gamma_fit=moments"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("distill.normal_gamma_fit would change from \"likelihood\" to \"moments\""), std::string::npos)
+      << r.err;
 
   r = run_endd({"export", "--model", dir + "/end2", "--out", dir + "/end2.pt"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -302,6 +352,20 @@ TEST(RegressionWorkflowTest, BadRequestsAreRefusedAndLeaveNothing) {
             0);
   EXPECT_TRUE(refused({"distill", "--teacher", dir + "/ens", "--method", "end2-proxy", "--out", dir + "/r3"},
                       "end2-proxy is for classification", dir + "/r3"));
+  EXPECT_TRUE(refused({"distill", "--teacher", dir + "/ens", "--set", "distill.normal_gamma_fit=moment", "--out",
+                       dir + "/r5"},
+                      "distill.normal_gamma_fit: expected likelihood or moments", dir + "/r5"));
+  // A Normal-Gamma fit asked of a classification teacher is refused, not ignored.
+  std::string labelled = "a,b,label\n";
+  for (int i = 0; i < 20; ++i) labelled += std::to_string(i) + "," + std::to_string(i % 3) + "," + (i % 2 ? "yes\n" : "no\n");
+  write_text(dir + "/classes.csv", labelled);
+  ASSERT_EQ(run_endd({"train", "--data", dir + "/classes.csv", "--members", "2", "--epochs", "1", "--out",
+                      dir + "/classifier"})
+                .exit_code,
+            0);
+  EXPECT_TRUE(refused({"distill", "--teacher", dir + "/classifier", "--set", "distill.normal_gamma_fit=likelihood",
+                       "--out", dir + "/r6"},
+                      "a Normal-Gamma fit is for a regression teacher", dir + "/r6"));
   EXPECT_TRUE(refused({"predict", "--model", dir + "/ens", "--data", dir + "/train.csv", "--member-probs", "--out",
                        dir + "/p.csv"},
                       "is a regression run", dir + "/p.csv"));

@@ -23,6 +23,7 @@ std::string key_for_train(const std::string& key) { return key == "task" ? "" : 
 std::string key_for_distill(const std::string& key) {
   if (key == "seed") return key;
   if (starts_with(key, "model.")) return "student." + key.substr(6);
+  if (key == "distill.normal_gamma_fit") return "";  // regression students only
   if (starts_with(key, "distill.") && key != "distill.method" && key != "distill.student_index") return key;
   return "";
 }

@@ -50,10 +50,11 @@ void add_model_options(config::OptionTable<S>& t, Get models) {
       .add("distill.clip_norm", "", "students' gradient-norm clipping (0 = off)",
            [models](S& s) -> auto& { return models(s).student.clip_norm; }, at_least(0))
       .add("distill.normal_gamma_fit", "",
-           "EnD^2 students: likelihood (the members' joint Normal-Gamma likelihood) or moments (the Gamma by "
-           "likelihood, the knowledge variance matched to the members' spread; docs/regression.md)",
+           "EnD^2 students: moments (the Gamma by the members' precisions' likelihood, the knowledge variance "
+           "matched to the members' spread) or likelihood (the members' joint Normal-Gamma likelihood; "
+           "docs/regression.md)",
            [models](S& s) -> auto& { return models(s).student.normal_gamma_fit; },
-           config::one_of({"likelihood", "moments"}));
+           config::one_of({"moments", "likelihood"}));
 }
 
 template <class S>

@@ -46,6 +46,7 @@ struct RegressionModels {
   std::map<std::string, std::unique_ptr<models::MlpEnsemble>> students;  ///< end, end2, end2_aux
   /// The member that stands for "single" (typical_member), -1 until chosen.
   int64_t single = -1;
+  models::PositiveLink normal_gamma_link = models::PositiveLink::kExp;  ///< of the end2 students
 };
 
 /// Trains the ensemble on raw inputs [N, D] and targets [N] and distils it on

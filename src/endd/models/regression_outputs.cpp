@@ -43,9 +43,9 @@ MemberGaussians member_gaussians(EnsembleNet& net, const at::Tensor& x, const Ta
 }
 
 uncertainty::NormalGammaParams normal_gamma_outputs(EnsembleNet& net, const at::Tensor& x, const TargetScale& s,
-                                                    int64_t batch) {
+                                                    PositiveLink link, int64_t batch) {
   ENDD_CHECK(net.members() == 1, "a Normal-Gamma prior network is one network, got ", net.members(), " members");
-  NormalGammaHead h = normal_gamma_head(raw_outputs(net, x, batch).squeeze(1));
+  NormalGammaHead h = normal_gamma_head(raw_outputs(net, x, batch).squeeze(1), link);
   return {h.m * s.sd + s.mean, h.kappa, h.alpha, h.beta * (s.sd * s.sd)};
 }
 

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "endd/models/ensemble_net.h"
+#include "endd/models/regression_heads.h"
 #include "endd/uncertainty/regression_predictive.h"
 
 namespace endd::models {
@@ -28,6 +29,6 @@ MemberGaussians member_gaussians(EnsembleNet& net, const at::Tensor& x, const Ta
 
 /// A one-network Normal-Gamma prior network's parameters on x, float64 CPU [N].
 uncertainty::NormalGammaParams normal_gamma_outputs(EnsembleNet& net, const at::Tensor& x, const TargetScale& scale,
-                                                    int64_t batch = 4096);
+                                                    PositiveLink link, int64_t batch = 4096);
 
 }  // namespace endd::models

@@ -177,8 +177,8 @@ RegressionTransfer from_regression_run(const DistillSettings& s, const std::stri
   ENDD_CHECK(teacher.info.model.arch != Arch::kTorchScript || s.distill.method == train::DistillMethod::kEnD ||
                  s.student_family == Arch::kTorchScript,
              teacher_dir, ": its members are your TorchScript module with 2 outputs (a mean and a variance), which "
-             "fits --method end (a Gaussian); for end2 give a student module with 4 outputs (m, kappa, alpha, beta "
-             "before their softplus): --student NET.pt");
+             "fits --method end (a Gaussian); for end2 give a student module with 4 outputs (m and the logarithms of "
+             "kappa, alpha - 2 and beta): --student NET.pt");
   config::Config teacher_cfg = train_config();
   teacher_cfg.merge_toml_file(run_file(teacher_dir, "config.toml"));
   RegressionTransfer t;
@@ -288,6 +288,7 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
     info.classes = method == train::DistillMethod::kEnD ? 2 : 4;
     info.finished = false;
     info.epochs_done = 0;
+    info.normal_gamma_link = models::PositiveLink::kExp;
   }
   const uint64_t init_seed = derive_seed(s.seed, Stream::kStudentInit, s.student_index);
   auto student = resume ? make_network(info, {init_seed}, run_file(out, kModuleFile), t.init)
@@ -321,6 +322,8 @@ void run_regression_distillation(const config::Config& cfg, const std::string& t
   o.learning_rate = s.distill.learning_rate;
   o.cosine_schedule = s.distill.cosine_schedule;
   o.clip_norm = s.distill.clip_norm;
+  o.normal_gamma_fit = s.normal_gamma_fit;
+  o.normal_gamma_link = info.normal_gamma_link;  // a resumed student keeps its own
   o.order_seed = derive_seed(s.seed, Stream::kStudentOrder, s.student_index);
   o.quiet = quiet;
   o.label = "distill " + info.model_name();
@@ -342,7 +345,7 @@ uncertainty::RegressionPredictive regression_predictive(LoadedModel& model, cons
   const models::TargetScale scale = target_scale(model.info);
   const int64_t batch = inference_batch(model.info);
   if (model.info.normal_gamma())
-    return uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*model.net, x, scale, batch), targets);
+    return uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*model.net, x, scale, model.info.normal_gamma_link, batch), targets);
   models::MemberGaussians g = models::member_gaussians(*model.net, x, scale, batch);
   return uncertainty::gaussian_predictive(g.means, g.variances, targets);
 }

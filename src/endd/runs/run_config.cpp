@@ -139,6 +139,10 @@ config::Config distill_config() {
                          {"distill.proxy_offset", 0.0, "end2-proxy: added to every target concentration"},
                          {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
                          {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
+                         {"distill.normal_gamma_fit", std::string("moments"),
+                          "regression end2: moments (the Gamma by the members' precisions' likelihood, the knowledge "
+                          "variance matched to the members' spread) or likelihood (the members' joint Normal-Gamma "
+                          "likelihood; docs/regression.md)"},
                          {"distill.float64_loss", true, "compute the loss in float64"},
                          {"distill.student_index", int64_t{0},
                           "which student of an experiment this is: its initial weights and batch order come from "
@@ -299,6 +303,9 @@ DistillSettings distill_settings(const config::Config& c) {
   d.clip_norm = c.get_double("distill.clip_norm");
   c.require("distill.clip_norm", d.clip_norm >= 0, "expected >= 0");
   d.float64_loss = c.get_bool("distill.float64_loss");
+  s.normal_gamma_fit = c.get_string("distill.normal_gamma_fit");
+  c.require("distill.normal_gamma_fit", s.normal_gamma_fit == "likelihood" || s.normal_gamma_fit == "moments",
+            "expected likelihood or moments");
   s.aux = c.get_string("distill.aux");
   s.aux_count = c.get_int("distill.aux_count");
   c.require("distill.aux_count", s.aux_count >= 0, "expected >= 0");

@@ -111,6 +111,7 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"finished", i.finished},
                    {"epochs_done", i.epochs_done}};
   if (i.regression()) j["target"] = {{"mean", i.target_mean}, {"sd", i.target_sd}};
+  if (i.normal_gamma()) j["normal_gamma_link"] = models::positive_link_name(i.normal_gamma_link);
   write_file_atomic(run_file(dir, "run.json"), j.dump(2) + "\n");
 }
 
@@ -170,6 +171,10 @@ RunInfo load_run_info(const std::string& dir) {
     }
     if (j.contains("features")) i.feature_names = j.at("features").get<std::vector<std::string>>();
     i.epochs_done = j.at("epochs_done").get<int64_t>();
+    const std::string link = j.value("normal_gamma_link", std::string("softplus"));
+    ENDD_CHECK(models::parse_positive_link(link), path, ": damaged run.json: normal_gamma_link '", link,
+               "' (expected exp or softplus)");
+    i.normal_gamma_link = *models::parse_positive_link(link);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": damaged run.json: " + e.what());
   }

@@ -20,6 +20,7 @@
 #include "endd/data/dataset.h"
 #include "endd/data/source.h"
 #include "endd/models/ensemble_net.h"
+#include "endd/models/regression_heads.h"
 #include "endd/runs/run_config.h"
 #include "endd/train/best_members.h"
 #include "endd/train/epoch_log.h"
@@ -56,6 +57,9 @@ struct RunInfo {
   std::vector<std::string> feature_names;
   bool finished = false;
   int64_t epochs_done = 0;
+  /// A Normal-Gamma student's positive link (run.json "normal_gamma_link";
+  /// students written before it was recorded: softplus).
+  models::PositiveLink normal_gamma_link = models::PositiveLink::kExp;
 
   /// The results.json model name: single, ensemble, end, end2 or end2_aux.
   std::string model_name() const;

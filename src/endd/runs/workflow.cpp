@@ -623,6 +623,9 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   DistillSettings s = distill_settings(cfg);
   if (s.teacher_outputs.empty() ? load_run_info(teacher_dir).regression() : s.teacher_kind == TeacherKind::kGaussian)
     return run_regression_distillation(cfg, teacher_dir, out, device, quiet, resume);
+  cfg.require("distill.normal_gamma_fit", s.normal_gamma_fit == runs::distill_config().get_string("distill.normal_gamma_fit"),
+              "a Normal-Gamma fit is for a regression teacher; " +
+                  (s.teacher_outputs.empty() ? teacher_dir : s.teacher_outputs) + " is a classification one");
   // With a process group: data-parallel, each rank a share of every batch;
   // the leader writes the run (docs/distributed.md).
   Distributed* group = process_group();
@@ -761,6 +764,9 @@ std::vector<std::string> run_inputs(const std::string& run) {
 config::Config stored_config(const std::string& run) {
   RunInfo info = load_run_info(run);
   config::Config cfg = info.kind == RunKind::kEnsemble ? train_config() : distill_config();
+  // Normal-Gamma students whose config.toml predates the key were fitted by likelihood.
+  if (info.normal_gamma())
+    cfg.set_value("distill.normal_gamma_fit", std::string("likelihood"), "runs before distill.normal_gamma_fit");
   cfg.merge_toml_file(run_file(run, "config.toml"));
   return cfg;
 }

@@ -60,7 +60,7 @@ TrainingCurve distill_regression(models::EnsembleNet& student, const at::Tensor&
         models::GaussianHead h = models::gaussian_head(z);
         loss = distill::gaussian_end_loss(h.mean, h.variance, mu.index_select(0, idx), s2.index_select(0, idx));
       } else {
-        models::NormalGammaHead h = models::normal_gamma_head(z);
+        models::NormalGammaHead h = models::normal_gamma_head(z, o.normal_gamma_link);
         loss = by_moments ? distill::normal_gamma_moment_loss(h.m, h.kappa, h.alpha, h.beta,
                                                               mu.index_select(0, idx), tau.index_select(0, idx))
                           : distill::normal_gamma_nll(h.m, h.kappa, h.alpha, h.beta, mu.index_select(0, idx),

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "endd/models/ensemble_net.h"
+#include "endd/models/regression_heads.h"
 #include "endd/train/epoch_log.h"
 
 namespace endd::train {
@@ -16,13 +17,13 @@ enum class RegressionMethod { kEnD, kEnD2 };
 
 struct RegressionDistillOptions {
   RegressionMethod method = RegressionMethod::kEnD2;
-  /// EnD^2: "likelihood" (the members' joint Normal-Gamma likelihood, which
-  /// overstated the knowledge variance far from the data 1.2-2.3x on the toy
-  /// problem) or "moments" (distill::normal_gamma_moment_loss: the Gamma by
-  /// the members' precisions' likelihood, the knowledge variance matched to
-  /// the members' spread; 0.8-1.1x there, but a worse far-OOD ranking on a
-  /// small table; docs/regression.md).
-  std::string normal_gamma_fit = "likelihood";
+  /// EnD^2: "moments" (distill::normal_gamma_moment_loss: the Gamma by the
+  /// members' precisions' likelihood, the knowledge variance matched to the
+  /// members' spread; 1.05-1.24x the ensemble's far from the toy problem's
+  /// data) or "likelihood" (the members' joint Normal-Gamma likelihood, which
+  /// overstates it there, 1.15-1.98x; docs/regression.md).
+  std::string normal_gamma_fit = "moments";
+  models::PositiveLink normal_gamma_link = models::PositiveLink::kExp;  ///< EnD^2: the head's link
   int64_t epochs = 100;
   int64_t batch_size = 128;
   double learning_rate = 3e-3;
