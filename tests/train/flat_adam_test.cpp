@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "endd/models/mlp_ensemble.h"
+#include "endd/train/adam_kernel.h"
 #include "endd/train/gradient_clipping.h"
 
 using endd::train::FlatAdam;
@@ -129,4 +131,33 @@ TEST(FlatAdamTest, CheckpointsLoadEitherWay) {
 TEST(FlatAdamTest, RefusesAmsgrad) {
   auto net = student();
   EXPECT_THROW(FlatAdam(net.parameters(), torch::optim::AdamOptions(1e-2).amsgrad(true)), std::exception);
+}
+
+// The one-pass CPU update (adam_kernel.h) against Adam's formulas in double,
+// on a length with vector tails.
+TEST(FlatAdamTest, OnePassKernelFollowsTheFormulas) {
+  const int64_t n = 37;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  at::Tensor p = at::randn({n}, gen), g = at::randn({n}, gen), m = at::randn({n}, gen) * 0.1,
+             v = at::rand({n}, gen) * 0.01;
+  const at::Tensor p0 = p.clone(), m0 = m.clone(), v0 = v.clone();
+  endd::train::AdamStepConstants c;
+  c.beta1 = 0.9f;
+  c.beta2 = 0.999f;
+  c.weight_decay = 0.1f;
+  const int step = 7;
+  const double bias1 = 1 - std::pow(0.9, step), bias2 = 1 - std::pow(0.999, step), lr = 3e-3;
+  c.inv_sqrt_bias2 = static_cast<float>(1 / std::sqrt(bias2));
+  c.eps = 1e-8f;
+  c.step_size = static_cast<float>(lr / bias1);
+  endd::train::adam_pass(p.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), n, c);
+  for (int64_t i = 0; i < n; ++i) {
+    const double grad = g[i].item<double>() + 0.1 * p0[i].item<double>();
+    const double m1 = 0.9 * m0[i].item<double>() + 0.1 * grad;
+    const double v1 = 0.999 * v0[i].item<double>() + 0.001 * grad * grad;
+    const double p1 = p0[i].item<double>() - lr / bias1 * m1 / (std::sqrt(v1) / std::sqrt(bias2) + 1e-8);
+    EXPECT_NEAR(m[i].item<double>(), m1, 1e-6 * (1 + std::abs(m1))) << i;
+    EXPECT_NEAR(v[i].item<double>(), v1, 1e-6 * (1 + std::abs(v1))) << i;
+    EXPECT_NEAR(p[i].item<double>(), p1, 1e-6 * (1 + std::abs(p1))) << i;
+  }
 }

@@ -66,3 +66,22 @@ TEST(GradientClippingTest, NonFiniteNormPoisonsTheGradients) {
 TEST(GradientClippingTest, NoGradientsGiveAnUndefinedNorm) {
   EXPECT_FALSE(clip_gradient_norm_({at::zeros({2}).set_requires_grad(true)}, 1.0).defined());
 }
+
+// One flat float32 gradient on the CPU takes a one-pass path: against
+// LibTorch on a length with tails, clipped and not.
+TEST(GradientClippingTest, OneFlatGradientMatchesLibTorch) {
+  at::manual_seed(4);
+  for (double max_norm : {0.5, 10.0, 1e3}) {
+    at::Tensor g = at::randn({8707}) * 0.1;
+    at::Tensor ours = g.clone();
+    auto theirs = with_grad(at::zeros({8707}), g);
+    at::Tensor norm = endd::train::clip_gradients_({ours}, max_norm);
+    const double reference = torch::nn::utils::clip_grad_norm_({theirs}, max_norm);
+    EXPECT_NEAR(norm.item<double>(), reference, 1e-5 * reference) << max_norm;
+    EXPECT_TRUE(at::allclose(ours, theirs.grad(), 1e-6, 1e-9)) << max_norm;
+    if (max_norm > reference) EXPECT_TRUE(at::equal(ours, g)) << "left alone below the bound";
+  }
+  at::Tensor bad = at::tensor({1.0f, INFINITY, 2.0f});
+  endd::train::clip_gradients_({bad}, 1.0);
+  EXPECT_FALSE(std::isfinite(bad[1].item<float>()));
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "endd/core/error.h"
+#include "endd/train/adam_kernel.h"
 #include "endd/train/optimizer_state.h"
 
 namespace endd::train {
@@ -88,11 +89,23 @@ at::Tensor FlatAdam::step(LossClosure closure) {
   ++step_;
   for (auto* s : states_) s->step(step_);
   const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
-  // The operations of torch::optim::Adam, once over the whole buffer.
+  const double bias1 = 1 - std::pow(beta1, double(step_)), bias2 = 1 - std::pow(beta2, double(step_));
+  if (param_.is_cpu() && param_.scalar_type() == at::kFloat) {  // one pass (adam_kernel.h)
+    AdamStepConstants c;
+    c.beta1 = static_cast<float>(beta1);
+    c.beta2 = static_cast<float>(beta2);
+    c.weight_decay = static_cast<float>(o.weight_decay());
+    c.inv_sqrt_bias2 = static_cast<float>(1 / std::sqrt(bias2));
+    c.eps = static_cast<float>(o.eps());
+    c.step_size = static_cast<float>(o.lr() / bias1);
+    adam_pass(param_.data_ptr<float>(), grad_.data_ptr<float>(), exp_avg_.data_ptr<float>(),
+              exp_avg_sq_.data_ptr<float>(), param_.numel(), c);
+    return loss;
+  }
+  // Elsewhere the operations of torch::optim::Adam, once over the whole buffer.
   const at::Tensor g = o.weight_decay() != 0 ? grad_.add(param_, o.weight_decay()) : grad_;
   exp_avg_.mul_(beta1).add_(g, 1 - beta1);
   exp_avg_sq_.mul_(beta2).addcmul_(g, g, 1 - beta2);
-  const double bias1 = 1 - std::pow(beta1, double(step_)), bias2 = 1 - std::pow(beta2, double(step_));
   const at::Tensor denom = (exp_avg_sq_.sqrt() / std::sqrt(bias2)).add_(o.eps());
   param_.addcdiv_(exp_avg_, denom, -o.lr() / bias1);
   return loss;
