@@ -129,9 +129,8 @@ std::map<std::string, uncertainty::RegressionPredictive> regression_predictives(
   auto end = models::member_gaussians(*m.students.at("end"), x, m.target_scale);
   out["end"] = uncertainty::gaussian_predictive(end.means, end.variances, targets);
   for (const char* name : {"end2", "end2_aux"})
-    out[name] = uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*m.students.at(name), x, m.target_scale,
-                                                                                  m.normal_gamma_link),
-                                                     targets);
+    out[name] = uncertainty::normal_gamma_predictive(
+        models::normal_gamma_outputs(*m.students.at(name), x, m.target_scale, m.normal_gamma_link), targets);
   return out;
 }
 

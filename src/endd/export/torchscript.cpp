@@ -75,18 +75,19 @@ def g(self, x: Tensor, log_x: Tensor) -> Tensor:
 // Regression runs (MATH.md section 6), mirroring models/regression_heads.cpp,
 // models/regression_outputs.cpp and uncertainty/regression_measures.cpp: the
 // heads' links (softplus with threshold 20, as ATen's, or a clamped exp), the
-// target scale back to the user's units, then the measures. A Gaussian ensemble's entropy form has no
-// closed form (endd integrates it numerically); its export gives the
-// variance form and the members' Gaussians.
+// target scale back to the user's units, then the measures. A Gaussian
+// ensemble's entropy form has no closed form (endd integrates it
+// numerically); its export gives the variance form and the members' Gaussians.
 std::string regression_source(const runs::RunInfo& info) {
   std::ostringstream o;
   o.precision(17);
   const double sd = info.target_sd, mean = info.target_mean, log_2pi_e = std::log(2 * M_PI * M_E);
-  o << "    zz = z.double()\n"
-    << "    sp = torch.where(zz > 20.0, zz, torch.log1p(torch.exp(zz.clamp_max(20.0))))\n";
+  o << "    zz = z.double()\n";
+  if (info.normal_gamma() && info.normal_gamma_link == models::PositiveLink::kExp)
+    o << "    sp = torch.exp(zz.clamp(" << -models::kMaxLogParameter << ", " << models::kMaxLogParameter << "))\n";
+  else
+    o << "    sp = torch.where(zz > 20.0, zz, torch.log1p(torch.exp(zz.clamp_max(20.0))))\n";
   if (info.normal_gamma()) {
-    if (info.normal_gamma_link == models::PositiveLink::kExp)
-      o << "    sp = torch.exp(zz.clamp(" << -models::kMaxLogParameter << ", " << models::kMaxLogParameter << "))\n";
     o << "    m = zz[0, :, 0] * " << sd << " + " << mean << "\n"
       << "    kappa = sp[0, :, 1] + " << models::kNormalGammaFloor << "\n"
       << "    alpha = 1.0 + sp[0, :, 2] + " << models::kMinAlphaExcess << "\n"

@@ -345,7 +345,8 @@ uncertainty::RegressionPredictive regression_predictive(LoadedModel& model, cons
   const models::TargetScale scale = target_scale(model.info);
   const int64_t batch = inference_batch(model.info);
   if (model.info.normal_gamma())
-    return uncertainty::normal_gamma_predictive(models::normal_gamma_outputs(*model.net, x, scale, model.info.normal_gamma_link, batch), targets);
+    return uncertainty::normal_gamma_predictive(
+        models::normal_gamma_outputs(*model.net, x, scale, model.info.normal_gamma_link, batch), targets);
   models::MemberGaussians g = models::member_gaussians(*model.net, x, scale, batch);
   return uncertainty::gaussian_predictive(g.means, g.variances, targets);
 }
