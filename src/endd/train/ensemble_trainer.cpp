@@ -13,6 +13,7 @@
 #include "endd/core/seeding.h"
 #include "endd/distill/regression_losses.h"
 #include "endd/models/regression_heads.h"
+#include "endd/train/flat_adam.h"
 
 namespace endd::train {
 
@@ -72,8 +73,9 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   ENDD_CHECK(N >= 1, "training set is empty");
   auto device = net.parameters().front().device();
   at::Tensor x = inputs.to(device), y = labels.to(device);
-  torch::optim::Adam opt(net.parameters(),
-                         torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
+  // One flat buffer for the members' parameters, gradients and moments
+  // (flat_adam.h): on the CPU a step is one pass over it.
+  FlatAdam opt(net.parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(o.weight_decay));
   at::Tensor val_x, val_y;
   if (o.val_inputs.defined() && o.val_inputs.size(0) > 0) {
     ENDD_CHECK(o.val_labels.defined() && o.val_labels.size(0) == o.val_inputs.size(0), "validation labels must be [",
@@ -86,6 +88,7 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
   const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
+  opt.bind_state();  // a resume hook may have put new state objects in place (ensemble_shards.cpp)
   // A resumed run that had already stopped early does not train on.
   if (o.best && o.patience > 0 && first_epoch > 0 && o.best->all_stopped(first_epoch - 1, o.patience)) return curve;
   Progress progress(o.label.empty() ? "train " + std::to_string(M) + " members" : o.label, o.epochs, "epochs",

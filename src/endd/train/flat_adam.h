@@ -29,10 +29,12 @@ class FlatAdam : public torch::optim::Adam {
   /// Every parameter's gradient, flat: clip it or all-reduce it as one tensor.
   at::Tensor& gradient() { return grad_; }
 
- private:
-  // Every parameter's state as views of the flat moments (copying state
-  // that load() read in), and the common step count.
+  /// Every parameter's state as views of the flat moments (copying in state
+  /// that load() read or that a caller put in state()), and the common step
+  /// count. Call it after replacing state() entries, before the next step.
   void bind_state();
+
+ private:
 
   at::Tensor param_, grad_, exp_avg_, exp_avg_sq_;
   std::vector<int64_t> offsets_;  ///< parameter i is [offsets_[i], offsets_[i + 1]) of the buffers
