@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <filesystem>
@@ -43,10 +45,48 @@ std::vector<at::Tensor> weights_of(const std::string& run) {
   return out;
 }
 
+namespace {
+
+// The directories fresh_dir made for the running test. A test that passes
+// takes them with it; one that fails leaves them for a look (the path is
+// printed), as does ENDD_KEEP_TEST_DIRS=1.
+std::vector<std::filesystem::path>& test_dirs() {
+  static std::vector<std::filesystem::path> dirs;
+  return dirs;
+}
+
+class RemoveTestDirs : public ::testing::EmptyTestEventListener {
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    const char* keep = std::getenv("ENDD_KEEP_TEST_DIRS");
+    const bool failed = info.result() && info.result()->Failed();
+    for (const auto& dir : test_dirs()) {
+      std::error_code ec;
+      if (failed || (keep && std::string(keep) == "1"))
+        std::fprintf(stderr, "[ test dir ] %s\n", dir.c_str());
+      else
+        std::filesystem::remove_all(dir, ec);
+    }
+    test_dirs().clear();
+  }
+};
+
+// Registered once, from the first fresh_dir (gtest owns the listener).
+void remove_test_dirs_after_each_test() {
+  static const bool registered = [] {
+    ::testing::UnitTest::GetInstance()->listeners().Append(new RemoveTestDirs);
+    return true;
+  }();
+  (void)registered;
+}
+
+}  // namespace
+
 std::string fresh_dir(const std::string& name) {
+  remove_test_dirs_after_each_test();
   auto dir = std::filesystem::temp_directory_path() / ("endd_cli_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  test_dirs().push_back(dir);
   return dir.string();
 }
 

@@ -19,7 +19,9 @@ struct CliResult {
 /// Runs `endd args...` through endd::cli::run_cli (adds -q unless asked not to).
 CliResult run_endd(std::vector<std::string> args, bool quiet = true);
 
-/// A fresh empty directory under the system temp directory, removed at exit.
+/// A fresh empty directory under the system temp directory, removed when the
+/// test passes (kept, with its path printed, when it fails or with
+/// ENDD_KEEP_TEST_DIRS=1).
 std::string fresh_dir(const std::string& name);
 
 /// Runs the endd binary (ENDD_BINARY) as a child with -q; kills it with
