@@ -15,7 +15,8 @@ namespace {
 TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup.sh installs it)";
-  auto dir = fresh_dir("fashion_quick");
+  // Every path below is inside one fresh directory ("run", "run_my.toml", ...).
+  const std::string dir = fresh_dir("fashion_quick") + "/run";
   // As a user would (issue 17): print the experiment, edit a value, run the
   // file with --quick. The edit is one no stage depends on (the bootstrap
   // resamples), so the reruns below reuse these stages.

@@ -19,10 +19,19 @@ using endd::testing::error_of;
 
 namespace {
 
+// This process's scratch directory, removed when the process ends.
+struct ImageScratch {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("endd_img_" + std::to_string(::getpid()));
+  ~ImageScratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
 std::string tmp(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("endd_img_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
+  static ImageScratch scratch;
+  std::filesystem::create_directories(scratch.dir);
+  return (scratch.dir / name).string();
 }
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {

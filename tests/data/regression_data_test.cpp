@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "../error_of.h"
 #include "endd/data/regression_datasets.h"
@@ -19,9 +20,24 @@ using endd::testing::error_of;
 
 namespace {
 
+// The files and directories this process wrote, removed when it ends.
+struct RegressionScratch {
+  std::vector<std::filesystem::path> paths;
+  ~RegressionScratch() {
+    std::error_code ec;
+    for (const auto& p : paths) std::filesystem::remove_all(p, ec);
+  }
+};
+
+RegressionScratch& scratch() {
+  static RegressionScratch s;
+  return s;
+}
+
 std::string temp_file(const std::string& name, const std::string& text) {
   auto path = std::filesystem::temp_directory_path() / ("endd_regdata_" + std::to_string(::getpid()) + "_" + name);
   std::ofstream(path, std::ios::binary) << text;
+  scratch().paths.push_back(path);
   return path.string();
 }
 
@@ -80,6 +96,7 @@ TEST(RegressionDatasetsTest, MissingFilesAndUnknownNamesAreNamed) {
             std::string::npos);
   const auto empty = std::filesystem::temp_directory_path() / ("endd_regdata_empty_" + std::to_string(::getpid()));
   std::filesystem::create_directories(empty);
+  scratch().paths.push_back(empty);
   ::setenv("ENDD_SKLEARN_DATA_DIR", empty.c_str(), 1);
   const std::string message = error_of([] { load_regression_dataset("diabetes"); });
   ::unsetenv("ENDD_SKLEARN_DATA_DIR");
