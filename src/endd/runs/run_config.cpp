@@ -139,7 +139,7 @@ config::Config distill_config() {
                          {"distill.proxy_offset", 0.0, "end2-proxy: added to every target concentration"},
                          {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
                          {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
-                         {"distill.normal_gamma_fit", std::string("moments"),
+                         {"distill.normal_gamma_fit", std::string(kDefaultNormalGammaFit),
                           "regression end2: moments (the Gamma by the members' precisions' likelihood, the knowledge "
                           "variance matched to the members' spread) or likelihood (the members' joint Normal-Gamma "
                           "likelihood; docs/regression.md)"},

@@ -69,13 +69,16 @@ struct TrainSettings {
 };
 TrainSettings train_settings(const config::Config& c);
 
+/// `endd distill`'s default Normal-Gamma fit (distill.normal_gamma_fit).
+inline constexpr const char* kDefaultNormalGammaFit = "moments";
+
 struct DistillSettings {
   uint64_t seed = 0;
   uint64_t student_index = 0;  ///< an experiment's student N: seed streams N for its init and batch order
   train::DistillOptions distill;
   std::string aux;        ///< "", "generated" or a data source
   /// Regression EnD^2: "likelihood" or "moments" (train::RegressionDistillOptions).
-  std::string normal_gamma_fit = "moments";
+  std::string normal_gamma_fit = kDefaultNormalGammaFit;
   int64_t aux_count = 0;  ///< generated AUX inputs; 0 = as many as training inputs
   double aux_scale = 2.0; ///< generated AUX: N(0, scale^2) in standardised input space
   /// aux = "images": AUX made from the training images (data/image_aux.h),

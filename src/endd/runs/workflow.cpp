@@ -623,7 +623,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   DistillSettings s = distill_settings(cfg);
   if (s.teacher_outputs.empty() ? load_run_info(teacher_dir).regression() : s.teacher_kind == TeacherKind::kGaussian)
     return run_regression_distillation(cfg, teacher_dir, out, device, quiet, resume);
-  cfg.require("distill.normal_gamma_fit", s.normal_gamma_fit == runs::distill_config().get_string("distill.normal_gamma_fit"),
+  cfg.require("distill.normal_gamma_fit", s.normal_gamma_fit == kDefaultNormalGammaFit,
               "a Normal-Gamma fit is for a regression teacher; " +
                   (s.teacher_outputs.empty() ? teacher_dir : s.teacher_outputs) + " is a classification one");
   // With a process group: data-parallel, each rank a share of every batch;
