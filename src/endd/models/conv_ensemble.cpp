@@ -6,6 +6,7 @@
 
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
+#include "endd/models/max_pool.h"
 
 namespace endd::models {
 
@@ -142,7 +143,7 @@ at::Tensor ConvEnsemble::forward(const at::Tensor& inputs) {
       h = at::relu(main + apply(stage[2], h, false));
     } else {
       for (const auto& c : stage) h = apply(c, h, true);
-      h = at::max_pool2d(h, {2, 2});
+      h = max_pool_2x2(h);
     }
   }
   // [B, M*C, h, w] -> [M, B, C*h*w]
