@@ -13,6 +13,7 @@
 #include "endd/train/flat_adam.h"
 #include "endd/train/lanes.h"
 #include "endd/models/conv_ensemble.h"
+#include "endd/models/max_pool.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace {
@@ -171,4 +172,25 @@ BENCHMARK(BM_FashionCnnInference)
     ->ArgsProduct({{10, 1}, {32, 128, 409, 4096}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+}  // namespace
+
+namespace {
+// 2x2 max-pooling of the Fashion CNN's first stage ([128, 16, 28, 28], the
+// second: [128, 32, 14, 14]), forward and backward, one thread: 0 LibTorch's
+// at::max_pool2d, 1 endd's loop (models/max_pool.h), 2 LibTorch on a
+// channels-last copy (its fast kernel, plus the copies).
+void BM_MaxPool2x2(benchmark::State& state) {
+  endd::configure_threads(1);
+  const int64_t channels = state.range(1), side = channels == 16 ? 28 : 14;
+  at::Tensor x = at::relu(at::randn({128, channels, side, side})).requires_grad_(true);
+  at::Tensor g = at::randn({128, channels, side / 2, side / 2});
+  for (auto _ : state) {
+    at::Tensor y;
+    if (state.range(0) == 0) y = at::max_pool2d(x, {2, 2});
+    if (state.range(0) == 1) y = endd::models::max_pool_2x2(x);
+    if (state.range(0) == 2) y = at::max_pool2d(x.contiguous(at::MemoryFormat::ChannelsLast), {2, 2}).contiguous();
+    y.backward(g);
+  }
+}
+BENCHMARK(BM_MaxPool2x2)->ArgsProduct({{0, 1, 2}, {16, 32}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 }  // namespace

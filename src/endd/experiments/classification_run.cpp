@@ -17,6 +17,7 @@
 #include "endd/data/image_transforms.h"
 #include "endd/data/source.h"
 #include "endd/data/subsets.h"
+#include "endd/distill/teacher_memo.h"
 #include "endd/experiments/classification_report.h"
 #include "endd/train/lanes.h"
 #include "endd/experiments/stage_runs.h"
@@ -140,6 +141,8 @@ nlohmann::json run_stages(const ClassificationExperiment& e, c10::Device device,
   if (!quiet && writes_outputs())
     std::fprintf(stderr, "%s: %s %s\n", e.name.c_str(), teacher.c_str(), stage_outcome_name(outcome));
   std::vector<StageOutcome> outcomes(e.students.size());
+  // EnD^2 after EnD in one lane takes EnD's labels of the training inputs.
+  distill::TeacherLogitsMemo::Enabled share_teacher_labels;
   if (Distributed* group = process_group()) {
     outcomes = students_across_ranks(*group, e, dir, teacher, device, quiet);
   } else {

@@ -23,6 +23,7 @@
 #include "endd/data/tensor_file.h"
 #include "endd/distill/aux_selection.h"
 #include "endd/distill/teacher_cache.h"
+#include "endd/distill/teacher_memo.h"
 #include "endd/report/classification_results.h"
 #include "endd/report/results.h"
 #include "endd/runs/regression_workflow.h"
@@ -444,6 +445,7 @@ struct TransferSource {
   at::Tensor teacher_logits;  ///< [N, M, K], or undefined: computed by `teacher` on `teacher_x`
   std::shared_ptr<models::EnsembleNet> teacher;
   int64_t teacher_batch = 4096;  ///< inference_batch() of the teacher
+  std::string teacher_identity;  ///< the teacher run and its weights' bytes (distill/teacher_memo.h)
   at::Tensor teacher_x;       ///< the transfer inputs as the teacher takes them
   data::Standardizer teacher_scaler;
   std::vector<int64_t> image_shape;  ///< the data's own shape of one input (for image views)
@@ -502,6 +504,9 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   }
   t.teacher = teacher.net;
   t.teacher_batch = inference_batch(teacher.info);
+  if (distill::TeacherLogitsMemo::process().enabled())
+    if (const std::string weights = distill::file_fingerprint(run_file(teacher_dir, "weights.pt")); !weights.empty())
+      t.teacher_identity = fs::absolute(teacher_dir).lexically_normal().string() + "|" + weights + "|" + device.str();
   t.teacher_scaler = teacher.scaler;
   t.image_shape = teacher_data.sample_shape;
   ENDD_CHECK((s.aux != "images" && s.transfer_views == 1) || t.image_shape.size() == 3, teacher_dir,
@@ -613,6 +618,15 @@ at::Tensor teacher_logits_on(const TransferSource& source, const at::Tensor& x) 
     return distill::compute_teacher_logits(*source.teacher, rows, source.teacher_batch).cpu();
   };
   Distributed* group = process_group();
+  if (!group && !source.teacher_identity.empty()) {  // another student of this process may have asked already
+    const std::string key = source.teacher_identity + "|" + std::to_string(source.teacher_batch) + "|" +
+                            distill::tensor_fingerprint(x);
+    auto& memo = distill::TeacherLogitsMemo::process();
+    if (at::Tensor kept = memo.find(key); kept.defined()) return kept;
+    at::Tensor logits = label(x);
+    memo.keep(key, logits);
+    return logits;
+  }
   if (!group || x.size(0) < group->world()) return label(x);
   const auto [begin, end] = rank_block(x.size(0), group->rank(), group->world());
   return group->all_gather_rows(label(x.slice(0, begin, end)), "computing the teacher's outputs");
