@@ -2,10 +2,11 @@
 
 #include <ATen/ATen.h>
 
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <string_view>
+
+#include "endd/core/atomic_file.h"
+#include "endd/core/error.h"
 
 namespace endd::distill {
 
@@ -30,9 +31,12 @@ std::string tensor_fingerprint(const at::Tensor& t) {
 }
 
 std::string file_fingerprint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes = read_file(path);
+  } catch (const Error&) {
+    return "";
+  }
   return std::to_string(bytes.size()) + ":" + hex(std::hash<std::string>{}(bytes));
 }
 

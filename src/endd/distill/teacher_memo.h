@@ -2,8 +2,8 @@
 // Teacher logits kept in this process for the next student that asks for the
 // same teacher's outputs on the same inputs: an experiment's EnD and EnD^2
 // students label the same training images, one after the other in a lane,
-// and the second labelling took 28 s of the Fashion-MNIST run's longest
-// lane. Exact: the same network on the same rows in the same batches gives
+// and the second labelling took 28-42 s of the Fashion-MNIST run's
+// longest lane. Exact: the same network on the same rows in the same batches gives
 // the same numbers, so a student's results do not depend on what ran before.
 #include <ATen/core/Tensor.h>
 
