@@ -78,7 +78,7 @@ TEST(FashionMnistCommandTest, QuickRunWritesEveryModelOodSetAndFigure) {
     EXPECT_EQ(by_hand[key], j["models"]["ensemble"][key]) << key;
   // EnD^2, the experiment's second student (distill.student_index = 1).
   r = run_endd({"distill", "--teacher", run, "--method", "end2", "--epochs", "8", "--set", "distill.learning_rate=2e-3",
-                "--set", "distill.temperature=5", "--set", "distill.mean_weight=30", "--set", "distill.student_index=1",
+                "--set", "distill.temperature=5", "--set", "distill.mean_weight=100", "--set", "distill.student_index=1",
                 "--out", run + "_end2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_endd({"evaluate", "--model", run + "_end2", "--data", "fashion-mnist:test", "--limit", "1000", "--out",

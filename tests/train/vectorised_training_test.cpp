@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "endd/core/error.h"
+#include "endd/distill/losses.h"
+#include "endd/distill/teacher_statistics.h"
 #include "endd/models/mlp_ensemble.h"
 #include "endd/train/distiller.h"
 #include "endd/train/ensemble_trainer.h"
@@ -225,6 +227,55 @@ TEST(DistillerTest, MeanWeightPullsTheDirichletMeanToTheEnsembleMean) {
   };
   const double plain = kl_to_mean(0), weighted = kl_to_mean(100);
   EXPECT_LT(weighted, 0.85 * plain) << "plain " << plain << " weighted " << weighted;
+}
+
+// distill.mean_on_aux = false: the EnD term covers the first in_domain_rows
+// inputs only, with the same per-input weight. One batch of the whole set, so
+// the first epoch's loss is the loss at the initial weights, computed here
+// from the losses on the two parts; both the taped and the autograd step.
+TEST(DistillerTest, MeanTermLeavesTheAuxInputsOutWhenAsked) {
+  at::manual_seed(12);
+  const int64_t N = 64, in_domain = 40;
+  at::Tensor x = at::randn({N, 2});
+  at::Tensor teacher = at::randn({N, 4, 3}) * 2;
+  const double T = 2.0, w = 3.0;
+  at::Tensor stat = distill::teacher_mean_log_probs(teacher, T, 1e-4);
+  at::Tensor pbar = distill::teacher_mean_probs(teacher, T);
+  auto opts = models::MlpOptions(2, 3).width(16);
+  for (bool autograd : {false, true}) {
+    for (bool on_aux : {true, false}) {
+      std::shared_ptr<models::EnsembleNet> student;
+      if (autograd) student = std::make_shared<AutogradOnlyMlp>(opts, 8);
+      else student = std::make_shared<models::MlpEnsemble>(opts, std::vector<uint64_t>{8});
+      at::Tensor z0 = student->forward(x).squeeze(0).detach();
+      train::DistillOptions o = small_student_options(T);
+      o.epochs = 1;
+      o.batch_size = N;
+      o.float64_loss = true;
+      o.mean_weight = w;
+      o.mean_on_aux = on_aux;
+      auto curve = train::distill(*student, train::TransferViews{{x}, {teacher}, in_domain}, o);
+      const double end2 = distill::end2_loss(z0, stat, T, true).item<double>();
+      const double mean_term =
+          on_aux ? distill::end_loss(z0, pbar, T, true).item<double>()
+                 : distill::end_loss(z0.slice(0, 0, in_domain), pbar.slice(0, 0, in_domain), T, true).item<double>() *
+                       double(in_domain) / double(N);
+      EXPECT_NEAR(curve.at(0).loss, end2 + w * mean_term, 1e-9 * std::abs(end2 + w * mean_term))
+          << (autograd ? "autograd" : "taped") << (on_aux ? ", on the AUX inputs too" : ", training inputs only");
+    }
+  }
+}
+
+TEST(DistillerTest, RefusesMoreTrainingInputsThanTheTransferSetHolds) {
+  models::MlpEnsemble student(models::MlpOptions(2, 3), {1});
+  train::DistillOptions o;
+  o.quiet = true;
+  try {
+    train::distill(student, train::TransferViews{{at::randn({10, 2})}, {at::randn({10, 2, 3})}, 11}, o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("11 training inputs"), std::string::npos) << e.what();
+  }
 }
 
 TEST(DistillerTest, RefusesViewsOfDifferentShapes) {

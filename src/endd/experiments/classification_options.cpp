@@ -50,6 +50,7 @@ void leave_unused_at_defaults(config::Config& stage, const StudentSpec& student)
     unused.push_back("distill.jitter");
   if (student.method == train::DistillMethod::kEnD) unused.push_back("distill.smoothing");
   if (student.method != train::DistillMethod::kEnD2) unused.push_back("distill.mean_weight");
+  if (student.method != train::DistillMethod::kEnD2 || !student.aux) unused.push_back("distill.mean_on_aux");
   if (student.method != train::DistillMethod::kEnD2Proxy)
     unused.insert(unused.end(), {"distill.proxy_offset", "distill.proxy_max_precision"});
   const config::Config defaults = runs::distill_config();

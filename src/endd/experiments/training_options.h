@@ -50,6 +50,8 @@ void add_distill_options(config::OptionTable<S>& t, Get student) {
            [student](S& s) -> auto& { return student(s).smoothing; }, config::below_one(0))
       .add("distill.mean_weight", "--mean-weight", "EnD^2: weight of an added EnD term on the Dirichlet mean",
            [student](S& s) -> auto& { return student(s).mean_weight; }, at_least(0))
+      .add("distill.mean_on_aux", "", "EnD^2+AUX: the EnD term also on the AUX inputs (false = the training inputs only)",
+           [student](S& s) -> auto& { return student(s).mean_on_aux; })
       .add("distill.clip_norm", "--clip-norm", "gradient-norm clipping threshold (0 = off)",
            [student](S& s) -> auto& { return student(s).clip_norm; }, at_least(0))
       .add("distill.float64_loss", "--float64-loss", "compute the losses in float64",

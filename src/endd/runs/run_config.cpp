@@ -136,6 +136,7 @@ config::Config distill_config() {
                          {"distill.decay_fraction", 0.3, "fraction of epochs decaying T0 -> 1"},
                          {"distill.smoothing", 1e-4, "EnD^2 central smoothing eps (MATH.md: 1e-4 to 1e-3)"},
                          {"distill.mean_weight", 0.0, "end2: weight of an added EnD term on the Dirichlet mean"},
+                         {"distill.mean_on_aux", true, "end2: the EnD term also on the AUX inputs (false = the training inputs only)"},
                          {"distill.proxy_offset", 0.0, "end2-proxy: added to every target concentration"},
                          {"distill.proxy_max_precision", 1e4, "end2-proxy: cap on the target precision"},
                          {"distill.clip_norm", 10.0, "gradient-norm clipping (0 = off)"},
@@ -294,6 +295,7 @@ DistillSettings distill_settings(const config::Config& c) {
   c.require("distill.smoothing", d.smoothing >= 0 && d.smoothing < 1, "expected in [0, 1)");
   d.mean_weight = c.get_double("distill.mean_weight");
   c.require("distill.mean_weight", std::isfinite(d.mean_weight) && d.mean_weight >= 0, "expected >= 0");
+  d.mean_on_aux = c.get_bool("distill.mean_on_aux");
   d.proxy_offset = c.get_double("distill.proxy_offset");
   c.require("distill.proxy_offset", std::isfinite(d.proxy_offset) && d.proxy_offset >= 0, "expected >= 0");
   d.proxy_max_precision = c.get_double("distill.proxy_max_precision");

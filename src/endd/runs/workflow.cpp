@@ -447,6 +447,7 @@ struct TransferSource {
   int64_t teacher_batch = 4096;  ///< inference_batch() of the teacher
   std::string teacher_identity;  ///< the teacher run and its weights' bytes (distill/teacher_memo.h)
   at::Tensor teacher_x;       ///< the transfer inputs as the teacher takes them
+  int64_t in_domain_rows = -1;  ///< rows of x before the AUX inputs (-1: no AUX inputs)
   data::Standardizer teacher_scaler;
   std::vector<int64_t> image_shape;  ///< the data's own shape of one input (for image views)
   std::string module_file;    ///< the student's TorchScript module, if it is one
@@ -527,6 +528,7 @@ TransferSource from_teacher_run(const DistillSettings& s, const std::string& tea
   // [training inputs, their copies | AUX inputs, their copies]: a student
   // without AUX of the same teacher takes exactly the prefix of this.
   t.teacher_x = with_jittered_copies(train_x, s.copies, s.jitter, derive_seed(s.seed, Stream::kTransferJitter, 0));
+  t.in_domain_rows = t.teacher_x.size(0);
   if (aux_x.defined())
     t.teacher_x = at::cat({t.teacher_x, with_jittered_copies(aux_x, s.aux_copies, s.jitter,
                                                              derive_seed(s.seed, Stream::kTransferJitter, 1))}, 0);
@@ -581,6 +583,7 @@ TransferSource from_teacher_outputs(const DistillSettings& s) {
     ENDD_CHECK(aux_logits.size(0) == aux.size() && aux_logits.size(1) == M && aux_logits.size(2) == K, s.aux_outputs,
                ": outputs of shape ", aux_logits.sizes(), ", expected [", aux.size(), ", ", M, ", ", K, "] (",
                s.aux, " holds ", aux.size(), " inputs; ", s.teacher_outputs, " has ", M, " members x ", K, " classes)");
+    t.in_domain_rows = t.x.size(0);
     t.x = at::cat({t.x, t.scaler.apply(aux.inputs)}, 0);
     t.teacher_logits = at::cat({logits, aux_logits}, 0);
   }
@@ -677,7 +680,7 @@ void run_distillation(const config::Config& cfg, const std::string& teacher_dir,
   if (group) enter_run_directory(out);
   // Views of the transfer set (distill.transfer_views): view 0 the inputs
   // as they are, the others random crop-and-flip copies of the images.
-  train::TransferViews transfer{{x}, {}};
+  train::TransferViews transfer{{x}, {}, source.in_domain_rows};
   std::vector<at::Tensor> teacher_views{source.teacher_x};
   if (s.transfer_views > 1) {
     const at::Tensor images = as_images(source.teacher_scaler.invert(source.teacher_x), source.image_shape);

@@ -35,14 +35,19 @@ const char* distill_method_name(DistillMethod method) {
 
 namespace {
 
-// What each method's loss needs from the teacher at temperature T, [N, K].
-at::Tensor teacher_targets(const at::Tensor& teacher_logits, double T, const DistillOptions& o) {
+// What each method's loss needs from the teacher at temperature T, [N, K];
+// rows from `in_domain_rows` on are AUX inputs.
+at::Tensor teacher_targets(const at::Tensor& teacher_logits, double T, int64_t in_domain_rows,
+                           const DistillOptions& o) {
   switch (o.method) {
     case DistillMethod::kEnD: return distill::teacher_mean_probs(teacher_logits, T);
     case DistillMethod::kEnD2: {
       at::Tensor stat = distill::teacher_mean_log_probs(teacher_logits, T, o.smoothing);
       if (o.mean_weight == 0) return stat;
-      return at::cat({stat, distill::teacher_mean_probs(teacher_logits, T).to(stat.scalar_type())}, 1);  // [N, 2K]
+      at::Tensor mean = distill::teacher_mean_probs(teacher_logits, T).to(stat.scalar_type());
+      // A zero target leaves the EnD term out for that input (losses.h).
+      if (!o.mean_on_aux && in_domain_rows >= 0) mean.slice(0, std::min(in_domain_rows, mean.size(0))).zero_();
+      return at::cat({stat, mean}, 1);  // [N, 2K]
     }
     case DistillMethod::kEnD2Proxy:
       return distill::teacher_proxy_dirichlet(teacher_logits, T, o.smoothing, o.proxy_offset, o.proxy_max_precision);
@@ -114,6 +119,8 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
                "to fit); use EnD for a single teacher");
   }
   ENDD_CHECK(N >= 1, "transfer set is empty");
+  ENDD_CHECK(transfer.in_domain_rows <= N, "transfer set: ", transfer.in_domain_rows,
+             " training inputs stated, but it holds only ", N, " inputs");
   ENDD_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.learning_rate > 0, "distillation needs epochs >= 1, "
              "batch_size >= 1 and learning_rate > 0");
   distill::TemperatureSchedule schedule(o.initial_temperature, o.epochs, o.hold_fraction, o.decay_fraction);
@@ -144,7 +151,7 @@ TrainingCurve distill(models::EnsembleNet& student, const TransferViews& transfe
     // steps, and T only changes during the decay phase.
     if (!targets.front().defined() || T != targets_temperature) {
       for (int64_t v = 0; v < V; ++v) {
-        targets[v] = teacher_targets(teacher[v], T, o);
+        targets[v] = teacher_targets(teacher[v], T, transfer.in_domain_rows, o);
         if (!o.float64_loss) targets[v] = targets[v].to(at::kFloat);
       }
       targets_temperature = T;

@@ -33,6 +33,11 @@ struct DistillOptions {
   /// EnD^2: weight of an added EnD term (the Dirichlet mean's cross-entropy
   /// to the ensemble's mean), which the likelihood alone fits slowly.
   double mean_weight = 0;
+  /// Whether that EnD term also covers the AUX inputs (rows from
+  /// TransferViews::in_domain_rows on). Off, the AUX inputs teach only the
+  /// Dirichlet's likelihood: their ensemble mean matters little and the
+  /// term's weight took the students' attention from the spread there.
+  bool mean_on_aux = true;
   double proxy_offset = 0;          ///< EnD^2 proxy: added to every target concentration
   double proxy_max_precision = 1e4;  ///< EnD^2 proxy: cap on the target precision beta_0
   double clip_norm = 10;    ///< 0 disables clipping
@@ -55,6 +60,9 @@ struct DistillOptions {
 struct TransferViews {
   std::vector<at::Tensor> inputs;
   std::vector<at::Tensor> teacher_logits;
+  /// Rows [0, in_domain_rows) of every view are training inputs (and their
+  /// copies), the rest AUX inputs; -1: all of them are training inputs.
+  int64_t in_domain_rows = -1;
 };
 
 /// Trains one-member `student` on the transfer set against its teacher
