@@ -14,6 +14,7 @@
 #include "endd/train/lanes.h"
 #include "endd/models/conv_ensemble.h"
 #include "endd/models/max_pool.h"
+#include "endd/models/member_matmul.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace {
@@ -69,6 +70,13 @@ auto cnn = [](std::vector<uint64_t> s) {
 void BM_SpiralMlpVectorised(benchmark::State& s) { run(s, mlp, {2}, 3, true); }
 void BM_SpiralMlpOneByOne(benchmark::State& s) { run(s, mlp, {2}, 3, false); }
 void BM_FashionCnnVectorised(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, true); }
+// The same ensemble with its convolutional stages run member after member.
+auto cnn_member_major = [](std::vector<uint64_t> s) {
+  auto net = std::make_shared<endd::models::ConvEnsemble>(endd::models::ConvOptions::preset("cnn", 1, 28, 28, 10), s);
+  net->set_member_major(true);
+  return net;
+};
+void BM_FashionCnnMemberMajor(benchmark::State& s) { run(s, cnn_member_major, {1, 28, 28}, 10, true); }
 void BM_FashionCnnOneByOne(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, false); }
 // The whole machine, as `endd experiment fashion-mnist` trains on the CPU:
 // the members in one shard per core, each shard a vectorised graph with one
@@ -115,9 +123,38 @@ void BM_SpiralMlpStepOptimiser(benchmark::State& state) {
 }
 
 BENCHMARK(BM_SpiralMlpStepOptimiser)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The 100-member spiral MLP's layers (2-64-64-64-3, batch 128), forward and
+// backward under autograd: 0 LibTorch's baddbmm (one addmm per member
+// inside), 1 endd's member_linear (one BLAS call per member; the same
+// numbers, models/member_matmul.h).
+void BM_SpiralMlpLayers(benchmark::State& state) {
+  endd::configure_threads(1);
+  const int64_t M = 100, B = 128;
+  const std::vector<int64_t> sizes{2, 64, 64, 64, 3};
+  std::vector<at::Tensor> w, b;
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    w.push_back(at::randn({M, sizes[l], sizes[l + 1]}).requires_grad_(true));
+    b.push_back(at::randn({M, 1, sizes[l + 1]}).requires_grad_(true));
+  }
+  at::Tensor x = at::randn({B, 2}).unsqueeze(0).expand({M, B, 2});
+  for (auto _ : state) {
+    at::Tensor h = x;
+    for (size_t l = 0; l < w.size(); ++l) {
+      h = state.range(0) == 0 ? at::baddbmm(b[l], h, w[l]) : endd::models::member_linear(h, w[l], b[l]);
+      if (l + 1 < w.size()) h = at::relu(h);
+    }
+    h.sum().backward();
+  }
+  double flops = 0;  // forward, and two products per layer backward (one for the first)
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) flops += 2.0 * M * B * sizes[l] * sizes[l + 1] * (l == 0 ? 2 : 3);
+  state.counters["GFLOPs"] = benchmark::Counter(flops * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SpiralMlpLayers)->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SpiralMlpVectorised)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SpiralMlpOneByOne)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FashionCnnVectorised)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FashionCnnMemberMajor)->Arg(10)->Arg(5)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FashionCnnOneByOne)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FashionCnnShardedAllCores)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -7,6 +7,7 @@
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
 #include "endd/models/max_pool.h"
+#include "endd/models/member_matmul.h"
 
 namespace endd::models {
 
@@ -98,8 +99,17 @@ ConvEnsemble::ConvEnsemble(const ConvOptions& o, const std::vector<uint64_t>& me
   dense_b_.push_back(dense_weight("fc1_bias", features, o.classes_, gens, true));
 }
 
-at::Tensor ConvEnsemble::apply(const Conv& c, const at::Tensor& x, bool relu) {
+at::Tensor ConvEnsemble::apply(const Conv& c, const at::Tensor& x, bool relu, int64_t member) {
   at::Tensor y;
+  if (member >= 0) {  // member m's channels: rows [m*out, (m+1)*out) of every tensor
+    const int64_t out = c.weight.size(0) / members_;
+    auto mine = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, member * out, out) : t; };
+    y = at::conv2d(x, mine(c.weight), mine(c.bias), {c.stride, c.stride}, {c.padding, c.padding});
+    if (options_.batch_norm_)
+      y = at::batch_norm(y, mine(c.bn_weight), mine(c.bn_bias), mine(c.running_mean), mine(c.running_var),
+                         is_training(), 0.1, 1e-5, true);
+    return relu ? at::relu(y) : y;
+  }
   if (x.is_cuda() || members_ == 1) {
     // One grouped convolution (groups = M) for all members.
     y = at::conv2d(x, c.weight, c.bias, {c.stride, c.stride}, {c.padding, c.padding}, {1, 1}, members_);
@@ -135,23 +145,34 @@ at::Tensor ConvEnsemble::forward(const at::Tensor& inputs) {
              "convolutional ensemble expects images [B, ", o.channels_, ", ", o.height_, ", ", o.width_, "] or [",
              M, ", B, ...], got ", inputs.sizes());
   const int64_t B = x.size(1);
-  // [M, B, C, H, W] -> [B, M*C, H, W]: member m's channels are group m.
-  at::Tensor h = x.transpose(0, 1).reshape({B, M * o.channels_, o.height_, o.width_});
-  for (const auto& stage : stages_) {
-    if (o.residual_) {
-      at::Tensor main = apply(stage[1], apply(stage[0], h, true), false);
-      h = at::relu(main + apply(stage[2], h, false));
-    } else {
-      for (const auto& c : stage) h = apply(c, h, true);
-      h = max_pool_2x2(h);
-    }
+  at::Tensor h;
+  if (member_major_ && x.device().is_cpu() && M > 1) {
+    std::vector<at::Tensor> features;
+    for (int64_t m = 0; m < M; ++m) features.push_back(stages_forward(x.select(0, m), m).reshape({B, flat_features_}));
+    h = at::stack(features);  // [M, B, C*h*w]
+  } else {
+    // [M, B, C, H, W] -> [B, M*C, H, W]: member m's channels are group m.
+    h = stages_forward(x.transpose(0, 1).reshape({B, M * o.channels_, o.height_, o.width_}), -1);
+    // [B, M*C, h, w] -> [M, B, C*h*w]
+    h = h.reshape({B, M, flat_features_}).transpose(0, 1);
   }
-  // [B, M*C, h, w] -> [M, B, C*h*w]
-  h = h.reshape({B, M, flat_features_}).transpose(0, 1);
   for (size_t l = 0; l < dense_w_.size(); ++l) {
     if (l + 1 == dense_w_.size() && o.dropout_ > 0 && is_training()) h = member_dropout(h);
-    h = at::baddbmm(dense_b_[l], h, dense_w_[l]);
+    h = member_linear(h, dense_w_[l], dense_b_[l]);
     if (l + 1 < dense_w_.size()) h = at::relu(h);
+  }
+  return h;
+}
+
+at::Tensor ConvEnsemble::stages_forward(at::Tensor h, int64_t member) {
+  for (const auto& stage : stages_) {
+    if (options_.residual_) {
+      at::Tensor main = apply(stage[1], apply(stage[0], h, true, member), false, member);
+      h = at::relu(main + apply(stage[2], h, false, member));
+    } else {
+      for (const auto& c : stage) h = apply(c, h, true, member);
+      h = max_pool_2x2(h);
+    }
   }
   return h;
 }

@@ -49,6 +49,12 @@ class ConvEnsemble : public EnsembleNet {
   void set_noise_seeds(const std::vector<uint64_t>& seeds) override { noise_seeds_ = seeds; }
   int64_t num_classes() const override { return options_.classes_; }
   const ConvOptions& options() const { return options_; }
+  /// How the convolutional stages run on the CPU: each member's images
+  /// through its own convolutions one member after another (true), or all
+  /// members' channels stacked in one tensor (false). The same numbers either
+  /// way; which is faster depends on the machine (conv_layout.h).
+  void set_member_major(bool v) { member_major_ = v; }
+  bool member_major() const { return member_major_; }
   int64_t flat_features() const { return flat_features_; }  ///< per member, after the last stage
 
  private:
@@ -59,7 +65,10 @@ class ConvEnsemble : public EnsembleNet {
   };
   Conv make_conv(const std::string& name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
                  const std::vector<at::Generator>& gens);
-  at::Tensor apply(const Conv& c, const at::Tensor& x, bool relu);
+  // A convolution (+ BatchNorm, ReLU) of every member's channels stacked
+  // ([B, M*C, H, W]; member -1) or of member m's alone ([B, C, H, W]).
+  at::Tensor apply(const Conv& c, const at::Tensor& x, bool relu, int64_t member = -1);
+  at::Tensor stages_forward(at::Tensor h, int64_t member);
   at::Tensor dense_weight(const std::string& name, int64_t in, int64_t out, const std::vector<at::Generator>& gens,
                           bool bias);
 
@@ -70,6 +79,7 @@ class ConvEnsemble : public EnsembleNet {
   std::vector<std::vector<Conv>> stages_;  ///< plain: convs; residual: conv, conv, shortcut
   std::vector<at::Tensor> dense_w_, dense_b_;
   int64_t flat_features_ = 0;
+  bool member_major_ = false;
 };
 
 }  // namespace endd::models

@@ -6,6 +6,7 @@
 
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
+#include "endd/models/member_matmul.h"
 
 namespace endd::models {
 
@@ -59,7 +60,7 @@ at::Tensor MlpEnsemble::forward(const at::Tensor& inputs) {
              "MLP ensemble expects inputs [B, ", options_.inputs_, "] or [", members_, ", B, ",
              options_.inputs_, "], got ", inputs.sizes());
   for (size_t l = 0; l < weights_.size(); ++l) {
-    h = at::baddbmm(biases_[l], h, weights_[l]);
+    h = member_linear(h, weights_[l], biases_[l]);
     if (l + 1 == weights_.size()) break;
     switch (options_.activation_) {
       case Activation::kReLU: h = at::relu(h); break;
@@ -84,7 +85,8 @@ at::Tensor MlpEnsemble::forward_taped(const at::Tensor& inputs, Tape& tape) cons
   tape.layer_inputs.clear();
   for (size_t l = 0; l < weights_.size(); ++l) {
     tape.layer_inputs.push_back(h);
-    h = at::baddbmm(biases_[l], h, weights_[l]);
+    h = biases_[l].expand({members_, h.size(1), weights_[l].size(2)}).clone(at::MemoryFormat::Contiguous);
+    member_matmul_into(h, tape.layer_inputs.back(), weights_[l], /*accumulate=*/true);
     if (l + 1 == weights_.size()) break;
     switch (options_.activation_) {
       case Activation::kReLU: h = at::relu(h); break;
@@ -109,9 +111,9 @@ void MlpEnsemble::backward_taped(const Tape& tape, const at::Tensor& output_grad
     // baddbmm(b, h, W): d/db = g summed over the batch (b broadcasts over it),
     // d/dW = h^T g, d/dh = g W^T.
     at::sum_out(grad_of(biases_[l]), g, {1}, /*keepdim=*/true);
-    at::bmm_out(grad_of(weights_[l]), input.transpose(1, 2), g);
+    member_matmul_into(grad_of(weights_[l]), input.transpose(1, 2), g);
     if (l == 0) break;  // the inputs need no gradient
-    g = g.bmm(weights_[l].transpose(1, 2));
+    g = member_matmul(g, weights_[l].transpose(1, 2));
     // `input` is the previous layer's activation output.
     switch (options_.activation_) {
       case Activation::kReLU: g = at::threshold_backward(g, input, 0); break;

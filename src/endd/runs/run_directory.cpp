@@ -112,6 +112,10 @@ void save_run_info(const std::string& dir, const RunInfo& i) {
                    {"epochs_done", i.epochs_done}};
   if (i.regression()) j["target"] = {{"mean", i.target_mean}, {"sd", i.target_sd}};
   if (i.normal_gamma()) j["normal_gamma_link"] = models::positive_link_name(i.normal_gamma_link);
+  if (i.conv_layout)
+    j["cpu_conv_layout"] = {{"layout", i.conv_layout->member_major ? "member-major" : "stacked"},
+                            {"stacked_ms", i.conv_layout->stacked_ms},
+                            {"member_major_ms", i.conv_layout->member_major_ms}};
   write_file_atomic(run_file(dir, "run.json"), j.dump(2) + "\n");
 }
 
@@ -175,6 +179,14 @@ RunInfo load_run_info(const std::string& dir) {
     ENDD_CHECK(models::parse_positive_link(link), path, ": damaged run.json: normal_gamma_link '", link,
                "' (expected exp or softplus)");
     i.normal_gamma_link = *models::parse_positive_link(link);
+    if (j.contains("cpu_conv_layout")) {
+      const auto& l = j.at("cpu_conv_layout");
+      const std::string layout = l.at("layout").get<std::string>();
+      ENDD_CHECK(layout == "member-major" || layout == "stacked", path, ": damaged run.json: cpu_conv_layout '",
+                 layout, "' (expected member-major or stacked)");
+      i.conv_layout = models::ConvLayoutMeasurement{layout == "member-major", l.at("stacked_ms").get<double>(),
+                                                    l.at("member_major_ms").get<double>()};
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": damaged run.json: " + e.what());
   }

@@ -15,8 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "endd/models/conv_layout.h"
 #include "endd/data/dataset.h"
 #include "endd/data/source.h"
 #include "endd/models/ensemble_net.h"
@@ -60,6 +62,10 @@ struct RunInfo {
   /// A Normal-Gamma student's positive link (run.json "normal_gamma_link";
   /// students written before it was recorded: softplus).
   models::PositiveLink normal_gamma_link = models::PositiveLink::kExp;
+  /// Convolutional ensembles trained on the CPU: the layout of their stages
+  /// measured faster on the machine that trained them (run.json
+  /// "cpu_conv_layout"; models/conv_layout.h). Absent: not measured.
+  std::optional<models::ConvLayoutMeasurement> conv_layout;
 
   /// The results.json model name: single, ensemble, end, end2 or end2_aux.
   std::string model_name() const;

@@ -22,6 +22,7 @@
 #include "endd/data/subsets.h"
 #include "endd/data/tensor_file.h"
 #include "endd/distill/aux_selection.h"
+#include "endd/models/conv_ensemble.h"
 #include "endd/distill/teacher_cache.h"
 #include "endd/distill/teacher_memo.h"
 #include "endd/report/classification_results.h"
@@ -409,10 +410,20 @@ void run_training(const config::Config& cfg, const std::string& out, c10::Device
   const size_t shards = group || info.model.arch == Arch::kTorchScript ? 1
                         : s.shards > 0 ? static_cast<size_t>(s.shards)
                                        : train::shards_for(share.end - share.begin, device);
+  // Convolutional members on the CPU: their stages in the layout measured
+  // faster on this machine (the same numbers either way); a resumed run
+  // keeps the one it recorded.
+  auto* conv = dynamic_cast<models::ConvEnsemble*>(net.get());
+  if (conv && device.is_cpu() && conv->members() > 1 && !info.conv_layout)
+    info.conv_layout = models::measure_conv_layout(conv->options(), opts.batch_size);
+  const bool member_major = info.conv_layout && info.conv_layout->member_major;
+  if (conv) conv->set_member_major(member_major);
   auto make_shard = [&](const std::vector<uint64_t>& seeds) {
     RunInfo part = info;
     part.members = static_cast<int64_t>(seeds.size());
-    return make_network(part, seeds, "");
+    auto shard = make_network(part, seeds, "");
+    if (auto* c = dynamic_cast<models::ConvEnsemble*>(shard.get())) c->set_member_major(member_major);
+    return shard;
   };
   try {
     train::train_in_shards(*net, make_shard, share.init_seeds, scaler.apply(train_set.inputs), train_set.labels,
