@@ -161,12 +161,14 @@ LossAndGradient end_loss_and_gradient(const at::Tensor& student_logits, const at
       double norm = 0;
       for (int64_t c = 0; c < K; ++c) norm += std::exp(z[c] / T - top);
       const double log_norm = top + std::log(norm);
-      double ce = 0, mass = 0;
-      for (int64_t c = 0; c < K; ++c) mass += p[c];
+      // A row of zeros (an input left out) has no gradient.
+      bool left_out = true;
+      for (int64_t c = 0; c < K; ++c) left_out = left_out && p[c] == 0;
+      double ce = 0;
       for (int64_t c = 0; c < K; ++c) {
         const double log_q = z[c] / T - log_norm;
         ce -= p[c] * log_q;
-        g[c] = (mass * std::exp(log_q) - p[c]) * (T / B);
+        g[c] = ((left_out ? 0.0 : std::exp(log_q)) - p[c]) * (T / B);
       }
       return ce * (T * T);
     });
@@ -175,9 +177,10 @@ LossAndGradient end_loss_and_gradient(const at::Tensor& student_logits, const at
   at::Tensor p = target_mean_probs.to(dtype);
   at::Tensor log_q = at::log_softmax(student_logits.to(dtype) / temperature, -1);
   at::Tensor loss = -(p * log_q).sum(-1).mean() * (temperature * temperature);
-  // d/dz of T^2 * mean_i CE(p, softmax(z / T)) = (T / B) (sum(p) softmax(z / T) - p):
-  // sum(p) is 1 but for rows a caller left out with a zero target.
-  at::Tensor grad = (p.sum(-1, true) * log_q.exp() - p) * (temperature / double(student_logits.size(0)));
+  // d/dz of T^2 * mean_i CE(p, softmax(z / T)) = (T / B) (softmax(z / T) - p)
+  // for targets that sum to 1; 0 for a row of zeros (an input left out).
+  at::Tensor kept = (p != 0).any(-1, true).to(dtype);
+  at::Tensor grad = (log_q.exp() * kept - p) * (temperature / double(student_logits.size(0)));
   return {loss, grad.to(student_logits.scalar_type())};
 }
 

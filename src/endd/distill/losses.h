@@ -6,9 +6,9 @@
 namespace endd::distill {
 
 /// EnD: T^2 * mean_i CE(pbar(T), softmax(z / T)). `target_mean_probs` from
-/// teacher_mean_probs() (teacher_statistics.h); a row of zeros adds nothing
-/// (an input left out of the term). The loss is computed in the student's
-/// dtype unless `float64` is set.
+/// teacher_mean_probs() (teacher_statistics.h): each row sums to 1, or is all
+/// zeros and adds nothing (an input left out of the term). The loss is
+/// computed in the student's dtype unless `float64` is set.
 at::Tensor end_loss(const at::Tensor& student_logits, const at::Tensor& target_mean_probs,
                     double temperature, bool float64 = false);
 
