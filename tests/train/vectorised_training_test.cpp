@@ -54,8 +54,10 @@ TEST(VectorisedTrainingTest, TapedBackwardEqualsAutograd) {
   for (auto activation : {models::Activation::kReLU, models::Activation::kTanh, models::Activation::kLeakyReLU}) {
     auto opts = models::MlpOptions(5, 4).hidden_layers(3).width(12).activation(activation);
     models::MlpEnsemble autograd_net(opts, {1, 2, 3}), taped_net(opts, {1, 2, 3});
-    for (const at::Tensor& x : {at::randn({9, 5}), at::randn({3, 9, 5})}) {  // shared and per-member inputs
-      at::Tensor upstream = at::randn({3, 9, 4});
+    // Shared and per-member inputs; the last large enough for BLAS.
+    for (const at::Tensor& x : {at::randn({9, 5}), at::randn({3, 9, 5}), at::randn({3, 70, 5})}) {
+      const int64_t batch = x.size(-2);
+      at::Tensor upstream = at::randn({3, batch, 4});
       autograd_net.zero_grad();
       (autograd_net.forward(x) * upstream).sum().backward();
       models::MlpEnsemble::Tape tape;
