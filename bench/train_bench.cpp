@@ -73,7 +73,7 @@ void BM_SpiralMlpOneByOne(benchmark::State& s) { run(s, mlp, {2}, 3, false); }
 void BM_FashionCnnVectorised(benchmark::State& s) { run(s, cnn, {1, 28, 28}, 10, true); }
 // The same ensemble with its convolutional stages run member after member.
 auto cnn_member_major = [](std::vector<uint64_t> s) {
-  auto net = std::make_shared<endd::models::ConvEnsemble>(endd::models::ConvOptions::preset("cnn", 1, 28, 28, 10), s);
+  auto net = cnn(std::move(s));
   net->set_member_major(true);
   return net;
 };
@@ -93,8 +93,7 @@ void BM_FashionCnnShardedAllCores(benchmark::State& state) {
   std::vector<at::Tensor> xs, ys;
   for (size_t s = 0; s < shards; ++s) {
     const int64_t begin = M * int64_t(s) / int64_t(shards), end = M * int64_t(s + 1) / int64_t(shards);
-    auto net = std::make_shared<endd::models::ConvEnsemble>(endd::models::ConvOptions::preset("cnn", 1, 28, 28, 10),
-                                                            seeds(end - begin, 1 + static_cast<uint64_t>(begin)));
+    auto net = cnn(seeds(end - begin, 1 + static_cast<uint64_t>(begin)));
     net->set_member_major(layout.member_major);
     nets.push_back(net);
     opts.push_back(std::make_unique<torch::optim::Adam>(nets.back()->parameters(), torch::optim::AdamOptions(1e-3)));

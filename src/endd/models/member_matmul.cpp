@@ -72,12 +72,8 @@ bool blas_member_matmul(at::Tensor& c, const at::Tensor& a, const at::Tensor& b,
 struct MemberLinear : torch::autograd::Function<MemberLinear> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& h, const at::Tensor& w,
                             const at::Tensor& bias) {
-    // A copy even where the expansion is the bias itself (a batch of one):
-    // the products accumulate into it.
-    at::Tensor out = bias.expand({w.size(0), h.size(1), w.size(2)}).clone(at::MemoryFormat::Contiguous);
-    member_matmul_into(out, h, w, /*accumulate=*/true);
     ctx->save_for_backward({h, w});
-    return out;
+    return member_affine(h, w, bias);
   }
 
   // baddbmm's derivatives as LibTorch's autograd writes them.
@@ -112,10 +108,17 @@ void member_matmul_into(at::Tensor& c, const at::Tensor& a, const at::Tensor& b,
 }
 
 at::Tensor member_matmul(const at::Tensor& a, const at::Tensor& b) {
-  at::Tensor c = at::empty({a.size(0), a.size(1), b.size(2)}, a.options().dtype(at::promote_types(a.scalar_type(),
-                                                                                                   b.scalar_type())));
+  at::Tensor c = at::empty({a.size(0), a.size(1), b.size(2)}, a.options());
   member_matmul_into(c, a, b);
   return c;
+}
+
+at::Tensor member_affine(const at::Tensor& h, const at::Tensor& w, const at::Tensor& bias) {
+  // A copy even where the expansion is the bias itself (a batch of one):
+  // the products accumulate into it.
+  at::Tensor out = bias.expand({w.size(0), h.size(1), w.size(2)}).clone(at::MemoryFormat::Contiguous);
+  member_matmul_into(out, h, w, /*accumulate=*/true);
+  return out;
 }
 
 at::Tensor member_linear(const at::Tensor& h, const at::Tensor& w, const at::Tensor& bias) {

@@ -85,8 +85,7 @@ at::Tensor MlpEnsemble::forward_taped(const at::Tensor& inputs, Tape& tape) cons
   tape.layer_inputs.clear();
   for (size_t l = 0; l < weights_.size(); ++l) {
     tape.layer_inputs.push_back(h);
-    h = biases_[l].expand({members_, h.size(1), weights_[l].size(2)}).clone(at::MemoryFormat::Contiguous);
-    member_matmul_into(h, tape.layer_inputs.back(), weights_[l], /*accumulate=*/true);
+    h = member_affine(h, weights_[l], biases_[l]);
     if (l + 1 == weights_.size()) break;
     switch (options_.activation_) {
       case Activation::kReLU: h = at::relu(h); break;

@@ -46,7 +46,7 @@ at::Tensor teacher_targets(const at::Tensor& teacher_logits, double T, int64_t i
       if (o.mean_weight == 0) return stat;
       at::Tensor mean = distill::teacher_mean_probs(teacher_logits, T).to(stat.scalar_type());
       // A zero target leaves the EnD term out for that input (losses.h).
-      if (!o.mean_on_aux && in_domain_rows >= 0) mean.slice(0, std::min(in_domain_rows, mean.size(0))).zero_();
+      if (!o.mean_on_aux && in_domain_rows >= 0) mean.slice(0, in_domain_rows).zero_();
       return at::cat({stat, mean}, 1);  // [N, 2K]
     }
     case DistillMethod::kEnD2Proxy:
