@@ -131,6 +131,25 @@ void BM_SpiralMlpStepOptimiser(benchmark::State& state) {
 
 BENCHMARK(BM_SpiralMlpStepOptimiser)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The 100-member spiral step as `endd train` takes it (train_ensemble):
+// member after member through all layers on raw buffers
+// (MlpEnsemble::cross_entropy_gradients), then FlatAdam. Compare with
+// BM_SpiralMlpStepOptimiser/1: the same step through the stacked autograd graph.
+void BM_SpiralMlpProductStep(benchmark::State& state) {
+  endd::configure_threads(1);
+  const int64_t M = state.range(0), B = 128;
+  endd::models::MlpEnsemble net(endd::models::MlpOptions(2, 3).hidden_layers(3).width(64), seeds(M, 1));
+  at::Tensor x = at::randn({M, B, 2});
+  at::Tensor y = at::randint(0, 3, {M * B}, at::kLong);
+  endd::train::FlatAdam opt(net.parameters(), torch::optim::AdamOptions(1e-3));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(net.cross_entropy_gradients(x, y));
+    opt.step();
+  }
+  state.counters["member_steps_per_s"] = benchmark::Counter(double(state.iterations() * M), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SpiralMlpProductStep)->Arg(100)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The 100-member spiral MLP's layers (2-64-64-64-3, batch 128), forward and
 // backward under autograd: 0 LibTorch's baddbmm (one addmm per member
 // inside), 1 endd's member_linear (one BLAS call per member; the same

@@ -59,12 +59,12 @@ bool blas_member_matmul(at::Tensor& c, const at::Tensor& a, const at::Tensor& b,
   // C^T (n x r) = B^T (n x k) A^T (k x r): b is the call's first operand.
   Operand first, second;
   if (!as_operand(b, n, k, first) || !as_operand(a, k, r, second)) return false;
-  const int m_ = static_cast<int>(n), n_ = static_cast<int>(r), k_ = static_cast<int>(k), ldc = static_cast<int>(n);
-  const float alpha = 1.0f, beta = accumulate ? 1.0f : 0.0f;
   float* out = c.data_ptr<float>();
   for (int64_t m = 0; m < M; ++m)
-    sgemm_(&first.trans, &second.trans, &m_, &n_, &k_, &alpha, first.data + m * first.member_stride, &first.ld,
-           second.data + m * second.member_stride, &second.ld, &beta, out + m * r * n, &ldc);
+    row_major_gemm(second.trans == 'T', first.trans == 'T', static_cast<int>(r), static_cast<int>(n),
+                   static_cast<int>(k), second.data + m * second.member_stride, second.ld,
+                   first.data + m * first.member_stride, first.ld, accumulate ? 1.0f : 0.0f, out + m * r * n,
+                   static_cast<int>(n));
   return true;
 }
 #endif
@@ -91,6 +91,29 @@ struct MemberLinear : torch::autograd::Function<MemberLinear> {
 };
 
 }  // namespace
+
+bool have_blas() {
+#ifdef ENDD_HAVE_BLAS
+  return true;
+#else
+  return false;
+#endif
+}
+
+void row_major_gemm(bool trans_a, bool trans_b, int r, int n, int k, const float* a, int lda, const float* b, int ldb,
+                    float beta, float* c, int ldc) {
+#ifdef ENDD_HAVE_BLAS
+  // Column-major BLAS sees each row-major matrix transposed: C^T (n x r) =
+  // op(b)^T (n x k) op(a)^T (k x r), so b is the call's first operand.
+  const char first = trans_b ? 'T' : 'N', second = trans_a ? 'T' : 'N';
+  const float alpha = 1.0f;
+  sgemm_(&first, &second, &n, &r, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
+#else
+  (void)trans_a, (void)trans_b, (void)r, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)beta,
+      (void)c, (void)ldc;
+  throw Error("row_major_gemm: this build has no BLAS");
+#endif
+}
 
 void member_matmul_into(at::Tensor& c, const at::Tensor& a, const at::Tensor& b, bool accumulate) {
   ENDD_CHECK(a.dim() == 3 && b.dim() == 3 && c.dim() == 3 && a.size(0) == b.size(0) && c.size(0) == a.size(0) &&

@@ -17,6 +17,17 @@ namespace endd::models {
 /// the CPU with a BLAS takes one BLAS call per member; anything else bmm.
 void member_matmul_into(at::Tensor& c, const at::Tensor& a, const at::Tensor& b, bool accumulate = false);
 
+/// Whether the build found a BLAS, so that row_major_gemm can be called.
+bool have_blas();
+
+/// One row-major product on raw pointers, c (r x n, row stride ldc) =
+/// op(a) @ op(b) + beta * c, where op(a) is r x k and op(b) k x n; a holds
+/// op(a) as it is (row stride lda) or, with trans_a, op(a)'s transpose
+/// (k x r); likewise b. One BLAS call with the flags LibTorch's addmm passes
+/// for such operands. Only where have_blas().
+void row_major_gemm(bool trans_a, bool trans_b, int r, int n, int k, const float* a, int lda, const float* b, int ldb,
+                    float beta, float* c, int ldc);
+
 /// a @ b per member into a new contiguous [M, r, n] tensor.
 at::Tensor member_matmul(const at::Tensor& a, const at::Tensor& b);
 

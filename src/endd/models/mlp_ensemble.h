@@ -60,6 +60,24 @@ class MlpEnsemble : public EnsembleNet {
   /// from `output_gradient` = d loss / d forward_taped(...), [M, B, K].
   void backward_taped(const Tape& tape, const at::Tensor& output_gradient);
 
+  // The members' training step member after member (mlp_member_major_step.cpp).
+  // Through the stacked layers, each layer's products for all members leave
+  // its activations (100 members x batch 128 x 64 floats: 3 MB) out of
+  // cache by the time the next layer reads them; one member's whole forward
+  // and backward pass stays in the core's cache (issue 21).
+
+  /// Whether cross_entropy_gradients() can run: float32 parameters on the
+  /// CPU, a BLAS, and an activation with a taped backward pass.
+  bool has_member_major_step() const;
+  /// Writes into every parameter's grad() (allocated if undefined; every
+  /// element overwritten) the gradient of the sum over members of each
+  /// member's mean cross-entropy on its batch, and returns that sum: the
+  /// loss `at::cross_entropy_loss(forward(inputs).flatten(0, 1), labels,
+  /// {}, Sum) / B` and its gradients, up to rounding. inputs [M, B, I] (or
+  /// [B, I] shared), labels [M * B] in [0, K). Members run in parallel
+  /// across intra-op threads; the result does not depend on how many.
+  double cross_entropy_gradients(const at::Tensor& inputs, const at::Tensor& labels);
+
  private:
   MlpOptions options_;
   int64_t members_;

@@ -12,6 +12,7 @@
 #include "endd/core/progress.h"
 #include "endd/core/seeding.h"
 #include "endd/distill/regression_losses.h"
+#include "endd/models/mlp_ensemble.h"
 #include "endd/models/regression_heads.h"
 #include "endd/train/flat_adam.h"
 
@@ -85,6 +86,11 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
     if (o.best && o.best->empty()) o.best->reset(net);
   }
   net.train();
+  // An MLP classifier on the CPU steps member after member, each member's
+  // whole pass in cache (mlp_ensemble.h); other nets through autograd.
+  auto* member_major = dynamic_cast<models::MlpEnsemble*>(&net);
+  if (!member_major || o.objective != Objective::kCrossEntropy || !member_major->has_member_major_step())
+    member_major = nullptr;
   const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
   TrainingCurve curve;
   const int64_t first_epoch = hooks.resume ? hooks.resume(opt, curve) : 0;
@@ -104,6 +110,7 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
     }
     at::Tensor perm = at::stack(perms).to(device);  // [M, N]
     at::Tensor loss_sum = at::zeros({}, x.options().dtype(at::kDouble));
+    double member_major_loss_sum = 0;
     for (int64_t s = 0; s < steps; ++s) {
       at::Tensor idx = perm.slice(1, s * o.batch_size, std::min(N, (s + 1) * o.batch_size));
       const int64_t b = idx.size(1);
@@ -124,6 +131,12 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       }
       at::Tensor yb = idx.flatten();
       yb = y.index_select(0, yb);
+      if (member_major) {  // every gradient overwritten: no zero_grad
+        const double loss = member_major->cross_entropy_gradients(xb, yb);
+        opt.step();
+        member_major_loss_sum += loss * double(b);
+        continue;
+      }
       at::Tensor logits = net.forward(xb);  // [M, b, K]
       at::Tensor loss;
       if (o.objective == Objective::kGaussianNll) {  // the sum over members of each one's mean NLL
@@ -137,7 +150,7 @@ TrainingCurve train_ensemble(models::EnsembleNet& net, const at::Tensor& inputs,
       opt.step();
       loss_sum += loss.detach() * double(b);
     }
-    double mean_loss = loss_sum.item<double>() / double(N) / double(M);
+    double mean_loss = (loss_sum.item<double>() + member_major_loss_sum) / double(N) / double(M);
     EpochLog log{epoch, mean_loss, 1.0, lr, 0.0};
     char status[96];
     std::snprintf(status, sizeof status, "loss %.4f", mean_loss);
