@@ -139,7 +139,20 @@ at::Tensor member_matmul(const at::Tensor& a, const at::Tensor& b) {
 at::Tensor member_affine(const at::Tensor& h, const at::Tensor& w, const at::Tensor& bias) {
   // A copy even where the expansion is the bias itself (a batch of one):
   // the products accumulate into it.
-  at::Tensor out = bias.expand({w.size(0), h.size(1), w.size(2)}).clone(at::MemoryFormat::Contiguous);
+  const int64_t M = w.size(0), rows = h.size(1), width = w.size(2);
+  at::Tensor out;
+  if (bias.device().is_cpu() && bias.scalar_type() == at::kFloat && bias.is_contiguous() && bias.dim() == 3 &&
+      bias.size(0) == M && bias.size(1) == 1 && bias.size(2) == width) {
+    // The rows in a loop: expand + clone cost two dispatches, a student
+    // step's layers several microseconds (issue 21).
+    out = at::empty({M, rows, width}, bias.options());
+    const float* from = bias.data_ptr<float>();
+    float* to = out.data_ptr<float>();
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t i = 0; i < rows; ++i) std::copy(from + m * width, from + (m + 1) * width, to + (m * rows + i) * width);
+  } else {
+    out = bias.expand({M, rows, width}).clone(at::MemoryFormat::Contiguous);
+  }
   member_matmul_into(out, h, w, /*accumulate=*/true);
   return out;
 }

@@ -6,9 +6,20 @@
 
 #include "endd/core/error.h"
 #include "endd/core/seeding.h"
+#include "endd/models/activation_kernels.h"
 #include "endd/models/member_matmul.h"
 
 namespace endd::models {
+
+namespace {
+
+// A float32 CPU tensor whose elements are one dense buffer: the taped pass
+// applies activations to it in place, in loops of its own.
+bool raw_buffers(const at::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous();
+}
+
+}  // namespace
 
 Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::kReLU;
@@ -66,7 +77,7 @@ at::Tensor MlpEnsemble::forward(const at::Tensor& inputs) {
       case Activation::kReLU: h = at::relu(h); break;
       case Activation::kTanh: h = at::tanh(h); break;
       case Activation::kGELU: h = at::gelu(h); break;
-      case Activation::kLeakyReLU: h = at::leaky_relu(h, 0.01); break;
+      case Activation::kLeakyReLU: h = at::leaky_relu(h, kLeakyReluSlope); break;
     }
   }
   return h;
@@ -85,12 +96,18 @@ at::Tensor MlpEnsemble::forward_taped(const at::Tensor& inputs, Tape& tape) cons
   tape.layer_inputs.clear();
   for (size_t l = 0; l < weights_.size(); ++l) {
     tape.layer_inputs.push_back(h);
-    h = member_affine(h, weights_[l], biases_[l]);
+    h = member_affine(h, weights_[l], biases_[l]);  // a new contiguous tensor
     if (l + 1 == weights_.size()) break;
+    // tanh stays LibTorch's, forward and backward: its vectorised kernels
+    // round differently from a plain loop (Sleef's tanh, a contracted FMA).
+    if (raw_buffers(h) && options_.activation_ != Activation::kTanh) {
+      activate_in_place(options_.activation_, h.data_ptr<float>(), h.numel());
+      continue;
+    }
     switch (options_.activation_) {
       case Activation::kReLU: h = at::relu(h); break;
       case Activation::kTanh: h = at::tanh(h); break;
-      case Activation::kLeakyReLU: h = at::leaky_relu(h, 0.01); break;
+      case Activation::kLeakyReLU: h = at::leaky_relu(h, kLeakyReluSlope); break;
       case Activation::kGELU: break;  // refused above
     }
   }
@@ -114,10 +131,14 @@ void MlpEnsemble::backward_taped(const Tape& tape, const at::Tensor& output_grad
     if (l == 0) break;  // the inputs need no gradient
     g = member_matmul(g, weights_[l].transpose(1, 2));
     // `input` is the previous layer's activation output.
+    if (raw_buffers(g) && raw_buffers(input) && options_.activation_ != Activation::kTanh) {
+      activation_backward_in_place(options_.activation_, g.data_ptr<float>(), input.data_ptr<float>(), g.numel());
+      continue;
+    }
     switch (options_.activation_) {
       case Activation::kReLU: g = at::threshold_backward(g, input, 0); break;
       case Activation::kTanh: g = at::tanh_backward(g, input); break;
-      case Activation::kLeakyReLU: g = at::leaky_relu_backward(g, input, 0.01, /*self_is_result=*/true); break;
+      case Activation::kLeakyReLU: g = at::leaky_relu_backward(g, input, kLeakyReluSlope, /*self_is_result=*/true); break;
       case Activation::kGELU: break;
     }
   }

@@ -10,47 +10,13 @@
 #include <vector>
 
 #include "endd/core/error.h"
+#include "endd/models/activation_kernels.h"
 #include "endd/models/member_matmul.h"
 #include "endd/models/mlp_ensemble.h"
 
 namespace endd::models {
 
 namespace {
-
-constexpr float kLeakySlope = 0.01f;
-
-// In place, as at::relu / at::tanh / at::leaky_relu compute it.
-void activate(Activation a, float* h, int64_t n) {
-  switch (a) {
-    case Activation::kReLU:
-      for (int64_t i = 0; i < n; ++i) h[i] = h[i] < 0.f ? 0.f : h[i];  // keeps NaN, as at::relu does
-      break;
-    case Activation::kTanh:
-      for (int64_t i = 0; i < n; ++i) h[i] = std::tanh(h[i]);
-      break;
-    case Activation::kLeakyReLU:
-      for (int64_t i = 0; i < n; ++i) h[i] = h[i] > 0.f ? h[i] : h[i] * kLeakySlope;
-      break;
-    case Activation::kGELU: break;  // has_member_major_step() refuses it
-  }
-}
-
-// d loss / d pre-activation in place, from the activation's output `out`:
-// LibTorch's threshold_backward, tanh_backward and leaky_relu_backward.
-void activation_backward(Activation a, float* g, const float* out, int64_t n) {
-  switch (a) {
-    case Activation::kReLU:
-      for (int64_t i = 0; i < n; ++i) g[i] = out[i] <= 0.f ? 0.f : g[i];
-      break;
-    case Activation::kTanh:
-      for (int64_t i = 0; i < n; ++i) g[i] = g[i] * (1.f - out[i] * out[i]);
-      break;
-    case Activation::kLeakyReLU:
-      for (int64_t i = 0; i < n; ++i) g[i] = out[i] > 0.f ? g[i] : g[i] * kLeakySlope;
-      break;
-    case Activation::kGELU: break;
-  }
-}
 
 // Rows of logits z [B, K] -> d (sum of cross-entropies / B) / d z into g, in
 // place; returns the sum of the rows' cross-entropies / B. Log-sum-exp in
@@ -136,7 +102,7 @@ double MlpEnsemble::cross_entropy_gradients(const at::Tensor& inputs, const at::
         for (int64_t i = 0; i < B; ++i) std::copy(bias, bias + width, h + i * width);
         row_major_gemm(false, false, iB, int(width), int(in), layer_input(l), int(in), w[l] + m * in * width,
                        int(width), 1.0f, h, int(width));
-        if (l + 1 < layers) activate(activation, h, B * width);
+        if (l + 1 < layers) activate_in_place(activation, h, B * width);
       }
       member_loss[static_cast<size_t>(m)] = cross_entropy_rows(out[layers - 1].data(), y_data + m * B, B, K);
       const float* g = out[layers - 1].data();
@@ -152,7 +118,7 @@ double MlpEnsemble::cross_entropy_gradients(const at::Tensor& inputs, const at::
         if (l == 0) break;  // the inputs need no gradient
         row_major_gemm(false, true, iB, int(in), int(width), g, int(width), w[l] + m * in * width, int(width), 0.0f,
                        next.data(), int(in));
-        activation_backward(activation, next.data(), out[l - 1].data(), B * in);
+        activation_backward_in_place(activation, next.data(), out[l - 1].data(), B * in);
         std::swap(grad, next);
         g = grad.data();
       }
