@@ -40,6 +40,32 @@ TEST(VectorisedTrainingTest, MatchesMembersTrainedOneByOne) {
   EXPECT_FALSE(at::allclose(fresh.member_parameters(0)[0], together.member_parameters(0)[0]));
 }
 
+// train_ensemble steps MLP classifiers member after member
+// (MlpEnsemble::cross_entropy_gradients): with the whole training set as one
+// batch, the first epoch's logged loss is the initial members' mean
+// cross-entropy on it, computed here through forward(); labels that lost
+// their inputs' order in the step would give another value.
+TEST(VectorisedTrainingTest, MemberMajorStepLogsTheMembersMeanLoss) {
+  at::manual_seed(4);
+  at::Tensor x = at::randn({50, 3});
+  at::Tensor y = at::randint(0, 4, {50}, at::kLong);
+  auto opts = models::MlpOptions(3, 4).hidden_layers(2).width(10);
+  const std::vector<uint64_t> init{1, 2, 3};
+  models::MlpEnsemble initial(opts, init), trained(opts, init);
+  ASSERT_TRUE(trained.has_member_major_step());
+  at::Tensor logits = initial.forward(x).detach();  // [3, 50, 4]
+  const double want =
+      at::cross_entropy_loss(logits.flatten(0, 1), y.repeat({3}), {}, at::Reduction::Mean).item<double>();
+  train::EnsembleTrainOptions t;
+  t.epochs = 2;
+  t.batch_size = 64;  // one step an epoch
+  t.quiet = true;
+  const auto curve = train::train_ensemble(trained, x, y, {7, 8, 9}, t);
+  ASSERT_EQ(curve.size(), 2u);
+  EXPECT_NEAR(curve[0].loss, want, 1e-5 * want);
+  EXPECT_LT(curve[1].loss, curve[0].loss);  // the step lowered it
+}
+
 TEST(VectorisedTrainingTest, InitialisationDependsOnlyOnTheMemberSeed) {
   auto opts = models::MlpOptions(4, 5);
   models::MlpEnsemble a(opts, {7, 8}), b(opts, {9, 8});
