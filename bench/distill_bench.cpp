@@ -6,6 +6,8 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
+#include <memory>
+
 #include "endd/core/runtime.h"
 #include "endd/distill/losses.h"
 #include "endd/distill/teacher_statistics.h"
@@ -100,6 +102,62 @@ void BM_OptimiserPart(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_OptimiserPart)->DenseRange(0, 3)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Issue 21, deliverable 2 on the CPU: the spiral's three students (EnD^2
+// losses, batch 128) for one step each, 0 as three networks one after
+// another (the product's taped step each, as a lane runs them), 1 as one
+// three-member network: one taped pass, each student's loss on its slice,
+// clipping per student, one FlatAdam step. One thread; time per round of
+// three student steps.
+void BM_ThreeStudents(benchmark::State& state) {
+  endd::configure_threads(1);
+  const int64_t S = 3, B = 128;
+  const auto opts = endd::models::MlpOptions(2, 3).hidden_layers(3).width(64);
+  at::Tensor x = at::randn({S, B, 2});
+  at::Tensor targets = at::log_softmax(at::randn({S, B, 3}, at::kDouble), -1);
+  const double T = 2.0;
+  if (state.range(0) == 0) {
+    std::vector<std::unique_ptr<endd::models::MlpEnsemble>> students;
+    std::vector<std::unique_ptr<endd::train::FlatAdam>> optimisers;
+    for (int64_t s = 0; s < S; ++s) {
+      students.push_back(std::make_unique<endd::models::MlpEnsemble>(opts, std::vector<uint64_t>{uint64_t(s + 1)}));
+      optimisers.push_back(std::make_unique<endd::train::FlatAdam>(students.back()->parameters(),
+                                                             torch::optim::AdamOptions(1e-2)));
+    }
+    for (auto _ : state) {
+      for (int64_t s = 0; s < S; ++s) {
+        endd::models::MlpEnsemble::Tape tape;
+        at::Tensor z = students[s]->forward_taped(x.slice(0, s, s + 1), tape).squeeze(0);
+        auto loss = endd::distill::end2_loss_and_gradient(z, targets[s], T, true);
+        optimisers[s]->zero_grad();
+        students[s]->backward_taped(tape, loss.gradient.unsqueeze(0));
+        endd::train::clip_gradients_({optimisers[s]->gradient()}, 10.0);
+        optimisers[s]->step();
+      }
+    }
+  } else {
+    endd::models::MlpEnsemble students(opts, {1, 2, 3});
+    endd::train::FlatAdam opt(students.parameters(), torch::optim::AdamOptions(1e-2));
+    for (auto _ : state) {
+      endd::models::MlpEnsemble::Tape tape;
+      at::Tensor z = students.forward_taped(x, tape);  // [S, B, K]
+      std::vector<at::Tensor> grads;
+      for (int64_t s = 0; s < S; ++s)
+        grads.push_back(endd::distill::end2_loss_and_gradient(z[s], targets[s], T, true).gradient);
+      opt.zero_grad();
+      students.backward_taped(tape, at::stack(grads));
+      // Each student's own gradient norm: parameters are [S, ...].
+      at::Tensor squares = at::zeros({S});
+      for (const auto& p : students.parameters()) squares += p.grad().square().flatten(1).sum(1);
+      at::Tensor scale = (10.0 / (squares.sqrt() + 1e-6)).clamp_max(1.0);
+      for (auto& p : students.parameters()) p.mutable_grad().mul_(scale.view({S, 1, 1}));
+      opt.step();
+    }
+  }
+  state.counters["student_steps_per_s"] =
+      benchmark::Counter(double(state.iterations() * S), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ThreeStudents)->DenseRange(0, 1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Teacher statistic for a whole transfer set at one temperature: the spiral's
 // 15,000 transfer inputs x 100 members x 3 classes.

@@ -149,7 +149,8 @@ at::Tensor member_affine(const at::Tensor& h, const at::Tensor& w, const at::Ten
     const float* from = bias.data_ptr<float>();
     float* to = out.data_ptr<float>();
     for (int64_t m = 0; m < M; ++m)
-      for (int64_t i = 0; i < rows; ++i) std::copy(from + m * width, from + (m + 1) * width, to + (m * rows + i) * width);
+      for (int64_t i = 0; i < rows; ++i)
+        std::copy(from + m * width, from + (m + 1) * width, to + (m * rows + i) * width);
   } else {
     out = bias.expand({M, rows, width}).clone(at::MemoryFormat::Contiguous);
   }

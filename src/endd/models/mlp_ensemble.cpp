@@ -138,7 +138,9 @@ void MlpEnsemble::backward_taped(const Tape& tape, const at::Tensor& output_grad
     switch (options_.activation_) {
       case Activation::kReLU: g = at::threshold_backward(g, input, 0); break;
       case Activation::kTanh: g = at::tanh_backward(g, input); break;
-      case Activation::kLeakyReLU: g = at::leaky_relu_backward(g, input, kLeakyReluSlope, /*self_is_result=*/true); break;
+      case Activation::kLeakyReLU:
+        g = at::leaky_relu_backward(g, input, kLeakyReluSlope, /*self_is_result=*/true);
+        break;
       case Activation::kGELU: break;
     }
   }

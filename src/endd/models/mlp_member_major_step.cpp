@@ -52,6 +52,8 @@ double MlpEnsemble::cross_entropy_gradients(const at::Tensor& inputs, const at::
   ENDD_CHECK(x.dim() == 3 && x.size(0) == members_ && x.size(2) == options_.inputs_ && x.size(1) >= 1,
              "MLP ensemble expects inputs [B, ", options_.inputs_, "] or [", members_, ", B, ", options_.inputs_,
              "], got ", inputs.sizes());
+  ENDD_CHECK(x.device().is_cpu() && labels.device().is_cpu(),
+             "MLP: the member-major step takes inputs and labels on the CPU");
   x = x.to(at::kFloat);
   if (x.stride(2) != 1 || x.stride(1) != options_.inputs_) x = x.contiguous();
   const int64_t B = x.size(1), K = options_.classes_;
