@@ -1,7 +1,8 @@
 #pragma once
-// M multilayer perceptrons trained in one vectorised graph: each layer's
-// weights are stacked to [M, in, out] and applied with one batched matrix
-// product, so M members cost one call per layer instead of M.
+// M multilayer perceptrons in one module: each layer's weights are stacked
+// to [M, in, out] and applied with one batched matrix product, so M members
+// cost one call per layer instead of M. Classifiers on the CPU train member
+// after member instead (cross_entropy_gradients), for the cache.
 #include <cstdint>
 #include <string>
 #include <vector>
