@@ -13,10 +13,12 @@ namespace endd::models {
 
 namespace {
 
-// A float32 CPU tensor whose elements are one dense buffer: the taped pass
-// applies activations to it in place, in loops of its own.
-bool raw_buffers(const at::Tensor& t) {
-  return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous();
+// Whether the taped pass applies `a` (or its derivative) to `t` in place in
+// a loop of its own (activation_kernels.h): a float32 CPU tensor in one dense
+// buffer, and not tanh, whose LibTorch kernels round differently from a plain
+// loop (Sleef's tanh, a contracted FMA) and so stay LibTorch's.
+bool own_loop(Activation a, const at::Tensor& t) {
+  return a != Activation::kTanh && t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous();
 }
 
 }  // namespace
@@ -98,9 +100,7 @@ at::Tensor MlpEnsemble::forward_taped(const at::Tensor& inputs, Tape& tape) cons
     tape.layer_inputs.push_back(h);
     h = member_affine(h, weights_[l], biases_[l]);  // a new contiguous tensor
     if (l + 1 == weights_.size()) break;
-    // tanh stays LibTorch's, forward and backward: its vectorised kernels
-    // round differently from a plain loop (Sleef's tanh, a contracted FMA).
-    if (raw_buffers(h) && options_.activation_ != Activation::kTanh) {
+    if (own_loop(options_.activation_, h)) {
       activate_in_place(options_.activation_, h.data_ptr<float>(), h.numel());
       continue;
     }
@@ -131,7 +131,7 @@ void MlpEnsemble::backward_taped(const Tape& tape, const at::Tensor& output_grad
     if (l == 0) break;  // the inputs need no gradient
     g = member_matmul(g, weights_[l].transpose(1, 2));
     // `input` is the previous layer's activation output.
-    if (raw_buffers(g) && raw_buffers(input) && options_.activation_ != Activation::kTanh) {
+    if (own_loop(options_.activation_, g) && own_loop(options_.activation_, input)) {
       activation_backward_in_place(options_.activation_, g.data_ptr<float>(), input.data_ptr<float>(), g.numel());
       continue;
     }

@@ -18,9 +18,9 @@
 #include <optional>
 #include <string>
 
-#include "endd/models/conv_layout.h"
 #include "endd/data/dataset.h"
 #include "endd/data/source.h"
+#include "endd/models/conv_layout.h"
 #include "endd/models/ensemble_net.h"
 #include "endd/models/regression_heads.h"
 #include "endd/runs/run_config.h"
